@@ -1,0 +1,54 @@
+"""Callables that graded tests pass to a submission (the f in numerical_gradient(f, x), say).
+
+Each factory takes the module under test, so a probe built for forward mode uses that module's
+own exp/sin: the same probe runs on the reference and on the submission.
+"""
+
+import numpy as np
+
+
+def sum_sin_square(module):
+    """f(x) = Σ sin(x)·x², a smooth scalar function of an array of any shape."""
+    return lambda x: float(np.sum(np.sin(x) * x ** 2))
+
+
+def log_sum_exp(module):
+    return lambda x: float(np.log(np.sum(np.exp(x))))
+
+
+def quadratic_form(module, matrix):
+    """f(x) = ½ xᵀAx for a flat x."""
+    a = np.asarray(matrix, dtype=float)
+    return lambda x: float(0.5 * x.ravel() @ a @ x.ravel())
+
+
+def dual_poly(module):
+    """f(x) = 3x³ − 2x + 1/x, pure arithmetic (no module functions)."""
+    return lambda x: 3 * x ** 3 - 2 * x + 1 / x
+
+
+def dual_composite(module):
+    """f(x) = sin(x)·exp(x) + log(x)·tanh(x) − cos(x)/sigmoid(x), through the module's functions."""
+    m = module
+    return lambda x: m.sin(x) * m.exp(x) + m.log(x) * m.tanh(x) - m.cos(x) / m.sigmoid(x)
+
+
+def quadratic_gradient(module, diagonal):
+    """∇J for J(θ) = ½ Σ d_i θ_i², an ill-conditioned bowl when the d_i differ."""
+    d = np.asarray(diagonal, dtype=float)
+    return lambda theta: d * theta
+
+
+def fixed_logits_model(module, logits):
+    """A torch module that ignores its input and returns the given logits (evaluate's oracle)."""
+    import torch
+
+    table = torch.as_tensor(np.asarray(logits), dtype=torch.float32)
+
+    class FixedLogits(torch.nn.Module):
+        def forward(self, x):
+            return table.to(x.device)[: x.shape[0]]
+
+    return FixedLogits()
+
+
