@@ -46,6 +46,13 @@ class Ref:
     def __bool__(self):
         raise TypeError("a Ref has no value while the script is being recorded")
 
+    def __iter__(self):
+        raise TypeError("a Ref's length is unknown while recording: use ref.unpack(n)")
+
+    def unpack(self, n):
+        """``out, cache = ref.unpack(2)``: the first n items, as Refs."""
+        return tuple(self[i] for i in range(n))
+
     def __repr__(self):
         return f"Ref({self._index})"
 
@@ -91,6 +98,10 @@ class Script:
     def repeat(self, start: Ref, op: str, operand, times: int) -> Ref:
         """``x = start; x = x <op> operand`` `times` times, as one step (deep graphs)."""
         return self._add("repeat", start, op, operand, int(times))
+
+    def value(self, value) -> Ref:
+        """One object shared by every later step that uses the Ref (to see in-place changes)."""
+        return self._add("const", value)
 
     def output(self, name: str, value) -> None:
         """Name a value to bring back (plain data only) and judge."""

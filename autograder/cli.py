@@ -1,0 +1,63 @@
+"""`python -m autograder grade|check ...`: thin wrappers over engine and report."""
+import argparse
+import os
+import sys
+import time
+
+from autograder import assignments, engine, report
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m autograder")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    grade = verbs.add_parser("grade", help="grade a folder of submissions")
+    grade.add_argument("assignment", help=f"one of {', '.join(assignments.ASSIGNMENTS)}, or 'all' (samples)")
+    grade.add_argument("submissions", nargs="?", help="folder with one entry per student "
+                       "(default: the shipped samples)")
+    grade.add_argument("-o", "--out", default="out")
+    grade.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
+    grade.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    check = verbs.add_parser("check", help="run the public tests on your own file")
+    check.add_argument("assignment")
+    check.add_argument("path", nargs="?", help="your file (default: ./<assignment>.py)")
+    args = parser.parse_args(argv)
+    if args.verb == "check":
+        from autograder.check import run_check
+        return run_check(args.assignment, args.path)
+    return _grade(args)
+
+
+def _grade(args):
+    from rich.console import Console
+    console = Console(stderr=True, quiet=args.quiet)
+    if args.assignment == "all":
+        if args.submissions:
+            raise SystemExit("grade all: takes no SUBMISSIONS folder (it grades the shipped samples)")
+        names = list(assignments.ASSIGNMENTS)
+    else:
+        names = [assignments.get(args.assignment).name]
+    for name in names:
+        folder = args.submissions or os.path.join(os.path.dirname(__file__), "samples", name)
+        out = os.path.join(args.out, name) if args.assignment == "all" else args.out
+        grade_folder(assignments.get(name), folder, out, jobs=max(1, args.jobs), console=console)
+    return 0
+
+
+def grade_folder(assignment, folder, out, *, jobs, console):
+    started = time.monotonic()
+    tests = assignment.tests()
+    expected = engine.expected_values(tests, assignment.reference())
+    entries = engine.discover(folder, assignment)
+    hide = [os.path.abspath(out)]
+    if sys.stderr.isatty() and not console.quiet:
+        from rich.progress import Progress
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"grading {assignment.name}", total=len(entries))
+            results = engine.grade_all(assignment, entries, tests=tests, expected=expected, jobs=jobs,
+                                       hide=hide, on_done=lambda _: progress.advance(task))
+    else:
+        results = engine.grade_all(assignment, entries, tests=tests, expected=expected, jobs=jobs, hide=hide)
+    path = report.write_gradebook(results, out, tests)
+    report.summary(results, tests, console)
+    console.print(f"{assignment.name}: {len(results)} graded in {time.monotonic() - started:.1f} s -> {path}")
+    return results

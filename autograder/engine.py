@@ -1,0 +1,248 @@
+"""Grade submissions: expected values from the reference (in this process, trusted), student
+values from a sandbox (never trusted), and a verdict per graded test."""
+import os
+import queue
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from autograder import compare, probes, script, wire
+from autograder.sandbox import RunResult, Sandbox, SandboxError
+
+_ID = re.compile(r"[^A-Za-z0-9_.@+-]")
+
+@dataclass
+class TestResult:
+    name: str
+    task: str
+    points: float
+    max_points: float
+    status: str                 # passed | failed | skipped
+    message: str = ""
+    hidden: bool = True
+    stdout: str = ""
+    seconds: float = 0.0
+
+@dataclass
+class SubmissionResult:
+    student: str
+    assignment: str
+    tests: list[TestResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def score(self):
+        return round(sum(t.points for t in self.tests), 6)
+
+    @property
+    def max_score(self):
+        return round(sum(t.max_points for t in self.tests if t.status != "skipped"), 6)
+
+class SubmissionError(Exception):
+    """The submission cannot be read or imported; the message says why."""
+
+# ---------------------------------------------------------------- expected values (trusted)
+
+def _plain_roundtrip(outputs):
+    """The exact plain form a sandbox would send back, so both sides are compared alike."""
+    return wire.decode(wire.encode({k: script.to_plain(v) for k, v in outputs.items()}))
+
+def run_reference(build, reference):
+    """Run recorded calls on the reference: {'outputs': ...} or {'raises': exception type name}."""
+    s = script.Script()
+    build(s)
+    try:
+        return {"outputs": _plain_roundtrip(script.run(s.to_message(), reference, probes))}
+    except script.StepError as err:
+        return {"raises": err.exc_type, "step": err.step}
+
+def expected_values(tests, reference) -> dict:
+    """Per test: the reference's result and what each known slip would have produced."""
+    return {t.name: {"expected": run_reference(t.build, reference),
+                     "slips": {slip.hint: run_reference(slip.build, reference) for slip in t.slips}}
+            for t in tests}
+
+# ---------------------------------------------------------------- judging
+
+def judge(test, expected, result: RunResult) -> compare.Verdict:
+    if result.status == "timeout":
+        return compare.Verdict(False, f"timed out after {test.timeout:g} s (infinite loop or very slow code?)")
+    if result.status == "crashed":
+        return compare.Verdict(False, f"the test process died: {result.exit}")
+    if result.status == "import_error":
+        return compare.Verdict(False, f"the module failed to import: {_error_text(result.error)}")
+    want = expected["expected"]
+    if "raises" in want:
+        if result.status == "error" and result.error.get("type") == want["raises"]:
+            return compare.PASS
+        got = f"raised {_error_text(result.error)}" if result.status == "error" else "returned normally"
+        return compare.Verdict(False, f"expected a {want['raises']} for this invalid input, but it {got}")
+    if result.status == "error":
+        return compare.Verdict(False, f"raised {_error_text(result.error)}")
+    if test.judge is not None:
+        return test.judge(want["outputs"], result.outputs)
+    for name, value in want["outputs"].items():
+        if name not in result.outputs:
+            return compare.Verdict(False, f"{name}: no value came back")
+        verdict = compare.compare(value, result.outputs[name], rtol=test.rtol, atol=test.atol, name=name)
+        if not verdict.passed:
+            return verdict
+        if verdict.message:
+            return verdict
+    return compare.PASS
+
+def _error_text(error):
+    if not error:
+        return "an unknown error"
+    if error.get("type") == "NotImplementedError":
+        return f"NotImplementedError: not implemented yet ({error.get('message')})"
+    text = f"{error.get('type')}: {error.get('message')}"
+    return text + (f" [at {error['where']}]" if error.get("where") else "")
+
+def _slip_hint(test, expected, result):
+    if result.status != "ok":
+        return None
+    for hint, alt in expected["slips"].items():
+        if "outputs" in alt and all(
+                name in result.outputs and compare.compare(v, result.outputs[name], rtol=test.rtol,
+                                                           atol=test.atol).passed
+                for name, v in alt["outputs"].items()):
+            return hint
+    return None
+
+# ---------------------------------------------------------------- reading submissions
+
+def discover(folder, assignment) -> list[tuple[str, str]]:
+    """(student id, path) for every entry of a submissions folder, sorted by id."""
+    if not os.path.isdir(folder):
+        raise SystemExit(f"submissions folder not found: {folder}")
+    entries = []
+    for name in sorted(os.listdir(folder)):
+        if name.startswith(".") or name == "__pycache__":
+            continue
+        student = os.path.splitext(name)[0] if os.path.isfile(os.path.join(folder, name)) else name
+        entries.append((_ID.sub("_", student), os.path.join(folder, name)))
+    return entries
+
+def read_submission(path, assignment) -> tuple[str, str]:
+    """(source code, file name shown in feedback). Raises SubmissionError with a clear reason."""
+    if os.path.isdir(path):
+        candidates = [os.path.join(path, assignment.filename)] + sorted(
+            os.path.join(path, f) for f in os.listdir(path) if f.endswith(".ipynb"))
+        found = [c for c in candidates if os.path.isfile(c)]
+        if not found:
+            raise SubmissionError(f"folder holds neither {assignment.filename} nor a notebook")
+        path = found[0]
+    if os.path.getsize(path) > 5 << 20:
+        raise SubmissionError(f"{os.path.basename(path)} is over 5 MB")
+    if path.endswith(".ipynb"):
+        return notebook_source(path), os.path.basename(path)
+    if not path.endswith(".py"):
+        raise SubmissionError(f"{os.path.basename(path)} is not a .py file or a notebook")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read(), assignment.filename
+    except UnicodeDecodeError as err:
+        raise SubmissionError(f"{os.path.basename(path)} is not UTF-8 text: {err}") from None
+
+_NOTEBOOK_SKIP = re.compile(r"^\s*([%!]|grader\s*=|grader\.check|import otter|from autograder)")
+
+def notebook_source(path) -> str:
+    """The notebook's code cells as one module; magics and check calls are commented out."""
+    import nbformat
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as err:
+        raise SubmissionError(f"{os.path.basename(path)} is not a readable notebook: {err}") from None
+    lines = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        lines.append(f"# --- cell {index}")
+        lines += [("# " + ln) if _NOTEBOOK_SKIP.match(ln) else ln for ln in cell.source.splitlines()]
+    return "\n".join(lines) + "\n"
+
+# ---------------------------------------------------------------- grading
+
+def grade_submission(student, path, assignment, tests, expected, sandbox: Sandbox) -> SubmissionResult:
+    result = SubmissionResult(student, assignment.name)
+    missing = [f"{k}: {v}" for k, v in sandbox.isolation.items() if "not" in str(v).lower()]
+    result.notes += [f"isolation not applied: {m}" for m in missing]
+    try:
+        source, filename = read_submission(path, assignment)
+        compile(source, filename, "exec")
+    except SyntaxError as err:
+        return _zero(result, tests, f"syntax error in {filename}, line {err.lineno}: {err.msg}")
+    except (SubmissionError, ValueError) as err:
+        return _zero(result, tests, str(err))
+    sandbox.load(source, filename, assignment.name)
+    probe = sandbox.run(script.Script().to_message(), timeout=10)
+    if probe.status != "ok":
+        reason = {"import_error": lambda: f"import failed: {_error_text(probe.error)}",
+                  "timeout": lambda: "importing the module did not finish within 10 s",
+                  "crashed": lambda: f"importing the module killed the process: {probe.exit}"}.get(
+            probe.status, lambda: f"import failed: {_error_text(probe.error)}")()
+        return _zero(result, tests, reason, stdout=probe.stdout)
+    for test in tests:
+        result.tests.append(_grade_test(test, expected[test.name], sandbox))
+    return result
+
+def _grade_test(test, expected, sandbox):
+    base = dict(name=test.name, task=test.task, max_points=test.points, hidden=test.hidden)
+    if test.needs_gpu and not _cuda_available():
+        return TestResult(**base, points=0.0, status="skipped",
+                          message="skipped: needs a CUDA GPU and this grader has none")
+    run = sandbox.run(test.script().to_message(), timeout=test.timeout, limits=test.limits)
+    verdict = judge(test, expected, run)
+    message = verdict.message
+    if not verdict.passed:
+        slip = _slip_hint(test, expected, run)
+        if slip:
+            message += f"\nLikely slip: {slip}"
+        elif test.hint:
+            message += f"\nHint: {test.hint}"
+    return TestResult(**base, points=test.points if verdict.passed else 0.0,
+                      status="passed" if verdict.passed else "failed", message=message,
+                      stdout=run.stdout, seconds=run.seconds)
+
+def _zero(result, tests, reason, stdout=""):
+    result.notes.append(reason)
+    for test in tests:
+        result.tests.append(TestResult(test.name, test.task, 0.0, test.points, "failed",
+                                       reason, test.hidden, stdout))
+    return result
+
+def _cuda_available():
+    try:
+        import torch
+        return torch.cuda.is_available()
+    except ImportError:
+        return False
+
+def grade_all(assignment, entries, *, tests, expected, jobs=1, hide=(), on_done=None) -> list[SubmissionResult]:
+    """Grade (student, path) entries, `jobs` sandboxes at a time; results in input order."""
+    slots = queue.Queue()
+    for slot in range(jobs):
+        slots.put(slot)
+
+    def one(entry):
+        student, path = entry
+        slot = slots.get()
+        try:
+            for attempt in (1, 2):
+                try:
+                    with Sandbox(preload=assignment.preload, slot=slot,
+                                 hide=[os.path.dirname(os.path.abspath(path)), *hide]) as sandbox:
+                        return grade_submission(student, path, assignment, tests, expected, sandbox)
+                except SandboxError as err:
+                    if attempt == 2:
+                        return _zero(SubmissionResult(student, assignment.name), tests,
+                                     f"the grading sandbox failed twice: {err}")
+        finally:
+            slots.put(slot)
+            if on_done:
+                on_done(student)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, entries))
+

@@ -1,0 +1,37 @@
+"""Graded tests as data, in the manner of Otter's TestCase: what to call, how many points,
+whether students see it, and how to explain a failure."""
+from dataclasses import dataclass, field
+from typing import Callable
+
+from autograder.sandbox import Limits
+from autograder.script import Script
+
+
+@dataclass(frozen=True)
+class Slip:
+    """A known mistake: `build` records the calls whose reference outputs the mistake reproduces
+    (for instance the kernel flipped before a correct convolution)."""
+    hint: str
+    build: Callable[[Script], None]
+
+
+@dataclass(frozen=True)
+class GradedTest:
+    name: str                                   # shown in feedback and as the CSV column
+    task: str                                   # "3.2": the pytest marker and the stub's error say it too
+    points: float
+    build: Callable[[Script], None]             # records the calls; outputs are judged
+    hidden: bool = True
+    rtol: float = 1e-7
+    atol: float = 1e-9
+    judge: Callable | None = None               # judge(expected, got) -> Verdict, instead of compare
+    slips: tuple[Slip, ...] = ()
+    hint: str = ""                              # shown on failure
+    timeout: float = 10.0
+    limits: Limits = field(default_factory=Limits)
+    needs_gpu: bool = False
+
+    def script(self) -> Script:
+        s = Script()
+        self.build(s)
+        return s
