@@ -1,4 +1,4 @@
-# The kit's commands. Every target sets up .venv first, so a fresh clone needs only Python 3.10+.
+# The kit's commands. Every target sets up .venv first, so a fresh clone needs only Python 3.11+.
 # Override the torch build for a GPU machine:  make test TORCH=torch==2.11.0
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
@@ -16,7 +16,7 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check "$(TORCH)" -e ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check "$(TORCH)" $$($(PY) tools/requirements.py)
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
