@@ -1,0 +1,264 @@
+"""`make dist`: release zips built reproducibly and checked before anything is written.
+
+dist/<name>-student.zip     skeleton, notebook, public tests, the self-check engine, a README
+dist/<name>-autograder.zip  Otter autograder (from `otter generate`) grading through the kit's engine
+dist/solutions.zip          the reference modules, for instructors
+dist/MANIFEST.sha256        sha256 of every zip
+
+The build refuses (and writes nothing) when a student zip leaks solution code, hidden tests,
+expected values, caches or notebook outputs, or when the built autograder zip does not give the
+reference full marks, the blank skeleton 0, and every known-buggy sample less than full marks.
+"""
+import argparse
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+from autograder import assignments, otter
+from tools.generate import ROOT, outputs
+from tools.skeleton import solution_lines
+
+EPOCH = (1980, 1, 1, 0, 0, 0)
+ENGINE_FILES = ["__init__.py", "__main__.py", "assignments.py", "check.py", "cli.py", "compare.py",
+                "engine.py", "probes.py", "report.py", "sandbox.py", "script.py", "testcase.py",
+                "wire.py", "worker.py", "public/__init__.py"]
+FORBIDDEN_NAMES = re.compile(r"(__pycache__|\.pyc$|\.ipynb_checkpoints|\.OTTER_LOG|/hidden/|/goldens/|"
+                             r"/samples/|\.npz$|\.npy$|(^|/)solution/)")
+GRADESCOPE_REQUIREMENTS = ["numpy", "torch", "scikit-learn", "nbformat"]
+
+
+class ReleaseError(RuntimeError):
+    """The release would be wrong; the message names the zip, the file and why."""
+
+
+# ---------------------------------------------------------------- reproducible zips
+
+def write_zip(path, files: dict[str, bytes], executable=()):
+    """A zip whose bytes depend only on `files`: sorted names, fixed dates and permissions."""
+    with zipfile.ZipFile(path, "w") as zf:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=EPOCH)
+            info.external_attr = ((0o755 if name in executable else 0o644) | 0o100000) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            zf.writestr(info, files[name], compresslevel=9)
+
+
+def read_tree(rel_paths, prefix=""):
+    return {prefix + rel: open(os.path.join(ROOT, rel), "rb").read() for rel in rel_paths}
+
+
+# ---------------------------------------------------------------- the three kinds of zip
+
+def student_files(name) -> dict[str, bytes]:
+    generated = outputs(name)
+    files = {f"{name}/{os.path.basename(rel)}": data for rel, data in generated.items()
+             if rel.startswith(f"assignments/{name}/")}
+    files.update(read_tree([f"autograder/{f}" for f in ENGINE_FILES], prefix=f"{name}/"))
+    files[f"{name}/autograder/public/{name}.py"] = open(
+        os.path.join(ROOT, "autograder", "public", f"{name}.py"), "rb").read()
+    files[f"{name}/autograder/public/{name}.expected"] = generated[f"autograder/public/{name}.expected"]
+    files[f"{name}/README.md"] = _student_readme(name).encode()
+    return files
+
+
+def _student_readme(name):
+    a = assignments.get(name)
+    return (f"# Assignment {a.number}: {name}\n\n"
+            f"1. Open `{name}.ipynb` and read it alongside `{name}.py`.\n"
+            f"2. Fill in every stub in `{name}.py` (each raises `NotImplementedError` naming its task).\n"
+            f"3. Check your work: `python -m autograder check {name}` (or the notebook's check cells,\n"
+            f"   or `pytest test_public.py`). Public checks are a subset of what is graded.\n"
+            f"4. Submit `{name}.py`.\n\n"
+            f"Needs Python 3.11+ with numpy{', torch and scikit-learn' if name == 'gpu_training' else ''}"
+            f" (and nbformat, rich).\n")
+
+
+def autograder_zip_files(name, workdir) -> dict[str, bytes]:
+    """Run `otter generate` for the Otter tests, then add the engine, hidden tests and reference."""
+    a = assignments.get(name)
+    tests_dir = os.path.join(workdir, "tests")
+    os.makedirs(tests_dir)
+    for test in a.tests():
+        with open(os.path.join(tests_dir, f"{test.name}.py"), "w") as f:
+            f.write(otter.ok_test(test))
+    config = {"lang": "python", "plugins": [{"autograder.otter.KitPlugin": {"assignment": name}}]}
+    with open(os.path.join(workdir, "otter_config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    with open(os.path.join(workdir, "requirements.txt"), "w") as f:
+        f.write("\n".join(GRADESCOPE_REQUIREMENTS) + "\n")
+    generated = os.path.join(workdir, "otter.zip")
+    subprocess.run([sys.executable, "-m", "otter", "generate", "-t", "tests", "-o", generated,
+                    "-r", "requirements.txt", "--config", "otter_config.json"],
+                   cwd=workdir, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": ROOT})
+    with zipfile.ZipFile(generated) as zf:
+        files = {n: zf.read(n) for n in zf.namelist() if not n.endswith("/")}
+    engine = [os.path.relpath(p, ROOT) for p in _walk("autograder") if _shippable(p)]
+    files.update(read_tree(engine))
+    files[f"solution/{a.filename}"] = open(os.path.join(ROOT, "solution", a.filename), "rb").read()
+    files["solution/__init__.py"] = b""
+    return files
+
+
+def _walk(top):
+    for dirpath, dirnames, filenames in os.walk(os.path.join(ROOT, top)):
+        dirnames[:] = sorted(d for d in dirnames if d not in ("__pycache__", "samples"))
+        for f in sorted(filenames):
+            yield os.path.join(dirpath, f)
+
+
+def _shippable(path):
+    return not (path.endswith(".pyc") or "__pycache__" in path)
+
+
+def solutions_files() -> dict[str, bytes]:
+    names = [f"solution/{a.filename}" for a in assignments.ASSIGNMENTS.values()]
+    return read_tree(names + ["solution/__init__.py"])
+
+
+# ---------------------------------------------------------------- refusals
+
+def check_student_zip(zip_name, files, name):
+    """Raise ReleaseError on anything a student must not get."""
+    reference = open(os.path.join(ROOT, "solution", f"{name}.py")).read()
+    secret_lines = solution_lines(reference, f"solution/{name}.py")
+    hidden_names = {t.name for t in assignments.get(name).tests()} - {
+        t.name for t in assignments.get(name).tests(public_only=True)}
+    for path, data in sorted(files.items()):
+        if FORBIDDEN_NAMES.search("/" + path):
+            raise ReleaseError(f"{zip_name}: {path}: not allowed in a student zip "
+                               "(caches, hidden tests, goldens, expected values or solutions)")
+        if path.endswith(".expected") and not path.endswith(f"public/{name}.expected"):
+            raise ReleaseError(f"{zip_name}: {path}: expected values other than the public ones")
+        text = data.decode("utf-8", "replace")
+        if path.endswith(".ipynb"):
+            _check_notebook(zip_name, path, text)
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip() in secret_lines:
+                raise ReleaseError(f"{zip_name}: {path}:{number}: contains a line of the reference "
+                                   f"solution: {line.strip()[:80]}")
+        for hidden in hidden_names:
+            if hidden in text:
+                raise ReleaseError(f"{zip_name}: {path}: names the hidden test {hidden!r}")
+
+
+def _check_notebook(zip_name, path, text):
+    nb = json.loads(text)
+    for index, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") == "code" and (cell.get("outputs") or cell.get("execution_count")):
+            raise ReleaseError(f"{zip_name}: {path}: cell {index} has outputs (clear them)")
+
+
+def verify_autograder_zip(zip_path, name, workdir):
+    """Reference -> full marks and blank -> 0 through `otter run`; every buggy sample caught."""
+    source = os.path.join(workdir, "unzipped")
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(source)
+    samples = os.path.join(ROOT, "autograder", "samples", name)
+    blank_dir = os.path.join(workdir, "blank")
+    os.makedirs(blank_dir)
+    with open(os.path.join(blank_dir, f"{name}.py"), "wb") as f:
+        f.write(outputs(name)[f"assignments/{name}/{name}.py"])
+    for label, path, want_full in [("reference", os.path.join(samples, "reference.py"), True),
+                                   ("blank skeleton", os.path.join(blank_dir, f"{name}.py"), False)]:
+        score, possible = otter_run(zip_path, path, source, workdir)
+        if want_full and score != possible:
+            raise ReleaseError(f"{name}-autograder.zip: the reference scores {score}/{possible}, not full marks")
+        if not want_full and score != 0:
+            raise ReleaseError(f"{name}-autograder.zip: the blank skeleton scores {score}/{possible}, not 0")
+    grades = _grade_with_zip_engine(source, name, samples, os.path.join(workdir, "graded"))
+    for student, score, possible in grades:
+        if student not in ("reference", "blank") and score >= possible:
+            raise ReleaseError(f"{name}-autograder.zip: the buggy sample {student}.py is not caught "
+                               f"(scores {score}/{possible})")
+
+
+def otter_run(zip_path, submission, source, workdir) -> tuple[float, float]:
+    """(score, possible) from `otter run`, importing the engine the zip ships (not this tree's)."""
+    out = tempfile.mkdtemp(dir=workdir)
+    stage = os.path.join(out, os.path.basename(submission))
+    shutil.copy(submission, stage)
+    launcher = f"import sys; sys.path.insert(0, {source!r}); from otter.cli import cli; cli()"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-c", launcher, "run", "-a", zip_path, "-o", out, "--no-logo", stage],
+                          capture_output=True, text=True, env=env, cwd=out)
+    results = os.path.join(out, "results.json")
+    if not os.path.exists(results):
+        raise ReleaseError(f"otter run failed on {submission}: {proc.stderr[-1500:]}")
+    with open(results) as f:
+        data = json.load(f)
+    if any(t.get("name") == "Autograder Failed" for t in data["tests"]):
+        raise ReleaseError(f"otter run could not grade {submission}: {json.dumps(data)[:1500]}")
+    scored = [t for t in data["tests"] if "max_score" in t]
+    return (round(sum(t["score"] for t in scored), 6), round(sum(t["max_score"] for t in scored), 6))
+
+
+def _grade_with_zip_engine(source, name, samples, out):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    subprocess.run([sys.executable, "-m", "autograder", "grade", name, samples, "-o", out, "-q"],
+                   cwd=source, check=True, capture_output=True, env=env)
+    import csv
+    with open(os.path.join(out, "grades.csv")) as f:
+        return [(r["student"], float(r["score"]), float(r["max_score"])) for r in csv.DictReader(f)]
+
+
+# ---------------------------------------------------------------- the build
+
+def build(out_dir, names, *, verify=True):
+    started = time.monotonic()
+    staging = tempfile.mkdtemp(prefix="dist-")
+    try:
+        built = {}
+        for name in names:
+            student = student_files(name)
+            check_student_zip(f"{name}-student.zip", student, name)
+            path = os.path.join(staging, f"{name}-student.zip")
+            write_zip(path, student)
+            built[os.path.basename(path)] = path
+            work = tempfile.mkdtemp(dir=staging)
+            ag = os.path.join(staging, f"{name}-autograder.zip")
+            write_zip(ag, autograder_zip_files(name, work), executable={"run_autograder", "setup.sh"})
+            if verify:
+                verify_autograder_zip(ag, name, work)
+            built[os.path.basename(ag)] = ag
+            shutil.rmtree(work)
+            print(f"built {name}: student + autograder zips ({time.monotonic() - started:.0f} s)")
+        sol = os.path.join(staging, "solutions.zip")
+        write_zip(sol, solutions_files())
+        built["solutions.zip"] = sol
+        manifest = "".join(f"{hashlib.sha256(open(p, 'rb').read()).hexdigest()}  {n}\n"
+                           for n, p in sorted(built.items()))
+        os.makedirs(out_dir, exist_ok=True)
+        for n, p in built.items():
+            shutil.copy(p, os.path.join(out_dir, n))
+        with open(os.path.join(out_dir, "MANIFEST.sha256"), "w") as f:
+            f.write(manifest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    print(f"dist: {len(built)} zips in {out_dir}/ in {time.monotonic() - started:.0f} s")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m tools.dist")
+    parser.add_argument("names", nargs="*", default=list(assignments.ASSIGNMENTS))
+    parser.add_argument("-o", "--out", default=os.path.join(ROOT, "dist"))
+    parser.add_argument("--no-verify", action="store_true", help="skip grading the built zips")
+    args = parser.parse_args(argv)
+    try:
+        build(args.out, args.names, verify=not args.no_verify)
+    except ReleaseError as err:
+        print(f"make dist: refusing to release: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
