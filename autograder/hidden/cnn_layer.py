@@ -4,7 +4,8 @@ kernels, N=1 and C=1 edge cases, the lecture's 32x32 example, untouched inputs.
 Input validation is given in the skeleton, so it is tested in tests/, not graded here."""
 import numpy as np
 
-from autograder.public.cnn_layer import FLIPPED, TESTS as PUBLIC, backward, conv1d, flipped_backward, forward
+from autograder.public.cnn_layer import (DB_NOT_SUMMED, FLIPPED, TESTS as PUBLIC, backward, conv1d,
+                                        db_first_sample, flipped_backward, forward)
 from autograder.testcase import GradedTest, Slip
 
 _rng = np.random.default_rng(30)
@@ -57,16 +58,19 @@ HIDDEN = [
                hint="H_out = (H + 2·padding − KH)//stride + 1; N = 1 and C_in = 1 must work too"),
     GradedTest("conv2d_forward_lecture_32x32", "3.1", 7, forward(SEED_X, SEED_W, SEED_B),
                slips=(Slip(FLIPPED, forward(SEED_X, SEED_W, SEED_B, flip=True)),),
-               hint="the lecture's example: a 3x32x32 input and six 3x5x5 filters give 6x28x28"),
+               hint="the lecture's example: a 3x32x32 input and six 3x5x5 filters give 6x28x28; "
+                    "each filter's bias b[o] is added once per output value, not once per input channel"),
     GradedTest("conv2d_backward_stride2_pad1", "3.2", 15, backward(*S2[:4], **S2[4]),
-               slips=(Slip(FLIPPED, flipped_backward(*S2[:4], **S2[4])),),
-               hint="with stride s, output position (i, j) reads input rows i·s..i·s+KH−1; "
-                    "dx must be cropped back to the unpadded (H, W)"),
+               slips=(Slip(FLIPPED, flipped_backward(*S2[:4], **S2[4])),
+                      Slip(DB_NOT_SUMMED, db_first_sample(*S2[:4], **S2[4]))),
+               hint="with stride s, output position (i, j) reads input rows i·s..i·s+KH−1, so the "
+                    "scatter onto dx~ steps by s too; then crop: dx = dx~[:, :, P:P+H, P:P+W]"),
     GradedTest("conv2d_backward_stride3_pad2_single_channel", "3.2", 10, backward(*S3[:4], **S3[4]),
                hint="some padded input positions are never read when stride > 1: their gradient is 0"),
     GradedTest("conv2d_backward_rectangular", "3.2", 10, backward(*RECT[:4], **RECT[4]),
                hint="keep H and W (and KH and KW) apart: a transpose slip only shows on non-square shapes"),
-    GradedTest("conv1d_forward_stride2_pad1", "3.3", 10, conv1d(X1, W1, B1, stride=2, padding=1)),
+    GradedTest("conv1d_forward_stride2_pad1", "3.3", 10, conv1d(X1, W1, B1, stride=2, padding=1),
+               hint="pad x by P zeros at BOTH ends of L, then step the window by the stride"),
     GradedTest("conv2d_inputs_unchanged", "3.2", 5, _inputs_unchanged,
                hint="never modify x, w, b or dout in place (pad and accumulate into new arrays)"),
 ]

@@ -46,6 +46,17 @@ def flipped_backward(x, w, b, dout, stride=1, padding=0):
     return build
 
 
+def db_first_sample(x, w, b, dout, stride=1, padding=0):
+    """db of the first sample only: what summing over H_out and W_out but not N gives."""
+    def build(s):
+        _, cache = s.student("conv2d_forward")(x[:1], w, b, stride=stride, padding=padding).unpack(2)
+        s.output("db", s.student("conv2d_backward")(dout[:1], cache)[2])
+    return build
+
+
+DB_NOT_SUMMED = "db is not summed over the batch: db[o] = Σ_n Σ_i Σ_j dout[n, o, i, j]"
+
+
 def conv1d(x, w, b, stride=1, padding=0):
     def build(s):
         s.output("out", s.student("conv1d_forward")(x, w, b, stride=stride, padding=padding))
@@ -57,9 +68,11 @@ TESTS = [
                slips=(Slip(FLIPPED, forward(X, W, B, flip=True)),),
                hint="out[n, o, i, j] = b[o] + Σ_c Σ_p Σ_q x[n, c, i·s + p, j·s + q] · w[o, c, p, q]"),
     GradedTest("conv2d_backward_basic", "3.2", 10, backward(X, W, B, DOUT), hidden=False,
-               slips=(Slip(FLIPPED, flipped_backward(X, W, B, DOUT)),),
+               slips=(Slip(FLIPPED, flipped_backward(X, W, B, DOUT)),
+                      Slip(DB_NOT_SUMMED, db_first_sample(X, W, B, DOUT))),
                hint="db sums dout over N, H_out and W_out; dw correlates x with dout; "
                     "dx scatters dout·w back onto every input position it came from"),
     GradedTest("conv1d_forward_basic", "3.3", 5, conv1d(X1, W1, B1), hidden=False,
-               hint="conv1d is conv2d with a height of 1: out[n, o, i] = b[o] + Σ_c Σ_k x[n, c, i·s + k] · w[o, c, k]"),
+               hint="conv1d is conv2d with a height of 1: out[n, o, i] = b[o] + Σ_c Σ_k x~[n, c, i·s + k] · w[o, c, k], "
+                    "x~ being x zero-padded by P at both ends"),
 ]
