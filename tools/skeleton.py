@@ -5,6 +5,7 @@ import re
 
 BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?:\s*\((?P<label>[^)]*(?:\([^)]*\)[^)]*)*)\))?\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
+LOOKS_LIKE_MARKER = re.compile(r"^\s*#\s*(BEGIN|END)\b")
 TASK = re.compile(r"^Task (?P<task>\d+\.\d+)(?::\s*(?P<hint>.*))?$")
 
 
@@ -17,7 +18,7 @@ def solution_blocks(source: str, filename: str):
     blocks, open_block = [], None
     for number, line in enumerate(source.splitlines(), start=1):
         begin, end = BEGIN.match(line), END.match(line)
-        if "SOLUTION" in line and "#" in line and not (begin or end):
+        if LOOKS_LIKE_MARKER.match(line) and not (begin or end):
             raise MarkerError(f"{filename}:{number}: unrecognised solution marker: {line.strip()}")
         if begin:
             if open_block:

@@ -1,4 +1,5 @@
 # Sample slip: the bias is added once per input channel (C_in times)
+# Expect feedback: not once per input channel
 """Assignment 3: a convolution layer in NumPy (forward, backward, and the 1-D case).
 
 What it teaches

@@ -1,4 +1,5 @@
 # Sample slip: conv1d_forward ignores padding
+# Expect feedback: pad x by P zeros at BOTH ends of L
 """Assignment 3: a convolution layer in NumPy (forward, backward, and the 1-D case).
 
 What it teaches

@@ -1,4 +1,5 @@
 # Sample slip: db sums over H_out and W_out but not over the batch
+# Expect feedback: Likely slip: db is not summed over the batch
 """Assignment 3: a convolution layer in NumPy (forward, backward, and the 1-D case).
 
 What it teaches

@@ -1,4 +1,5 @@
 # Sample slip: dx is cropped at the wrong offset (starts at 0 instead of P)
+# Expect feedback: then crop: dx = dx~[:, :, P:P+H, P:P+W]
 """Assignment 3: a convolution layer in NumPy (forward, backward, and the 1-D case).
 
 What it teaches

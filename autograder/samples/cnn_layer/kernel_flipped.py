@@ -1,4 +1,5 @@
 # Sample slip: the kernel is flipped (true convolution instead of cross-correlation)
+# Expect feedback: Likely slip: the kernel is flipped
 """Assignment 3: a convolution layer in NumPy (forward, backward, and the 1-D case).
 
 What it teaches

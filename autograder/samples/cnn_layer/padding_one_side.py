@@ -1,4 +1,5 @@
 # Sample slip: zero padding of 2P added on the bottom/right only
+# Expect feedback: Likely slip: padding added on one side only
 """Assignment 3: a convolution layer in NumPy (forward, backward, and the 1-D case).
 
 What it teaches

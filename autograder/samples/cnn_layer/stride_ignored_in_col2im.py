@@ -1,4 +1,5 @@
 # Sample slip: backward scatters gradients as if the stride were 1
+# Expect feedback: the scatter onto dx~ steps by s too
 """Assignment 3: a convolution layer in NumPy (forward, backward, and the 1-D case).
 
 What it teaches
