@@ -59,7 +59,7 @@ def run_reference(build, reference):
 def expected_values(tests, reference) -> dict:
     """Per test: the reference's result and what each known slip would have produced."""
     return {t.name: {"expected": run_reference(t.build, reference),
-                     "slips": {slip.hint: run_reference(slip.build, reference) for slip in t.slips}}
+                     "slips": [[slip.hint, run_reference(slip.build, reference)] for slip in t.slips]}
             for t in tests}
 
 # ---------------------------------------------------------------- judging
@@ -102,7 +102,7 @@ def _error_text(error):
 def _slip_hint(test, expected, result):
     if result.status != "ok":
         return None
-    for hint, alt in expected["slips"].items():
+    for hint, alt in expected["slips"]:
         if "outputs" in alt and all(
                 name in result.outputs and compare.compare(v, result.outputs[name], rtol=test.rtol,
                                                            atol=test.atol).passed

@@ -3,16 +3,25 @@ fresh child for every graded test. Runs as PID 1 of its own namespaces when the 
 
 Protocol on fds 0/1 (wire frames): the grader sends {"cmd": "load", ...} once, then
 {"cmd": "run", ...} per test; every reply is a dict. Student code only ever runs in a child.
+
+Who can touch whom: when the grader runs as root, each test's child drops to its own uid
+(61000 + slot) before any student code runs, while the worker keeps the privileges it needs to
+watch, clean up after and kill the child; so a child cannot signal, limit or inspect the worker.
+Everything a child started is killed when its test ends (PID 1 of the namespace kills the
+namespace; without one the worker is a child subreaper and kills every descendant). What comes
+back is one wire frame, checked and rebuilt here before it reaches the grader.
 """
 import ctypes
 import importlib
 import json
 import linecache
 import os
+import re
 import resource
 import select
 import shutil
 import signal
+import stat
 import sys
 import time
 import types
@@ -20,10 +29,28 @@ import types
 from autograder import probes, script, wire
 
 _libc = ctypes.CDLL(None, use_errno=True)
-_MS_REC, _MS_PRIVATE, _MS_NOSUID, _MS_NODEV = 0x4000, 1 << 18, 2, 4
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_REMOUNT, _MS_NOATIME, _MS_NODIRATIME, _MS_BIND = 32, 1024, 2048, 4096
+_MS_REC, _MS_PRIVATE, _MS_RELATIME, _MS_STRICTATIME = 0x4000, 1 << 18, 1 << 21, 1 << 24
+_MOUNT_FLAGS = {"ro": _MS_RDONLY, "nosuid": _MS_NOSUID, "nodev": _MS_NODEV, "noexec": _MS_NOEXEC,
+                "noatime": _MS_NOATIME, "nodiratime": _MS_NODIRATIME, "relatime": _MS_RELATIME,
+                "strictatime": _MS_STRICTATIME}
 _CLONE_NEWUSER = 0x10000000
-_PR_SET_DUMPABLE, _PR_SET_NO_NEW_PRIVS = 4, 38
+_PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS = 4, 36, 38
 _OUTPUT_KEEP = 4096
+# Hidden behind an empty tmpfs besides the grader's list; only the first two stay writable.
+_SYSTEM_HIDE = ["/tmp", "/dev/shm", "/var/tmp", "/root", "/home"]
+_WRITABLE = ("/tmp", "/dev/shm")
+# Never shown to a test, wherever they turn up on sys.path (a non-editable install, say).
+_SECRET_PACKAGES = ["solution", "autograder/hidden", "autograder/goldens", "autograder/samples",
+                    "autograder/public"]
+# Left writable by the read-only remount: kernel interfaces, not storage a test could fill.
+_PSEUDO_FS = {"proc", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2", "securityfs", "debugfs",
+              "tracefs", "bpf", "pstore", "fusectl", "configfs", "binfmt_misc", "hugetlbfs"}
+# A test's child may not stop the worker with these: ignored here, restored in the child.
+_IGNORED_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
+                    signal.SIGUSR2, signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF, signal.SIGTSTP,
+                    signal.SIGTTIN, signal.SIGTTOU]
 
 
 def main():
@@ -43,7 +70,12 @@ def main():
             _send({"loaded": True})
         elif request["cmd"] == "run":
             counter += 1
-            _send(_run_test(source, request, counter, config))
+            try:
+                reply = _run_test(source, request, counter, config)
+            except Exception as exc:  # the worker's own trouble costs this test, not the worker
+                reply = {"status": "error", "error": {"phase": "sandbox", "type": type(exc).__name__,
+                                                      "message": str(exc)[:300]}}
+            _send(reply)
 
 
 def _send(message):
@@ -55,30 +87,35 @@ def _send(message):
 def _lock_down(config):
     """Apply what isolation the OS allows; return {measure: applied or why not}."""
     report = {}
+    for sig in _IGNORED_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     in_namespace = os.getpid() == 1
     report["namespaces"] = "pid, mount, network" if in_namespace else "not available"
     if in_namespace:
         _mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE)
-        hidden = []
-        for path in config["hide"] + ["/tmp", "/dev/shm", "/var/tmp", "/root", "/home"]:
-            if os.path.isdir(path) and _mount(b"tmpfs", path.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV,
-                                              b"size=%dk,mode=1777" % (config["tmp_kib"],)):
-                hidden.append(path)
-        report["hidden paths"] = f"{len(hidden)} hidden behind empty tmpfs"
+        stay_writable = _remount_readonly()
+        hidden, shown = _hide(config)
+        report["hidden paths"] = f"{len(hidden)} hidden behind empty tmpfs" + (
+            f" ({len(shown)} Python install path(s) inside them shown read-only)" if shown else "")
+        report["file system"] = (f"NOT read-only: {', '.join(stay_writable)[:200]}" if stay_writable else
+                                 "read-only except /tmp and /dev/shm (%d MiB each)" % (config["tmp_kib"] // 1024))
     else:
         report["hidden paths"] = "not hidden (no mount namespace): rely on file permissions"
+        report["file system"] = "not read-only (no mount namespace): tests may write where their user may"
     uid = config.get("uid")
     if uid is not None:
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
-        report["user"] = f"dropped to uid {uid}"
+        report["user"] = f"tests run as uid {uid}"
+        unreadable = [p for p in _python_paths() if not _readable_by_others(p)]
+        if unreadable:
+            report["imports"] = (f"not all: {unreadable[0]} is not readable to uid {uid}, "
+                                 "so only modules the worker preloaded import")
     elif in_namespace and os.geteuid() == 0:
         # A user namespace made us root here: a nested one leaves us no power over the mounts.
         ok = _libc.unshare(_CLONE_NEWUSER) == 0
         report["user"] = "capabilities dropped (nested user namespace)" if ok else "capabilities NOT dropped"
     else:
-        report["user"] = "runs as the grader's own user"
+        report["user"] = "not dropped: tests run as the grader's own user"
     _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     return report
@@ -88,26 +125,117 @@ def _mount(source, target, fstype, flags, data=None):
     return _libc.mount(source, target, fstype, flags, data) == 0
 
 
+def _remount_readonly():
+    """Make every mount of this (private) namespace read-only; return those that stay writable."""
+    with open("/proc/self/mountinfo") as f:
+        entries = [line.split() for line in f]
+    failed = []
+    for fields in entries:
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+        options = fields[5].split(",")
+        fstype = fields[fields.index("-") + 1]
+        if fstype in _PSEUDO_FS or "ro" in options:
+            continue
+        flags = _MS_REMOUNT | _MS_BIND | _MS_RDONLY  # MS_BIND: this mount only, never the file system
+        flags |= sum(_MOUNT_FLAGS[o] for o in options if o in _MOUNT_FLAGS)
+        if not _mount(None, point.encode(), None, flags) and point not in failed:
+            failed.append(point)
+    return failed
+
+
+def _hide(config):
+    """Cover secret and system directories with empty tmpfs; Python's own files stay visible."""
+    keep = _outermost(_python_paths())
+    secret = [os.path.join(entry, name) for entry in sys.path if entry for name in _SECRET_PACKAGES]
+    hidden, shown = [], []
+    for path in config["hide"] + secret + _SYSTEM_HIDE:
+        if not os.path.isdir(path) or path in hidden:
+            continue
+        system = path in _SYSTEM_HIDE
+        inside = [p for p in keep if p.startswith(path.rstrip("/") + "/")] if system else []
+        if system and path in keep:
+            continue  # Python itself lives here
+        fds = [(p, os.open(p, os.O_PATH)) for p in inside]
+        try:
+            writable = path in _WRITABLE
+            options = b"size=%dk,mode=%s" % (config["tmp_kib"] if writable else 64, b"1777" if writable else b"755")
+            if not _mount(b"tmpfs", path.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, options):
+                continue
+            hidden.append(path)
+            for p, fd in fds:
+                os.makedirs(p, mode=0o755, exist_ok=True)
+                if _mount(f"/proc/self/fd/{fd}".encode(), p.encode(), None, _MS_BIND | _MS_REC):
+                    _mount(None, p.encode(), None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+                    shown.append(p)
+            if not writable:
+                _mount(None, path.encode(), None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+        finally:
+            for _, fd in fds:
+                os.close(fd)
+    return hidden, shown
+
+
+def _python_paths():
+    paths = [sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix]
+    paths += [p for p in sys.path if p and os.path.isdir(p)]
+    return list(dict.fromkeys(os.path.abspath(p) for p in paths))
+
+
+def _outermost(paths):
+    paths = sorted(set(paths))
+    return [p for p in paths if not any(p.startswith(q.rstrip("/") + "/") for q in paths if q != p)]
+
+
+def _readable_by_others(path):
+    """Can a user who owns nothing here reach and list `path`?"""
+    try:
+        parts = os.path.abspath(path).split("/")
+        for i in range(1, len(parts)):
+            mode = os.stat("/".join(parts[:i]) or "/").st_mode
+            if not mode & stat.S_IXOTH:
+                return False
+        return bool(os.stat(path).st_mode & stat.S_IROTH)
+    except OSError:
+        return False
+
+
 # ---------------------------------------------------------------- one test in a fresh child
 
 def _run_test(source, request, counter, config):
+    uid = config.get("uid")
     workdir = f"/tmp/t{counter}" if os.getpid() == 1 else _fresh_tmpdir(counter)
     os.makedirs(workdir, mode=0o700, exist_ok=True)
-    read_end, write_end = os.pipe()
-    started = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        _child(source, request, workdir, write_end)  # never returns
-    os.close(write_end)
-    deadline = started + request["timeout"]
-    reply = _collect(pid, read_end, deadline)
-    reply["seconds"] = round(time.monotonic() - started, 4)
-    _kill_leftovers(pid)
-    reply["stdout"] = _read_head(os.path.join(workdir, ".output"))
-    shutil.rmtree(workdir, ignore_errors=True)
-    os.close(read_end)
-    return reply
+    out_fd = read_end = write_end = None
+    try:
+        # The worker opens the output file and reads it back through this fd, never by its path.
+        out_fd = os.open(os.path.join(workdir, ".output"),
+                         os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        if uid is not None:
+            os.chown(workdir, uid, uid)
+            os.fchown(out_fd, uid, uid)
+        read_end, write_end = os.pipe()
+        started = time.monotonic()
+        try:
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    os.close(read_end)
+                    _child(source, request, out_fd, workdir, write_end, uid)
+                finally:
+                    os._exit(70)
+            os.close(write_end)
+            write_end = None
+            reply = _collect(pid, read_end, started + request["timeout"])
+            reply["seconds"] = round(time.monotonic() - started, 4)
+        finally:
+            _kill_leftovers()
+        reply["stdout"] = _read_head(out_fd)
+        return reply
+    finally:
+        for fd in (out_fd, read_end, write_end):
+            if fd is not None:
+                os.close(fd)
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _fresh_tmpdir(counter):
@@ -115,19 +243,31 @@ def _fresh_tmpdir(counter):
     return tempfile.mkdtemp(prefix=f"grade-t{counter}-")
 
 
-def _child(source, request, workdir, result_fd):
+def _child(source, request, out_fd, workdir, result_fd, uid):
     try:
         os.setsid()
         os.chdir(workdir)
-        out = os.open(".output", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
-        os.dup2(out, 1)
-        os.dup2(out, 2)
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
         os.closerange(3, result_fd)
         os.closerange(result_fd + 1, 4096)
-        _set_limits(request["limits"])
+        for sig in _IGNORED_SIGNALS:
+            signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing
+        try:
+            with open("/proc/self/oom_score_adj", "w") as adj:
+                adj.write("1000")  # under memory pressure the kernel kills a test, not the grader
+        except OSError:
+            pass
+        _set_limits(request["limits"])
+        if uid is not None:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            if os.getuid() != uid or os.geteuid() != uid:
+                raise PermissionError(f"could not drop to uid {uid}")
         reply = _execute(source, request)
         sys.stdout.flush()
         sys.stderr.flush()
@@ -198,7 +338,7 @@ def _describe_import_error(exc, filename):
 def _collect(pid, read_end, deadline):
     """Read the child's one reply frame, or decide why there is none, by the deadline."""
     pidfd = os.pidfd_open(pid)
-    buffer = b""
+    buffer = bytearray()
     try:
         while True:
             remaining = deadline - time.monotonic()
@@ -220,7 +360,7 @@ def _collect(pid, read_end, deadline):
                     if len(buffer) >= 8 + size:
                         os.kill(pid, signal.SIGKILL)  # its work is done; nothing may linger
                         os.waitpid(pid, 0)
-                        return _decode_reply(buffer[8:8 + size])
+                        return _decode_reply(bytes(buffer[8:8 + size]))
                 if chunk:
                     continue
             if pidfd in readable or (read_end in readable and not chunk):
@@ -231,14 +371,32 @@ def _collect(pid, read_end, deadline):
 
 
 def _decode_reply(payload):
+    """The child's frame, rebuilt field by field: whoever wrote it, only the shape the grader
+    expects goes on (status, outputs as a dict of plain values, error as short texts)."""
     try:
         reply = wire.decode(payload)
     except wire.WireError as err:
-        return {"status": "error", "error": {"phase": "result", "type": "WireError", "message": str(err)}}
+        return _bad_reply("WireError", str(err)[:300])
     if not isinstance(reply, dict) or reply.get("status") not in ("ok", "error", "import_error"):
-        return {"status": "error", "error": {"phase": "result", "type": "BadReply",
-                                             "message": "the test process sent a malformed reply"}}
-    return reply
+        return _bad_reply("BadReply", "the test process sent a malformed reply")
+    if reply["status"] == "ok":
+        outputs = reply.get("outputs")
+        if not isinstance(outputs, dict):
+            return _bad_reply("BadReply", "the test process sent outputs that are not a dict")
+        return {"status": "ok", "outputs": outputs}
+    error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
+    clean = {key: str(error[key])[:600] for key in ("phase", "type", "message", "where")
+             if isinstance(error.get(key), (str, int, float))}
+    clean.setdefault("type", "BadReply")
+    clean.setdefault("message", "the test process sent an error without a message")
+    for key in ("step", "line"):
+        if type(error.get(key)) is int:
+            clean[key] = error[key]
+    return {"status": reply["status"], "error": clean}
+
+
+def _bad_reply(kind, message):
+    return {"status": "error", "error": {"phase": "result", "type": kind, "message": message}}
 
 
 def _exit_description(status):
@@ -251,30 +409,54 @@ def _exit_description(status):
     return f"process exited with code {os.WEXITSTATUS(status)} before returning a result (os._exit?)"
 
 
-def _kill_leftovers(pid):
+def _kill_leftovers():
     """Nothing a test started may outlive it."""
     if os.getpid() == 1:
         try:
             os.kill(-1, signal.SIGKILL)  # as PID 1: every other process in this namespace
         except ProcessLookupError:
             pass
-    else:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        while True:  # every process here was killed and is now our child: reap them all
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                return
+    # A subreaper: orphans of the test were handed to us; kill our children until none is left.
     while True:
+        children = _children()
+        if not children:
+            return
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+def _children():
+    me = os.getpid()
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
         try:
-            if os.waitpid(-1, os.WNOHANG) == (0, 0):
-                break
-        except ChildProcessError:
-            break
+            with open(f"/proc/{name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == me:
+            found.append(int(name))
+    return found
 
 
-def _read_head(path):
+def _read_head(fd):
     try:
-        with open(path, "rb") as f:
-            data = f.read(_OUTPUT_KEEP + 1)
+        data = os.pread(fd, _OUTPUT_KEEP + 1, 0)
     except OSError:
         return ""
     text = data[:_OUTPUT_KEEP].decode("utf-8", "replace")

@@ -755,3 +755,11 @@ def test_task1_5_backward_errors():
     assert t.grad is None  # nothing propagated by the failed calls
     with pytest.raises(RuntimeError, match="require"):
         Tensor(1.0).backward()
+
+
+@pytest.mark.task1_5
+def test_task1_5_scalar_leaf_grad_stays_an_ndarray_when_accumulated():
+    """b feeds two nodes in the lecture graph: its accumulated .grad is still an ndarray (spec)."""
+    a, b = Tensor(2.0, requires_grad=True), Tensor(1.0, requires_grad=True)
+    ((a + b) * (b + 1)).backward()
+    assert type(b.grad) is np.ndarray and b.grad.shape == () and float(b.grad) == 5.0

@@ -45,22 +45,27 @@ def _two_draws_slips(p):
             Slip(KEEP_AS_DROP_SHIFT, _two_draws(p, p_used=1 - p)))
 
 
-def _mask_overrides_rng(use_rng=False):
+def _mask_overrides_rng(use_rng=False, p_used=None, scale=None):
     def build(s):
         rng = s.lib("numpy.random.default_rng")(11)
-        out, _ = s.student("dropout_forward")(X3, 0.45, rng=rng, mask=None if use_rng else MASK3).unpack(2)
-        s.output("out", out)
+        p = 0.45 if p_used is None else p_used
+        out, _ = s.student("dropout_forward")(X3, p, rng=rng, mask=None if use_rng else MASK3).unpack(2)
+        s.output("out", out if scale is None else out * scale)
     return build
 
 
-def _p_zero(s):
-    rng = s.lib("numpy.random.default_rng")(5)
-    out, cache = s.student("dropout_forward")(X_BW, 0.0, rng=rng).unpack(2)
-    s.output("out (rng, p = 0)", out)
-    s.output("dx (rng, p = 0)", s.student("dropout_backward")(DOUT_BW, cache))
-    out, cache = s.student("dropout_forward")(X3, 0.0, mask=MASK3).unpack(2)
-    s.output("out (mask, p = 0)", out)
-    s.output("dx (mask, p = 0)", s.student("dropout_backward")(DOUT3, cache))
+def _p_zero(slip_none_kept=False):
+    """p = 0 with a generator and with a mask; slip_none_kept: the rng-drawn mask keeps nothing."""
+    def build(s):
+        rng = s.lib("numpy.random.default_rng")(5)
+        out, cache = s.student("dropout_forward")(X_BW, 0.0, rng=rng).unpack(2)
+        dx = s.student("dropout_backward")(DOUT_BW, cache)
+        s.output("out (rng, p = 0)", out * 0.0 if slip_none_kept else out)
+        s.output("dx (rng, p = 0)", dx * 0.0 if slip_none_kept else dx)
+        out, cache = s.student("dropout_forward")(X3, 0.0, mask=MASK3).unpack(2)
+        s.output("out (mask, p = 0)", out)
+        s.output("dx (mask, p = 0)", s.student("dropout_backward")(DOUT3, cache))
+    return build
 
 
 def _backward_test_mode(*, slip_train=False):
@@ -102,6 +107,8 @@ def _judge_default_rng(expected, got):
     if not (kept | dropped).all():
         if np.isclose(out[~dropped], X_DEFAULT[~dropped], rtol=1e-7, atol=1e-9).all():
             return compare.Verdict(False, f"out: kept units equal x, so the 1/(1 − p) scaling is missing. {NO_SCALING}")
+        if np.isclose(out[~dropped], X_DEFAULT[~dropped] / p, rtol=1e-7, atol=1e-9).all():
+            return compare.Verdict(False, f"out: kept units equal x/p instead of x/(1 − p). {KEEP_AS_DROP}")
         n_bad = int((~(kept | dropped)).sum())
         return compare.Verdict(False, f"out: {n_bad} element(s) are neither 0 (dropped) nor x/(1 − p) (kept)")
     frac = kept.mean()
@@ -169,11 +176,15 @@ HIDDEN = [
                hint="x may have any shape: out = x·mask/(1 − p) elementwise"),
     GradedTest("dropout_forward_mask_overrides_rng", "4.1", 3, _mask_overrides_rng(),
                slips=(Slip("the rng was used although a mask was given: a given mask overrides rng",
-                           _mask_overrides_rng(use_rng=True)),),
+                           _mask_overrides_rng(use_rng=True)),
+                      Slip(NO_SCALING, _mask_overrides_rng(scale=1 - 0.45)),
+                      Slip(KEEP_AS_DROP, _mask_overrides_rng(p_used=1 - 0.45))),
                hint="when mask is given it is the keep-mask; rng is not used"),
-    GradedTest("dropout_p_zero_keeps_everything", "4.1", 4, _p_zero,
-               hint="p = 0 drops nothing: keep = rng.random(x.shape) >= 0 is all True and 1/(1 − p) = 1"),
-    GradedTest("dropout_forward_seeded_two_draws", "4.1", 8, _two_draws(0.25), slips=_two_draws_slips(0.25),
+    GradedTest("dropout_p_zero_keeps_everything", "4.1", 4, _p_zero(),
+               slips=(Slip(MASK_INVERTED + " (with p = 0 yours keeps nothing)", _p_zero(slip_none_kept=True)),),
+               hint="p = 0 drops nothing: keep = rng.random(x.shape) >= 0 is all True and 1/(1 − p) = 1 "
+                    "(NaN or 0 here usually means p was used as the KEEP probability)"),
+    GradedTest("dropout_forward_seeded_two_draws", "4.1", 7, _two_draws(0.25), slips=_two_draws_slips(0.25),
                hint="each call draws exactly one rng.random(x.shape) from the rng passed in "
                     "(no reseeding, no extra draws); keep = rng.random(x.shape) >= p"),
     GradedTest("dropout_forward_seeded_large_p", "4.1", 5, forward(X_BIGP, 0.9, seed=99),
@@ -194,7 +205,7 @@ HIDDEN = [
                hint="dropout_forward and dropout_backward must not modify x, mask or dout "
                     "(`x *= keep` changes the caller's array: compute out = x * keep / (1 − p))"),
     # 4.2
-    GradedTest("dropout_backward_seeded", "4.2", 7, backward(X_BW, 0.35, DOUT_BW, seed=17),
+    GradedTest("dropout_backward_seeded", "4.2", 6, backward(X_BW, 0.35, DOUT_BW, seed=17),
                slips=backward_slips(X_BW, 0.35, DOUT_BW, seed=17),
                hint="dx = dout·keep/(1 − p) with the keep-mask the forward pass drew"),
     GradedTest("dropout_backward_given_mask_3d", "4.2", 5, backward(X3, 0.6, DOUT3, MASK3),
@@ -206,9 +217,12 @@ HIDDEN = [
                            "so dx = dout", _backward_test_mode_scaled)),
                hint="after a train=False forward pass, dx = dout"),
     GradedTest("dropout_backward_p_zero", "4.2", 2, backward(X_BW, 0.0, DOUT_BW, seed=2),
-               hint="p = 0: every unit is kept and dx = dout"),
+               slips=(Slip(MASK_INVERTED + " (with p = 0 yours keeps nothing)",
+                           backward(X_BW, 0.0, DOUT_BW, seed=2, invert=True)),),
+               hint="p = 0: every unit is kept and dx = dout (NaN or 0 here usually means p was used as the "
+                    "KEEP probability)"),
     # 4.3
-    GradedTest("classic_test_weights_various", "4.3", 6, _classic_various(),
+    GradedTest("classic_test_weights_various", "4.3", 5, _classic_various(),
                slips=(Slip(KEEP_AS_DROP + " (yours returns W·p)", _classic_various(lambda p: p)),
                       Slip(CLASSIC_INVERTED, _classic_various(lambda p: 1 / (1 - p)))),
                hint="W·(1 − p) for any shape of W; p = 0 leaves W unchanged"),

@@ -23,6 +23,11 @@ NOT_REDUCED = ("broadcast gradient not reduced: sum the upstream gradient over t
                "axes so each operand's .grad has that operand's own shape")
 COUNTS_ONCE = ("a node used twice counts once: every use adds its contribution to the node's "
                "gradient (add into .grad, never assign)")
+# Slips are told apart by their hint text (the engine keys them by it), so variants say which.
+DUAL_SLIPS = {"a'b": PRODUCT_RULE + " (here only a'·b is kept)",
+              "ab'": PRODUCT_RULE + " (here only a·b' is kept)",
+              "sign": QUOTIENT_SIGN + " (here the two terms are added)",
+              "swapped": QUOTIENT_SIGN + " (here a·b' − a'·b: the terms are swapped)"}
 UNBROADCAST_HINT = ("each operand's gradient must have the operand's shape: sum the upstream "
                     "gradient over the axes that broadcasting added or stretched")
 
@@ -93,6 +98,12 @@ def dual_ops(cases, slip=None):
     return build
 
 
+def dual_op_slips(cases):
+    """The four Dual mul/div slips for these cases (each must change some output, or it would
+    be named for an unrelated failure)."""
+    return tuple(Slip(hint, dual_ops(cases, key)) for key, hint in DUAL_SLIPS.items())
+
+
 def dual_func(cases, unit_deriv=False):
     """Record module function calls: (label, name, x) with x a (v, d) pair or a float.
 
@@ -127,6 +138,13 @@ def deriv(probe, *points, probe_args=()):
         for x in points:
             s.output(f"f'({x})", s.student("derivative")(f, x))
     return build
+
+
+def poly_slips(points):
+    """f = 3x³ − 2x + 1/x: number·Dual keeps only a·b' → the x-terms vanish; 1/x with the
+    quotient sign flipped gives +1/x²."""
+    return (Slip(DUAL_SLIPS["ab'"], const({f"f'({x})": -1 / x ** 2 for x in points})),
+            Slip(QUOTIENT_SIGN, const({f"f'({x})": 9 * x * x - 2 + 1 / x ** 2 for x in points})))
 
 
 # -------------------------------------------------------------------- Tasks 1.4-1.5
@@ -175,21 +193,27 @@ TESTS = [
                slips=(Slip(FORWARD_DIFF, forward_difference_separable("sum_sin_square", X2, 1e-3)),),
                hint="for every index i: (f(x + eps·e_i) − f(x − eps·e_i)) / (2·eps), restoring x[i] after"),
     GradedTest("dual_arithmetic", "1.2", 4, dual_ops(ARITH), hidden=False,
-               slips=(Slip(PRODUCT_RULE, dual_ops(ARITH, "a'b")), Slip(PRODUCT_RULE, dual_ops(ARITH, "ab'")),
-                      Slip(QUOTIENT_SIGN, dual_ops(ARITH, "sign")), Slip(QUOTIENT_SIGN, dual_ops(ARITH, "swapped"))),
+               slips=dual_op_slips(ARITH),
                hint="(a, a') ± (b, b') = (a ± b, a' ± b'); (a, a')·(b, b') = (ab, a'b + ab'); "
                     "(a, a')/(b, b') = (a/b, (a'b − ab')/b²)"),
     GradedTest("dual_sin", "1.2", 2, dual_func(SIN), hidden=False,
                slips=(Slip(CHAIN_FACTOR, dual_func(SIN, unit_deriv=True)),),
                hint="sin(x, x') = (sin x, cos x · x')"),
     GradedTest("derivative_polynomial", "1.3", 4, deriv("dual_poly", 2.0), hidden=False,
+               slips=poly_slips((2.0,)),
                hint="f(x) = 3x³ − 2x + 1/x has f'(2) = 9·4 − 2 − 1/4 = 33.75: seed Dual(x, 1.0), "
                     "return the result's .deriv"),
     GradedTest("tensor_lecture_graph", "1.5", 8, lecture_graph(), hidden=False,
-               slips=(Slip(COUNTS_ONCE, const({"b.grad": 3.0})),
-                      Slip(COUNTS_ONCE, const({"b.grad": 2.0}))),
+               slips=(Slip(COUNTS_ONCE + " (b.grad got only c = 3, its share through d = b + 1)",
+                           const({"b.grad": 3.0})),
+                      Slip(COUNTS_ONCE + " (b.grad got only d = 2, its share through c = a + b)",
+                           const({"b.grad": 2.0}))),
                hint="lecture 000: e = (a + b)(b + 1) = 6, de/da = d = 2, de/db = c + d = 5"),
     GradedTest("tensor_broadcast_add_mul", "1.4", 7, broadcast_add_mul(BX, BB), hidden=False,
-               slips=(Slip(NOT_REDUCED, const({"b.grad": BX + 2 * BB})),),
+               slips=(Slip(NOT_REDUCED, const({"b.grad": BX + 2 * BB})),
+                      Slip(COUNTS_ONCE + " (b is used by + and by *; b.grad kept only the + share)",
+                           const({"b.grad": 2 * BB})),
+                      Slip(COUNTS_ONCE + " (b is used by + and by *; b.grad kept only the * share)",
+                           const({"b.grad": (BX + BB).sum(axis=0)}))),
                hint=UNBROADCAST_HINT),
 ]

@@ -134,8 +134,10 @@ def sgd(params, grads, lr):
 
 TESTS = [
     GradedTest("graph_example_lecture_point", "2.1", 3, graph(2.0, 1.0), hidden=False,
-               slips=(Slip(ONE_PATH + " (yours gives de/db = d: the path through d is missing)", graph(2.0, 1.0, de_db_slip=2.0)),
-                      Slip(ONE_PATH + " (yours gives de/db = c: the path through c is missing)", graph(2.0, 1.0, de_db_slip=3.0))),
+               slips=(Slip(ONE_PATH + " (yours gives de/db = d: the path through d is missing)",
+                           graph(2.0, 1.0, de_db_slip=2.0)),
+                      Slip(ONE_PATH + " (yours gives de/db = c: the path through c is missing)",
+                           graph(2.0, 1.0, de_db_slip=3.0))),
                hint="c = a + b, d = b + 1, e = c·d: at a = 2, b = 1 the answer is (6, 2, 5)"),
     GradedTest("linear_regression_grad_basic", "2.2", 4, linreg(LR_W, LR_X, LR_Y), hidden=False,
                slips=(Slip(LR_NO_TWO, linreg(LR_W, LR_X, LR_Y, 0.5)),
