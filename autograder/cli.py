@@ -4,7 +4,7 @@ import os
 import sys
 import time
 
-from autograder import assignments, engine, report
+from autograder import assignments, engine, golden, report
 
 
 def main(argv=None):
@@ -46,7 +46,7 @@ def _grade(args):
 def grade_folder(assignment, folder, out, *, jobs, console):
     started = time.monotonic()
     tests = assignment.tests()
-    expected = engine.expected_values(tests, assignment.reference())
+    expected = engine.expected_values(tests, assignment.reference(), golden.load(assignment.name))
     entries = engine.discover(folder, assignment)
     hide = [os.path.abspath(out)]
     if sys.stderr.isatty() and not console.quiet:

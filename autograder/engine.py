@@ -6,7 +6,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from autograder import compare, probes, script, wire
+from autograder import compare, golden, probes, script, wire
 from autograder.sandbox import RunResult, Sandbox, SandboxError
 
 _ID = re.compile(r"[^A-Za-z0-9_.@+-]")
@@ -56,11 +56,18 @@ def run_reference(build, reference):
     except script.StepError as err:
         return {"raises": err.exc_type, "step": err.step}
 
-def expected_values(tests, reference) -> dict:
-    """Per test: the reference's result and what each known slip would have produced."""
-    return {t.name: {"expected": run_reference(t.build, reference),
-                     "slips": [[slip.hint, run_reference(slip.build, reference)] for slip in t.slips]}
-            for t in tests}
+def expected_values(tests, reference, goldens=None) -> dict:
+    """Per test: the reference's result, what each known slip would have produced, and the
+    PyTorch GPU outputs recorded for it, if any (see golden.py)."""
+    recorded = (goldens or {}).get("tests", {})
+    source = golden.describe(goldens["provenance"]) if goldens else ""
+    values = {}
+    for t in tests:
+        values[t.name] = {"expected": run_reference(t.build, reference),
+                          "slips": [[slip.hint, run_reference(slip.build, reference)] for slip in t.slips]}
+        if t.name in recorded:
+            values[t.name]["golden"] = {"outputs": recorded[t.name]["outputs"], "source": source}
+    return values
 
 # ---------------------------------------------------------------- judging
 
@@ -81,15 +88,26 @@ def judge(test, expected, result: RunResult) -> compare.Verdict:
         return compare.Verdict(False, f"raised {_error_text(result.error)}")
     if test.judge is not None:
         return test.judge(want["outputs"], result.outputs)
-    for name, value in want["outputs"].items():
-        if name not in result.outputs:
+    verdict = _compare_outputs(test, want["outputs"], result.outputs)
+    if verdict.passed and "golden" in expected:
+        against_gpu = _compare_outputs(test, expected["golden"]["outputs"], result.outputs)
+        if not against_gpu.passed:
+            return compare.Verdict(False, f"matches the float64 reference but not the PyTorch outputs recorded "
+                                          f"on a GPU ({expected['golden']['source']}): {against_gpu.message}")
+    return verdict
+
+
+def _compare_outputs(test, want, got):
+    """The first output that differs, or a pass (carrying any note about how values came back)."""
+    notes = []
+    for name, value in want.items():
+        if name not in got:
             return compare.Verdict(False, f"{name}: no value came back")
-        verdict = compare.compare(value, result.outputs[name], rtol=test.rtol, atol=test.atol, name=name)
+        verdict = compare.compare(value, got[name], rtol=test.rtol, atol=test.atol, name=name)
         if not verdict.passed:
             return verdict
-        if verdict.message:
-            return verdict
-    return compare.PASS
+        notes += [verdict.message] if verdict.message else []
+    return compare.Verdict(True, "; ".join(notes))
 
 def _error_text(error):
     if not error:

@@ -20,12 +20,12 @@ def _results_path(directory):
 
 def grade_for_otter(assignment_name, submission_path) -> dict:
     """{test name: {"passed": bool, "message": str}} from the engine, plus "__notes__"."""
-    from autograder import assignments, engine
+    from autograder import assignments, engine, golden
     from autograder.sandbox import Sandbox
 
     assignment = assignments.get(assignment_name)
     tests = assignment.tests()
-    expected = engine.expected_values(tests, assignment.reference())
+    expected = engine.expected_values(tests, assignment.reference(), golden.load(assignment_name))
     with Sandbox(preload=assignment.preload, hide=[os.path.dirname(os.path.abspath(submission_path))]) as box:
         result = engine.grade_submission("submission", submission_path, assignment, tests, expected, box)
     table = {t.name: {"passed": t.status != "failed", "message": t.message} for t in result.tests}

@@ -29,7 +29,7 @@ from tools.skeleton import solution_lines
 EPOCH = (1980, 1, 1, 0, 0, 0)
 ENGINE_FILES = ["__init__.py", "__main__.py", "assignments.py", "check.py", "cli.py", "compare.py",
                 "engine.py", "probes.py", "report.py", "sandbox.py", "script.py", "testcase.py",
-                "wire.py", "worker.py", "public/__init__.py"]
+                "golden.py", "wire.py", "worker.py", "public/__init__.py"]
 FORBIDDEN_NAMES = re.compile(r"(__pycache__|\.pyc$|\.ipynb_checkpoints|\.OTTER_LOG|/hidden/|/goldens/|"
                              r"/samples/|\.npz$|\.npy$|(^|/)solution/)")
 GRADESCOPE_REQUIREMENTS = ["numpy", "torch", "scikit-learn", "nbformat"]
