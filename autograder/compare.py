@@ -18,21 +18,30 @@ PASS = Verdict(True)
 
 
 def unwrap(value):
-    """(array or number or container, notes) with the sandbox's conversion wrappers removed."""
-    if isinstance(value, dict) and "$tensor" in value:
+    """(array or number or container, notes) with the sandbox's conversion wrappers removed.
+
+    Wrappers are the dicts script.to_plain makes (a returned dict's own "$..." keys are escaped
+    there); one that is not exactly that shape is left as a plain dict, to be judged as such.
+    """
+    if _is_wrapper(value, "$tensor", {"device": str, "dtype": str, "requires_grad": bool}):
         notes = [f"returned a torch tensor ({value['dtype']} on {value['device']}"
                  + (", requires_grad" if value["requires_grad"] else "") + "); judged by its values"]
         return value["$tensor"], notes
-    if isinstance(value, dict) and "$converted" in value:
+    if _is_wrapper(value, "$converted", {"type": str}):
         return value["$converted"], [f"returned a {value['type']}, not a plain ndarray; judged by its values"]
     return value, []
+
+
+def _is_wrapper(value, tag, fields):
+    return (isinstance(value, dict) and set(value) == {tag, *fields} and isinstance(value[tag], np.ndarray)
+            and all(isinstance(value[k], t) for k, t in fields.items()))
 
 
 def describe(value) -> str:
     value, _ = unwrap(value)
     if isinstance(value, np.ndarray):
         return f"array of shape {value.shape}, dtype {value.dtype}"
-    if isinstance(value, dict) and "$unsupported" in value:
+    if isinstance(value, dict) and isinstance(value.get("$unsupported"), str):
         return f"an object that is not an array or a number: {value['$unsupported']}"
     if isinstance(value, (list, tuple)):
         return f"a {type(value).__name__} of length {len(value)}"
@@ -41,8 +50,9 @@ def describe(value) -> str:
 
 def compare(expected, got, *, rtol=1e-7, atol=1e-9, name="value") -> Verdict:
     """Does `got` equal `expected` to within atol + rtol·|expected|, element by element?"""
+    expected, _ = unwrap(expected)  # the reference's tensors are judged as values too
     got, notes = unwrap(got)
-    if isinstance(got, dict) and "$unsupported" in got:
+    if isinstance(got, dict) and isinstance(got.get("$unsupported"), str):
         return Verdict(False, f"{name}: expected {describe(expected)}, got {describe(got)}")
     if isinstance(expected, dict):
         if not isinstance(got, dict):

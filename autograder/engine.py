@@ -3,6 +3,7 @@ values from a sandbox (never trusted), and a verdict per graded test."""
 import os
 import queue
 import re
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -48,13 +49,25 @@ def _plain_roundtrip(outputs):
     return wire.decode(wire.encode({k: script.to_plain(v) for k, v in outputs.items()}))
 
 def run_reference(build, reference):
-    """Run recorded calls on the reference: {'outputs': ...} or {'raises': exception type name}."""
+    """Run recorded calls on the reference: {'outputs': ...} or {'raises': exception type name}.
+
+    torch runs on one thread here, as in the sandbox: oversubscribed OpenMP threads on a busy
+    grading machine cost more than they give.
+    """
     s = script.Script()
     build(s)
+    torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch else None
+    if torch:
+        torch.set_num_threads(1)
     try:
         return {"outputs": _plain_roundtrip(script.run(s.to_message(), reference, probes))}
     except script.StepError as err:
         return {"raises": err.exc_type, "step": err.step}
+    finally:
+        if torch:
+            torch.set_num_threads(threads)
+
 
 def expected_values(tests, reference, goldens=None) -> dict:
     """Per test: the reference's result, what each known slip would have produced, and the

@@ -52,3 +52,36 @@ def fixed_logits_model(module, logits):
     return FixedLogits()
 
 
+
+
+def tensor_info(module):
+    """t -> {"shape", "dtype", "device"} of a torch tensor, as plain strings and lists."""
+    return lambda t: {"shape": list(t.shape), "dtype": str(t.dtype), "device": t.device.type}
+
+
+def state_shapes(module):
+    """model -> {state_dict key: shape as a list}."""
+    return lambda model: {k: list(v.shape) for k, v in model.state_dict().items()}
+
+
+def state_arrays(module):
+    """model -> {state_dict key: array}, the parameters as plain float64 arrays."""
+    return lambda model: {k: v.detach().cpu().double().numpy() for k, v in model.state_dict().items()}
+
+
+def load_state(module, arrays):
+    """model -> model with its state_dict set from plain arrays (same keys)."""
+    import torch
+
+    def load(model):
+        device = next(model.parameters()).device
+        model.load_state_dict({k: torch.as_tensor(np.asarray(v), dtype=torch.float32, device=device)
+                               for k, v in arrays.items()})
+        return model
+    return load
+
+
+def to_device(module, array, dtype):
+    """device -> the array as a torch tensor of `dtype` ("float32" or "int64") on that device."""
+    import torch
+    return lambda device: torch.as_tensor(np.asarray(array), dtype=getattr(torch, dtype), device=device)

@@ -124,6 +124,8 @@ def _encode_arg(value):
         return {"$dict": [[k, _encode_arg(v)] for k, v in value.items()]}
     if isinstance(value, np.ndarray):
         return {"$array": value.copy()}
+    if isinstance(value, slice):
+        return {"$slice": [value.start, value.stop, value.step]}
     return value
 
 
@@ -137,6 +139,8 @@ def _decode_arg(value, values):
             return tuple(_decode_arg(v, values) for v in value["$tuple"])
         if "$dict" in value:
             return {k: _decode_arg(v, values) for k, v in value["$dict"]}
+        if "$slice" in value:
+            return slice(*value["$slice"])
         if "$array" in value:
             return value["$array"].copy()  # a fresh copy per run: mutation can't leak between runs
     return value
@@ -241,8 +245,8 @@ def to_plain(value, _depth=0):
     if type(value) in (list, tuple):
         items = [to_plain(v, _depth + 1) for v in value]
         return tuple(items) if type(value) is tuple else items
-    if type(value) is dict:
-        return {str(k): to_plain(v, _depth + 1) for k, v in value.items()}
+    if type(value) is dict:  # "$..." keys are escaped so no returned dict passes for a wrapper below
+        return {_plain_key(k): to_plain(v, _depth + 1) for k, v in value.items()}
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(value, torch.Tensor):
         array = value.detach().to("cpu").numpy().copy()
@@ -257,3 +261,8 @@ def to_plain(value, _depth=0):
     if isinstance(value, np.ndarray) and type(value) is np.ndarray:
         return array
     return {"$converted": np.ascontiguousarray(array).view(np.ndarray), "type": type(value).__name__}
+
+
+def _plain_key(key):
+    key = str(key)
+    return "$" + key if key.startswith("$") else key
