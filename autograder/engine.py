@@ -72,7 +72,7 @@ def run_reference(build, reference):
 def expected_values(tests, reference, goldens=None) -> dict:
     """Per test: the reference's result, what each known slip would have produced, and the
     PyTorch GPU outputs recorded for it, if any (see golden.py)."""
-    recorded = (goldens or {}).get("tests", {})
+    recorded = golden.fresh_entries(goldens, tests)
     source = golden.describe(goldens["provenance"]) if goldens else ""
     values = {}
     for t in tests:

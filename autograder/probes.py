@@ -85,3 +85,14 @@ def to_device(module, array, dtype):
     """device -> the array as a torch tensor of `dtype` ("float32" or "int64") on that device."""
     import torch
     return lambda device: torch.as_tensor(np.asarray(array), dtype=getattr(torch, dtype), device=device)
+
+
+def strict_float32(module):
+    """() -> None: TF32 off for matmuls and cuDNN, so float32 results on a GPU are true float32
+    and comparable with the goldens (which are recorded that way)."""
+    import torch
+
+    def apply():
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+    return apply

@@ -45,6 +45,7 @@ def train_steps(n_steps, lr=0.1, momentum=0.9):
     state = _initial_state()
 
     def build(s):
+        s.probe("strict_float32")()
         device = s.student("get_device")()
         model = s.probe("load_state", state)(s.student("DigitsCNN")(p_drop=0.0).to(device))
         optimizer = s.lib("torch.optim.SGD")(model.parameters(), lr=lr, momentum=momentum)

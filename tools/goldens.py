@@ -1,0 +1,177 @@
+"""Record the PyTorch golden outputs the grader checks submissions against (`make goldens`).
+
+    python -m tools.goldens [ASSIGNMENT ...] [--allow-cpu] [-o DIR]
+
+A golden is a graded test's own recorded Script replayed on the PyTorch oracle of the student
+API (tools/oracles/<assignment>.py) instead of the NumPy reference: float64, on CUDA,
+deterministic algorithms, no TF32. Tests the oracle cannot run (a name it lacks, an expected
+exception), tests with no numeric outputs and tests graded by a judge get no golden. Each golden is
+keyed by a hash of the oracle's code and the test's recorded calls, so `stale` tells which
+ones a change to either has outdated. The file format is autograder/golden.py's.
+"""
+import argparse
+import datetime
+import hashlib
+import importlib
+import inspect
+import os
+import subprocess
+import sys
+
+from tools import oracles  # first: sets CUBLAS_WORKSPACE_CONFIG before CUDA starts
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from autograder import assignments, compare, engine, golden, probes, wire  # noqa: E402
+
+ORACLE_DIR = os.path.dirname(os.path.abspath(oracles.__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Code an oracle runs besides its own module (gpu_training's oracle is the reference itself).
+EXTRA_SOURCES = {"gpu_training": [os.path.join(ROOT, "solution", "gpu_training.py")]}
+CPU_GPU_NAME = "none (CPU run, not a GPU golden)"
+
+
+def available(name) -> bool:
+    """Whether the assignment has an oracle and graded tests (public and hidden) to replay."""
+    try:
+        assignments.get(name).tests()
+    except ModuleNotFoundError:
+        return False
+    return os.path.isfile(os.path.join(ORACLE_DIR, f"{name}.py"))
+
+
+def oracle_source(name) -> bytes:
+    """The oracle's code: the shared helpers (tools/oracles/__init__.py), its own module and
+    whatever else it runs (EXTRA_SOURCES)."""
+    parts = []
+    for file in [os.path.join(ORACLE_DIR, "__init__.py"), os.path.join(ORACLE_DIR, f"{name}.py"),
+                 *EXTRA_SOURCES.get(name, [])]:
+        with open(file, "rb") as f:
+            parts.append(f.read())
+    return b"".join(parts)
+
+
+def script_hash(test, source: bytes) -> str:
+    """sha256 of the oracle code, the test's recorded calls (arrays included) and the code of
+    the probes those calls use (autograder/probes.py)."""
+    message = test.script().to_message()
+    used = sorted({step[1] for step in message["steps"] if step[0] == "probe"})
+    probe_code = "".join(inspect.getsource(getattr(probes, p)) for p in used if hasattr(probes, p))
+    return hashlib.sha256(source + wire.encode(message) + probe_code.encode()).hexdigest()
+
+
+def portable(outputs) -> dict:
+    """Outputs as any grader, with or without a GPU, can be held to: tensors as their values,
+    strings dropped (device and dtype names say where the recording ran, not what it computed;
+    the reference still judges them)."""
+    def strip(value):
+        value, _ = compare.unwrap(value)
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if not isinstance(v, str)}
+        if isinstance(value, (list, tuple)):
+            return type(value)(strip(v) for v in value)
+        return value
+    return {k: strip(v) for k, v in outputs.items() if not isinstance(v, str)}
+
+
+def record(name, skipped=None) -> dict:
+    """{"provenance": ..., "tests": {test name: {"hash", "outputs"}}} for one assignment; the
+    tests left out, with why, are appended to `skipped` as (test name, reason)."""
+    oracle = importlib.import_module(f"tools.oracles.{name}")
+    source = oracle_source(name)
+    tests, skipped = {}, [] if skipped is None else skipped
+    with oracles.deterministic():
+        for test in assignments.get(name).tests():
+            if test.judge is not None:      # the judge grades a property; values are not compared
+                skipped.append((test.name, "graded by a judge"))
+                continue
+            result = engine.run_reference(test.build, oracle)
+            outputs = portable(result.get("outputs", {}))
+            if outputs:
+                tests[test.name] = {"hash": script_hash(test, source), "calls": golden.calls_hash(test),
+                                    "outputs": outputs}
+            elif "raises" in result:
+                skipped.append((test.name, f"the oracle raised {result['raises']} at step {result['step']}"))
+            else:
+                skipped.append((test.name, "no numeric outputs"))
+    return {"provenance": provenance(), "tests": tests}
+
+
+def stale(name, data) -> list[str]:
+    """Recorded tests whose hash no longer matches the test's calls and the oracle's code (or
+    that no longer exist)."""
+    source = oracle_source(name)
+    current = {t.name: t for t in assignments.get(name).tests()}
+    return [test_name for test_name, entry in data.get("tests", {}).items()
+            if test_name not in current or entry.get("hash") != script_hash(current[test_name], source)]
+
+
+def provenance() -> dict:
+    cuda = oracles.DEVICE.type == "cuda"
+    return {"gpu": torch.cuda.get_device_name(oracles.DEVICE) if cuda else CPU_GPU_NAME,
+            "driver": _driver_version() if cuda else None,
+            "cuda": torch.version.cuda,
+            "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+            "torch": torch.__version__,
+            "numpy": np.__version__,
+            "python": sys.version.split()[0],
+            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "device": oracles.DEVICE.type,
+            "deterministic": True,
+            "tf32": False}
+
+
+def _driver_version():
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=30)
+        lines = out.stdout.split()
+        if out.returncode == 0 and lines:
+            return lines[0]
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    try:  # the CUDA driver API version, e.g. 12040, when nvidia-smi is missing
+        return f"CUDA driver API {torch._C._cuda_getDriverVersion()} (nvidia-smi not available)"
+    except (AttributeError, RuntimeError):
+        return "unknown (nvidia-smi not available)"
+
+
+def write(data, path):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(wire.encode(data))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m tools.goldens", description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", metavar="ASSIGNMENT",
+                        help=f"assignments to record (default: all of {', '.join(assignments.ASSIGNMENTS)})")
+    parser.add_argument("--allow-cpu", action="store_true",
+                        help="record on the CPU when there is no CUDA GPU (for testing the pipeline; "
+                             "not GPU goldens)")
+    parser.add_argument("-o", "--out", default=golden.GOLDEN_DIR, help="output folder (default: %(default)s)")
+    args = parser.parse_args(argv)
+    if oracles.DEVICE.type != "cuda" and not args.allow_cpu:
+        raise SystemExit("tools.goldens: no CUDA GPU here (torch.cuda.is_available() is False). Golden "
+                         "outputs are PyTorch results recorded on a GPU: run `make goldens` on a CUDA "
+                         "machine, or pass --allow-cpu to try the pipeline on the CPU.")
+    names = args.names or list(assignments.ASSIGNMENTS)
+    for name in names:
+        assignments.get(name)                       # exits on an unknown name
+    for name in names:
+        if not available(name):
+            print(f"{name}: skipped (no graded tests or no oracle yet)")
+            continue
+        skipped = []
+        data = record(name, skipped)
+        path = os.path.join(args.out, f"{name}.golden")
+        write(data, path)
+        total = len(assignments.get(name).tests())
+        print(f"{name}: {len(data['tests'])} of {total} tests recorded on {data['provenance']['gpu']} -> {path}")
+        for test_name, why in skipped:
+            print(f"  no golden for {test_name}: {why}")
+
+
+if __name__ == "__main__":
+    main()
