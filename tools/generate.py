@@ -47,7 +47,8 @@ def notebook_json(name) -> str | None:
     nb = jupytext.read(path, fmt="py:percent")
     nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
                    "language_info": {"name": "python"}}
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
+        cell.id = f"{name}-{index:03d}"  # nbformat's default ids are random; the bytes must not be
         cell.metadata = {k: v for k, v in cell.metadata.items() if k == "tags"}
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None

@@ -80,15 +80,14 @@ def make_skeleton(source: str, filename: str) -> str:
 
 
 def solution_lines(source: str, filename: str) -> set[str]:
-    """The stripped, distinctive lines inside solution blocks (for leak scans)."""
+    """The stripped, distinctive lines found only inside solution blocks (for leak scans).
+
+    A line that also appears in the given code (outside every block) is not a secret.
+    """
     lines = source.splitlines()
-    found = set()
+    inside = set()
     for start, end, *_ in solution_blocks(source, filename):
-        for line in lines[start:end - 1]:
-            text = line.strip()
-            if len(text) >= 12 and not text.startswith("#") and text not in _COMMON:
-                found.add(text)
-    return found
-
-
-_COMMON = {"return out, cache", "return dx, dw, db", "return out", "raise NotImplementedError()"}
+        inside.update(range(start, end - 1))  # 0-based indices of the block bodies
+    secret = {lines[i].strip() for i in inside}
+    given = {line.strip() for i, line in enumerate(lines) if i not in inside}
+    return {text for text in secret - given if len(text) >= 12 and not text.startswith("#")}

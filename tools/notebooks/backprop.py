@@ -1,0 +1,254 @@
+# %% [markdown]
+# # Assignment 2: Backpropagation by hand
+#
+# Before letting a library differentiate for us, we do it on paper once and then write
+# the result as NumPy code, with no autograd: the computation graph of lecture 000, the
+# gradient of linear regression's squared error, and the **δ formulas** of the two-layer
+# sigmoid network of lecture 002, plus its L1/L2 penalties and a gradient-descent step.
+#
+# **How to work.** You fill in `backprop.py`, the file next to this notebook. A function
+# you have not written yet raises `NotImplementedError("Task 2.x: ...")`, so its cells
+# fail until you do the task. With `%autoreload 2`, saving the file is enough: rerun the
+# cell. Each section ends with a check cell running that task's public tests (the hidden
+# tests are graded after you submit).
+
+# %%
+# %load_ext autoreload
+# %autoreload 2
+import numpy as np
+import matplotlib.pyplot as plt
+
+from autograder.check import check
+import backprop
+
+# %% [markdown]
+# ## Task 2.1: graph_example
+#
+# Lecture 000's graph for $e = (a + b)(b + 1)$ has one node per operation:
+#
+# $$c = a + b, \qquad d = b + 1, \qquad e = c \cdot d .$$
+#
+# **Forward:** evaluate the nodes in order. **Reverse:** start from $de/de = 1$ and apply
+# the chain rule $F'(x) = f'(g(x))\,g'(x)$ node by node, multiplying each node's local
+# derivative by the derivative arriving from above. Since $\partial e/\partial c = d$ and
+# $\partial e/\partial d = c$,
+#
+# $$\frac{de}{da} = \frac{de}{dc}\frac{dc}{da} = d \cdot 1 = d, \qquad
+#   \frac{de}{db} = \frac{de}{dd}\frac{dd}{db} + \frac{de}{dc}\frac{dc}{db} = c + d .$$
+#
+# $b$ reaches $e$ along two paths, and the contributions of the paths **add**.
+# Worked by hand at $a = 2$, $b = 1$: $c = 3$, $d = 2$, so $e = 6$, $de/da = 2$,
+# $de/db = 3 + 2 = 5$.
+
+# %%
+print(backprop.graph_example(2.0, 1.0))      # (6.0, 2.0, 5.0)
+print(backprop.graph_example(-1.0, 3.0))     # c = 2, d = 4: (8.0, 4.0, 6.0)
+
+# %%
+check("backprop", "2.1");
+
+# %% [markdown]
+# ## Task 2.2: linear_regression_grad
+#
+# Lecture 000 fits $o_n = \langle w, x_n\rangle$ by minimizing
+# $E(w) = \sum_n (y_n - o_n)^2$ with gradient descent. One partial derivative, by the
+# chain rule through $o_n$:
+#
+# $$\frac{\partial E}{\partial w_j} = \sum_n \frac{\partial (y_n - o_n)^2}{\partial o_n}
+#   \frac{\partial o_n}{\partial w_j} = -2\sum_n (y_n - o_n)\,x_{n,j},
+#   \qquad\text{i.e.}\qquad \nabla E(w) = -2X^\top(y - Xw).$$
+#
+# No $\tfrac12$ in front of this $E$, so the 2 stays. A check that needs no reference:
+# at the least-squares solution $w^\star$ the gradient vanishes.
+
+# %%
+rng = np.random.default_rng(0)
+X, y = rng.standard_normal((6, 3)), rng.standard_normal(6)
+print("at w = 0:  ", backprop.linear_regression_grad(np.zeros(3), X, y), " -2 X^T y =", -2 * X.T @ y)
+w_star = np.linalg.lstsq(X, y, rcond=None)[0]
+print("at w*:     ", backprop.linear_regression_grad(w_star, X, y))   # ≈ 0
+
+# %%
+check("backprop", "2.2");
+
+# %% [markdown]
+# ## Task 2.3: sigmoid and mlp_forward
+#
+# The network of lecture 002 has $D$ inputs, one hidden layer of $H$ sigmoid units and
+# one sigmoid output, $\sigma(a) = 1/(1 + e^{-a})$. We add biases (the lecture has none).
+# For example $n$ and hidden unit $j$:
+#
+# $$a^{(1)}_{n,j} = \langle w^{(1)}_j, x_n\rangle + b^{(1)}_j, \quad
+#   h_{n,j} = \sigma(a^{(1)}_{n,j}), \quad
+#   a^{(2)}_n = \langle w^{(2)}, h_n\rangle + b^{(2)}, \quad
+#   o_n = \sigma(a^{(2)}_n).$$
+#
+# In matrix form, with `W1` $(H, D)$ holding the rows $w^{(1)}_j$, `b1` $(H,)$, `w2`
+# $(H,)$ and the float `b2`: `h = σ(X W1ᵀ + b1)` of shape $(N, H)$ and
+# `o = σ(h w2 + b2)` of shape $(N,)$. `cache` keeps what backprop will reuse.
+#
+# **Overflow.** $e^{-a}$ overflows for $a \lesssim -710$. With $u = e^{-|a|} \le 1$,
+# $\sigma(a) = 1/(1+u)$ for $a \ge 0$ and $u/(1+u)$ for $a < 0$: no overflow, no warning.
+
+# %%
+print(backprop.sigmoid(np.array([-1000.0, -1.0, 0.0, 1.0, 1000.0])))
+
+params = {"W1": np.array([[1.0, -1.0], [0.5, 2.0], [-1.0, 0.0]]),   # H = 3, D = 2
+          "b1": np.array([0.0, -1.0, 0.5]), "w2": np.array([1.0, -2.0, 0.5]), "b2": 0.1}
+X = np.array([[0.0, 1.0], [2.0, -1.0]])                              # N = 2
+o, cache = backprop.mlp_forward(params, X)
+print("o =", o, " h shape:", cache["h"].shape)
+
+# %%
+check("backprop", "2.3");
+
+# %% [markdown]
+# ## Task 2.4: mlp_loss
+#
+# The squared error of lecture 002, summed over the examples:
+#
+# $$E = \frac12 \sum_{n=1}^{N} (y_n - o_n)^2 .$$
+#
+# A **sum**, not a mean: `torch.nn.MSELoss()` averages by default, so its gradients are
+# $2/N$ times ours. The $\tfrac12$ cancels the 2 of the derivative below.
+
+# %%
+y = np.array([1.0, 0.0])
+print("E =", backprop.mlp_loss(params, X, y), " by hand:", 0.5 * np.sum((y - o) ** 2))
+
+# %%
+check("backprop", "2.4");
+
+# %% [markdown]
+# ## Task 2.5: mlp_backward
+#
+# **Output layer.** Lecture 002 follows $E \to o \to a^{(2)} \to w^{(2)}_j$:
+#
+# $$\frac{\partial E}{\partial w^{(2)}_j}
+#   = \underbrace{\frac{\partial E}{\partial o}\frac{\partial o}{\partial a^{(2)}}}_{\delta_o}
+#     \frac{\partial a^{(2)}}{\partial w^{(2)}_j}
+#   = \underbrace{-(y - o)\,o(1 - o)}_{\delta_o}\; h_j ,$$
+#
+# using $\sigma'(a) = \sigma(a)(1 - \sigma(a))$. Per example, $\delta_{o,n} = (o_n - y_n)\,o_n(1 - o_n)$,
+# and summing over the examples:
+#
+# $$\frac{\partial E}{\partial w^{(2)}} = \sum_n \delta_{o,n}\, h_n \;\; (H,), \qquad
+#   \frac{\partial E}{\partial b^{(2)}} = \sum_n \delta_{o,n} .$$
+#
+# **Hidden layer.** Continue the chain through $h_j$ and $a^{(1)}_j$:
+# $\partial a^{(2)}/\partial h_j = w^{(2)}_j$, $\partial h_j/\partial a^{(1)}_j = h_j(1 - h_j)$,
+# $\partial a^{(1)}_j/\partial w^{(1)}_{j,i} = x_i$, so
+#
+# $$\delta_{h,n,j} = \delta_{o,n}\, w^{(2)}_j\, h_{n,j}(1 - h_{n,j}), \qquad
+#   \frac{\partial E}{\partial w^{(1)}_{j,i}} = \sum_n \delta_{h,n,j}\, x_{n,i}, \qquad
+#   \frac{\partial E}{\partial b^{(1)}_j} = \sum_n \delta_{h,n,j}.$$
+#
+# In matrix form: $\delta_h = (\delta_o\, w_2^\top) \odot h \odot (1 - h)$ of shape
+# $(N, H)$, $dW_1 = \delta_h^\top X$ $(H, D)$, $db_1 = \sum_n \delta_h$ $(H,)$. No
+# autograd: these formulas *are* backpropagation.
+#
+# The cell below compares your gradient with centered finite differences of your
+# `mlp_loss`, entry by entry: the differences should be around $10^{-9}$ or smaller.
+
+# %%
+def numeric_grad(params, key, X, y, eps=1e-6):
+    p = {k: np.array(v, dtype=float) for k, v in params.items()}
+    g = np.zeros_like(p[key])
+    for i in np.ndindex(g.shape):
+        old = p[key][i]
+        p[key][i] = old + eps; up = backprop.mlp_loss(p, X, y)
+        p[key][i] = old - eps; down = backprop.mlp_loss(p, X, y)
+        p[key][i] = old
+        g[i] = (up - down) / (2 * eps)
+    return g
+
+
+grads = backprop.mlp_backward(params, X, y)
+for key in ["W1", "b1", "w2", "b2"]:
+    print(f"{key}: max |backprop - numeric| = {np.max(np.abs(grads[key] - numeric_grad(params, key, X, y))):.1e}")
+
+# %%
+check("backprop", "2.5");
+
+# %% [markdown]
+# ## Task 2.6: L1/L2 penalties
+#
+# Lecture 002 adds a penalty on the weights to the loss.
+#
+# **L2 ("weight decay")**: $E(w) + \frac{\lambda}{2}\sum_\ell \|W^{(\ell)}\|_F^2$ with
+# $\|W\|_F^2 = \sum_{i,j} W_{ij}^2$; the penalty's gradient is $\lambda W$, so each step
+# shrinks every weight in proportion to its size. (`weight_decay=λ` in
+# `torch.optim.SGD` adds exactly this $\lambda W$ to the gradient.)
+#
+# **L1**: $E(w) + \lambda\sum_\ell\sum_{i,j}|w^{(\ell)}_{ij}|$; the gradient is
+# $\lambda\,\mathrm{sign}(W)$ (taking 0 at 0), a constant push towards zero whatever the
+# size of the weight, which drives small weights to exactly zero (sparsity).
+#
+# Each function returns `(value, grad)` for one weight array.
+
+# %%
+ws, lam = np.linspace(-2, 2, 201), 1.0
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
+for name, penalty in [("L2", backprop.l2_penalty), ("L1", backprop.l1_penalty)]:
+    values, grads_ = zip(*[penalty(np.array([w]), lam) for w in ws])
+    left.plot(ws, values, label=name)
+    right.plot(ws, [g[0] for g in grads_], label=name)
+left.set_title("penalty R(w), λ = 1"); right.set_title("gradient dR/dw")
+left.legend(); right.legend(); plt.show()
+
+# %%
+check("backprop", "2.6");
+
+# %% [markdown]
+# ## Task 2.7: sgd_step
+#
+# Gradient descent updates every parameter with the same rule (lecture 000):
+#
+# $$w^{(\text{new})} = w - \eta\,\nabla E(w).$$
+#
+# `sgd_step` returns a **new** dict and leaves `params` and `grads` untouched. Putting the
+# tasks together, here is the two-layer network learning XOR (not linearly separable, so
+# the hidden layer is needed), with and without an L2 penalty on `W1` and `w2`.
+
+# %%
+X_xor = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+y_xor = np.array([0.0, 1.0, 1.0, 0.0])
+
+
+def fit(lam, steps=2000, lr=2.0):
+    rng = np.random.default_rng(1)
+    p = {"W1": rng.standard_normal((4, 2)), "b1": np.zeros(4), "w2": rng.standard_normal(4), "b2": 0.0}
+    losses = []
+    for _ in range(steps):
+        g = backprop.mlp_backward(p, X_xor, y_xor)
+        for key in ["W1", "w2"]:
+            g[key] = g[key] + backprop.l2_penalty(p[key], lam)[1]
+        p = backprop.sgd_step(p, g, lr)
+        losses.append(backprop.mlp_loss(p, X_xor, y_xor))
+    return p, losses
+
+
+for lam in [0.0, 0.001]:
+    p, losses = fit(lam)
+    print(f"λ = {lam}: outputs {np.round(backprop.mlp_forward(p, X_xor)[0], 2)}, "
+          f"‖W1‖_F = {np.linalg.norm(p['W1']):.2f}")
+    plt.semilogy(losses, label=f"λ = {lam}")
+plt.xlabel("step"); plt.ylabel("E (without the penalty)"); plt.legend(); plt.show()
+
+# %% [markdown]
+# The penalty trades training error for smaller weights: with $\lambda = 0.001$ the
+# outputs are less extreme, $\|W_1\|_F$ is smaller and $E$ levels off higher. Try
+# $\lambda = 0.01$: on four examples the penalty wins and the network outputs 0.5
+# everywhere.
+
+# %%
+check("backprop", "2.7");
+
+# %% [markdown]
+# ## All together
+#
+# Every public check of this assignment at once (the same as
+# `python -m autograder check backprop backprop.py` in a terminal):
+
+# %%
+check("backprop");
