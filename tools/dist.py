@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 
 from autograder import assignments, otter
 from tools.generate import ROOT, outputs
@@ -87,7 +88,7 @@ def autograder_zip_files(name, workdir) -> dict[str, bytes]:
     a = assignments.get(name)
     tests_dir = os.path.join(workdir, "tests")
     os.makedirs(tests_dir)
-    for test in a.tests():
+    for test in otter.gradescope_tests(a.tests()):
         with open(os.path.join(tests_dir, f"{test.name}.py"), "w") as f:
             f.write(otter.ok_test(test))
     config = {"lang": "python", "plugins": [{"autograder.otter.KitPlugin": {"assignment": name}}]}
@@ -167,14 +168,17 @@ def verify_autograder_zip(zip_path, name, workdir):
     os.makedirs(blank_dir)
     with open(os.path.join(blank_dir, f"{name}.py"), "wb") as f:
         f.write(outputs(name)[f"assignments/{name}/{name}.py"])
-    for label, path, want_full in [("reference", os.path.join(samples, "reference.py"), True),
-                                   ("blank skeleton", os.path.join(blank_dir, f"{name}.py"), False)]:
-        score, possible = otter_run(zip_path, path, source, workdir)
-        if want_full and score != possible:
-            raise ReleaseError(f"{name}-autograder.zip: the reference scores {score}/{possible}, not full marks")
-        if not want_full and score != 0:
-            raise ReleaseError(f"{name}-autograder.zip: the blank skeleton scores {score}/{possible}, not 0")
-    grades = _grade_with_zip_engine(source, name, samples, os.path.join(workdir, "graded"))
+    reference, blank = os.path.join(samples, "reference.py"), os.path.join(blank_dir, f"{name}.py")
+    with ThreadPoolExecutor(3) as pool:  # three independent gradings, each mostly one process
+        ref_run = pool.submit(otter_run, zip_path, reference, source, workdir)
+        blank_run = pool.submit(otter_run, zip_path, blank, source, workdir)
+        samples_run = pool.submit(_grade_with_zip_engine, source, name, samples, os.path.join(workdir, "graded"))
+        (score, possible), (blank_score, blank_possible), grades = (
+            ref_run.result(), blank_run.result(), samples_run.result())
+    if score != possible:
+        raise ReleaseError(f"{name}-autograder.zip: the reference scores {score}/{possible}, not full marks")
+    if blank_score != 0:
+        raise ReleaseError(f"{name}-autograder.zip: the blank skeleton scores {blank_score}/{blank_possible}, not 0")
     for student, score, possible in grades:
         if student not in ("reference", "blank") and score >= possible:
             raise ReleaseError(f"{name}-autograder.zip: the buggy sample {student}.py is not caught "

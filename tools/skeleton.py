@@ -82,7 +82,9 @@ def make_skeleton(source: str, filename: str) -> str:
 def solution_lines(source: str, filename: str) -> set[str]:
     """The stripped, distinctive lines found only inside solution blocks (for leak scans).
 
-    A line that also appears in the given code (outside every block) is not a secret.
+    A line that also appears in the given code (outside every block) is not a secret, and
+    neither is a short control-flow header such as `if velocity is None:`, which any caller of
+    the API may write.
     """
     lines = source.splitlines()
     inside = set()
@@ -90,4 +92,8 @@ def solution_lines(source: str, filename: str) -> set[str]:
         inside.update(range(start, end - 1))  # 0-based indices of the block bodies
     secret = {lines[i].strip() for i in inside}
     given = {line.strip() for i, line in enumerate(lines) if i not in inside}
-    return {text for text in secret - given if len(text) >= 12 and not text.startswith("#")}
+    return {text for text in secret - given
+            if len(text) >= 12 and not text.startswith("#") and not _HEADER.match(text)}
+
+
+_HEADER = re.compile(r"^(if|elif|else|for|while|with|try|except|finally)\b.{0,30}:$")

@@ -22,7 +22,7 @@ def model_shapes(p_drop):
     def build(s):
         model = s.student("DigitsCNN")(p_drop=p_drop)
         s.output("state_dict shapes", s.probe("state_shapes")(model))
-        model.eval()
+        model.train(False)  # eval mode: dropout off
         logits = model(s.lib("torch.zeros")(3, 1, 8, 8))
         s.output("logits shape", s.probe("tensor_info")(logits)["shape"])
     return build
