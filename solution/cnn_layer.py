@@ -188,6 +188,9 @@ def conv2d_backward(dout, cache):
     Returns:
         dx: (N, C_in, H, W), dw: (C_out, C_in, KH, KW), db: (C_out,).
     """
+    if not (isinstance(cache, tuple) and len(cache) == 5):
+        raise ValueError("conv2d_backward: cache must be the (x, w, b, stride, padding) "
+                         f"tuple returned by conv2d_forward, got {type(cache).__name__}")
     x, w, b, stride, padding = cache
     N, C_in, H, W = x.shape
     C_out, _, KH, KW = w.shape

@@ -20,9 +20,11 @@ Where it departs from the NumPy assignments
     buf = mu*buf + grad; theta -= lr*buf), not seed 003's EMA form
     V = beta*V + (1-beta)*grad; the two agree when lr_torch = (1-beta)*alpha.
 
-Defaults that reach >= 98% test accuracy (on the CPU in about a second):
+Defaults that reach >= 98% test accuracy (in one to two seconds on two CPU cores):
     ``train(model, data, DEFAULT_EPOCHS, DEFAULT_BATCH_SIZE, DEFAULT_LR)`` with
-    DEFAULT_EPOCHS = 15, DEFAULT_BATCH_SIZE = 64, DEFAULT_LR = 0.05, momentum 0.9.
+    DEFAULT_EPOCHS = 20, DEFAULT_BATCH_SIZE = 32, DEFAULT_LR = 0.05, momentum 0.9
+    (final test accuracy at least 0.980, mean 0.988, over 36 seeds of the model's
+    initialisation and the shuffling; batch 64 dips below 0.98 for some seeds).
 """
 import time
 
@@ -35,8 +37,8 @@ from torch import nn
 
 __all__ = ["get_device", "load_digits_data", "DigitsCNN", "train_step", "evaluate", "train"]
 
-DEFAULT_EPOCHS = 15
-DEFAULT_BATCH_SIZE = 64
+DEFAULT_EPOCHS = 20
+DEFAULT_BATCH_SIZE = 32
 DEFAULT_LR = 0.05
 DEFAULT_MOMENTUM = 0.9
 
@@ -183,8 +185,8 @@ def train(model, data, epochs, batch_size, lr, momentum=0.9, seed=0):
     (PyTorch's momentum: buf = mu*buf + grad, theta -= lr*buf). Dropout masks come from
     torch's global RNG: call ``torch.manual_seed`` first for a repeatable run.
 
-    Good defaults (>= 98% test accuracy): DEFAULT_EPOCHS = 15, DEFAULT_BATCH_SIZE = 64,
-    DEFAULT_LR = 0.05, momentum 0.9.
+    Good defaults (>= 98% test accuracy): DEFAULT_EPOCHS = 20, DEFAULT_BATCH_SIZE = 32,
+    DEFAULT_LR = 0.05, DEFAULT_MOMENTUM = 0.9.
 
     Returns:
         {"loss": [...], "test_acc": [...], "seconds": [...]}, one entry per epoch: the

