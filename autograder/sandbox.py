@@ -1,13 +1,16 @@
 """Start and talk to a sandboxed worker (see worker.py) from the grader's side.
 
 Isolation is probed once: new PID/mount/network namespaces via util-linux `unshare` (as root
-directly, otherwise inside a user namespace), else plain rlimits and process-group kills. What
-could not be applied is reported with every result, never silently skipped.
+directly, otherwise inside a user namespace), else plain rlimits and killing every process a test
+left (the worker is a child subreaper). As root, every test runs as a uid of its own (61000 + slot,
+or the next one no other grader on this machine holds), never as the worker's. What could not be
+applied is reported with every result, never silently skipped.
 """
 import functools
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -17,9 +20,11 @@ from autograder import wire
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Everything a submission must not read: the reference, hidden tests, goldens, other students.
-_SECRET_DIRS = ["solution", "tests", "assignments", "dist", "out", "bench", "tools", ".git",
-                "autograder/hidden", "autograder/goldens", "autograder/samples"]
+_SECRET_DIRS = ["solution", "tests", "assignments", "dist", "build", "out", "bench", "tools", ".git",
+                ".pytest_cache", ".hypothesis", "autograder/hidden", "autograder/goldens",
+                "autograder/samples", "autograder/public"]
 _BASE_UID = 61000
+_UID_SPAN = 1000
 _BOOTSTRAP = "import sys; sys.path.insert(0, {root!r}); from autograder.worker import main; main()"
 
 
@@ -78,12 +83,29 @@ class SandboxError(RuntimeError):
     """The worker itself failed (not the submission)."""
 
 
+def _claim_uid(slot):
+    """The first free sandbox uid from 61000 + slot on, held (by an abstract socket name, freed
+    when this process ends) while the sandbox lives: two graders on one machine never share a uid,
+    so neither can signal the other's tests or use up their process limit."""
+    for uid in range(_BASE_UID + slot, _BASE_UID + _UID_SPAN):
+        claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            claim.bind(f"\0autograder-sandbox-uid-{uid}")
+        except OSError:
+            claim.close()
+            continue
+        return uid, claim
+    raise SandboxError(f"no free sandbox uid in {_BASE_UID}..{_BASE_UID + _UID_SPAN - 1}")
+
+
 class Sandbox:
     """One warm worker. `load` a submission's source, then `run` recorded scripts against it."""
 
     def __init__(self, *, preload=("numpy",), slot=0, hide=(), tmp_kib=65536):
         prefix = list(namespace_prefix())
-        uid = _BASE_UID + slot if prefix and os.geteuid() == 0 else None
+        # As root, each test's child drops to its own uid, namespaces or not (see worker.py).
+        self.uid, self._uid_claim = _claim_uid(slot) if os.geteuid() == 0 else (None, None)
+        uid = self.uid
         config = {
             "preload": list(preload), "uid": uid, "tmp_kib": tmp_kib,
             "hide": [os.path.join(ROOT, d) for d in _SECRET_DIRS] + [os.path.abspath(p) for p in hide],
@@ -97,7 +119,9 @@ class Sandbox:
         ready = self._receive(timeout=120)
         self.isolation = ready["isolation"]
         if not prefix:
-            self.isolation["namespaces"] = "not available (unshare refused): no network or PID isolation"
+            why = ("AUTOGRADER_NO_NAMESPACES is set" if os.environ.get("AUTOGRADER_NO_NAMESPACES")
+                   else "unshare refused")
+            self.isolation["namespaces"] = f"not available ({why}): no network or PID isolation"
 
     def _drain_stderr(self):
         for line in self._proc.stderr:
@@ -140,6 +164,14 @@ class Sandbox:
                          stdout=reply.get("stdout", ""), seconds=reply.get("seconds", 0.0))
 
     def close(self):
+        try:
+            self._close_worker()
+        finally:
+            if self._uid_claim is not None:
+                self._uid_claim.close()
+                self._uid_claim = None
+
+    def _close_worker(self):
         if self._proc.poll() is None:
             try:
                 wire.send(self._proc.stdin.fileno(), {"cmd": "exit"})

@@ -1,8 +1,10 @@
 """Plain data across the sandbox boundary.
 
 Only None, bool, int, float, str, lists, str-keyed dicts and numeric NumPy arrays cross it. The
-encoding is JSON plus raw .npy blobs read back with ``allow_pickle=False``, so the grader never
-unpickles anything and never holds an object a submission made.
+encoding is JSON plus raw .npy blobs; decoding checks each blob's header against its size and
+copies the bytes into a fresh numeric ndarray (no pickle, no allocation a header merely claims),
+so the grader never unpickles anything and never holds an object a submission made. Anything
+malformed, too deep or too big raises WireError.
 """
 import io
 import json
@@ -49,41 +51,93 @@ def encode(value) -> bytes:
 
 
 def decode(data: bytes):
+    """The value `encode` made, or WireError: nothing in a frame can run code, exhaust memory or
+    recursion, or come back as anything but plain data (see the module docstring)."""
     try:
         n_head, n_blobs = struct.unpack_from("<II", data, 0)
         pos = 8
-        head = json.loads(data[pos:pos + n_head].decode())
+        head = json.loads(bytes(data[pos:pos + n_head]).decode())
         pos += n_head
         blobs = []
         for _ in range(n_blobs):
             (size,) = struct.unpack_from("<Q", data, pos)
             pos += 8
-            arr = np.load(io.BytesIO(data[pos:pos + size]), allow_pickle=False)
+            if pos + size > len(data):
+                raise WireError("array blob cut short")
+            blobs.append(_load_array(data[pos:pos + size]))
             pos += size
-            if type(arr) is not np.ndarray or arr.dtype.kind not in _NUMERIC_KINDS:
-                raise WireError(f"array of dtype {arr.dtype} is not numeric")
-            blobs.append(arr)
-    except (struct.error, ValueError, UnicodeDecodeError) as exc:
-        raise WireError(f"malformed message: {exc}") from None
+    except (struct.error, ValueError, UnicodeDecodeError, RecursionError, MemoryError, OverflowError) as exc:
+        raise WireError(f"malformed message: {type(exc).__name__}: {str(exc)[:200]}") from None
+    try:
+        return _decode_value(head, blobs)
+    except (RecursionError, MemoryError) as exc:
+        raise WireError(f"malformed message: {type(exc).__name__}") from None
 
-    def dec(v):
+
+def _decode_value(head, blobs):
+    def dec(v, depth=0):
+        if depth > _MAX_DEPTH:
+            raise WireError("message nested too deeply")
         if isinstance(v, list):
-            return [dec(x) for x in v]
+            return [dec(x, depth + 1) for x in v]
         if isinstance(v, dict):
             if "$nd" in v:
-                return blobs[v["$nd"]]
+                index = v["$nd"]
+                if type(index) is not int or not 0 <= index < len(blobs):
+                    raise WireError("array reference out of range")
+                return blobs[index]
             if "$tuple" in v:
-                return tuple(dec(x) for x in v["$tuple"])
+                return tuple(dec(x, depth + 1) for x in _items(v["$tuple"]))
             if "$dict" in v:
-                return {k: dec(x) for k, x in v["$dict"]}
-            if "$int" in v:
-                return int(v["$int"])
-            if "$float" in v:
-                return float(v["$float"])
-            raise WireError(f"unknown tag in {sorted(v)}")
+                pairs = _items(v["$dict"])
+                if not all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in pairs):
+                    raise WireError("malformed dict")
+                return {k: dec(x, depth + 1) for k, x in pairs}
+            try:
+                if "$int" in v:
+                    return int(v["$int"])
+                if "$float" in v:
+                    return float(v["$float"])
+            except (TypeError, ValueError) as exc:
+                raise WireError(f"malformed number: {exc}") from None
+            raise WireError(f"unknown tag in {sorted(v)[:5]}")
         return v
 
     return dec(head)
+
+
+_MAX_DEPTH = 64
+
+
+def _items(value):
+    if not isinstance(value, list):
+        raise WireError("malformed container")
+    return value
+
+
+def _load_array(blob) -> np.ndarray:
+    """A .npy blob as a fresh base ndarray of a numeric dtype, its size checked before any
+    allocation (a header may claim any shape)."""
+    fp = io.BytesIO(blob)
+    version = np.lib.format.read_magic(fp)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(fp)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(fp)
+    else:
+        raise WireError(f"unsupported .npy version {version}")
+    if dtype.kind not in _NUMERIC_KINDS or dtype.fields is not None or dtype.subdtype is not None:
+        raise WireError(f"array of dtype {dtype} is not numeric")
+    count = 1
+    for n in shape:
+        if type(n) is not int or n < 0:
+            raise WireError(f"bad array shape {shape}")
+        count *= n
+    body = blob[fp.tell():]
+    if count * dtype.itemsize != len(body):
+        raise WireError(f"array of shape {shape} and dtype {dtype} does not match its {len(body)} bytes")
+    array = np.frombuffer(body, dtype=dtype, count=count).reshape(shape, order="F" if fortran else "C")
+    return np.array(array, copy=True)
 
 
 def send(fd: int, value) -> None:

@@ -23,6 +23,7 @@ import shutil
 import signal
 import stat
 import sys
+import tempfile
 import time
 import types
 
@@ -35,6 +36,7 @@ _MS_REC, _MS_PRIVATE, _MS_RELATIME, _MS_STRICTATIME = 0x4000, 1 << 18, 1 << 21, 
 _MOUNT_FLAGS = {"ro": _MS_RDONLY, "nosuid": _MS_NOSUID, "nodev": _MS_NODEV, "noexec": _MS_NOEXEC,
                 "noatime": _MS_NOATIME, "nodiratime": _MS_NODIRATIME, "relatime": _MS_RELATIME,
                 "strictatime": _MS_STRICTATIME}
+_READ_ONLY_AGAIN = _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV
 _CLONE_NEWUSER = 0x10000000
 _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS = 4, 36, 38
 _OUTPUT_KEEP = 4096
@@ -98,8 +100,9 @@ def _lock_down(config):
         hidden, shown = _hide(config)
         report["hidden paths"] = f"{len(hidden)} hidden behind empty tmpfs" + (
             f" ({len(shown)} Python install path(s) inside them shown read-only)" if shown else "")
-        report["file system"] = (f"NOT read-only: {', '.join(stay_writable)[:200]}" if stay_writable else
-                                 "read-only except /tmp and /dev/shm (%d MiB each)" % (config["tmp_kib"] // 1024))
+        report["file system"] = (
+            f"NOT read-only: {', '.join(stay_writable)[:200]}" if stay_writable
+            else f"read-only except /tmp and /dev/shm ({config['tmp_kib'] // 1024} MiB each)")
     else:
         report["hidden paths"] = "not hidden (no mount namespace): rely on file permissions"
         report["file system"] = "not read-only (no mount namespace): tests may write where their user may"
@@ -158,17 +161,17 @@ def _hide(config):
         fds = [(p, os.open(p, os.O_PATH)) for p in inside]
         try:
             writable = path in _WRITABLE
-            options = b"size=%dk,mode=%s" % (config["tmp_kib"] if writable else 64, b"1777" if writable else b"755")
+            options = b"size=%dk,mode=%s" % ((config["tmp_kib"], b"1777") if writable else (64, b"755"))
             if not _mount(b"tmpfs", path.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, options):
                 continue
             hidden.append(path)
             for p, fd in fds:
                 os.makedirs(p, mode=0o755, exist_ok=True)
                 if _mount(f"/proc/self/fd/{fd}".encode(), p.encode(), None, _MS_BIND | _MS_REC):
-                    _mount(None, p.encode(), None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+                    _mount(None, p.encode(), None, _READ_ONLY_AGAIN)
                     shown.append(p)
             if not writable:
-                _mount(None, path.encode(), None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+                _mount(None, path.encode(), None, _READ_ONLY_AGAIN)
         finally:
             for _, fd in fds:
                 os.close(fd)
@@ -203,15 +206,15 @@ def _readable_by_others(path):
 
 def _run_test(source, request, counter, config):
     uid = config.get("uid")
-    workdir = f"/tmp/t{counter}" if os.getpid() == 1 else _fresh_tmpdir(counter)
-    os.makedirs(workdir, mode=0o700, exist_ok=True)
+    # A fresh, unguessable folder (an earlier test may have planted links at predictable names).
+    workdir = tempfile.mkdtemp(prefix=f"grade-t{counter}-", dir="/tmp")
     out_fd = read_end = write_end = None
     try:
         # The worker opens the output file and reads it back through this fd, never by its path.
         out_fd = os.open(os.path.join(workdir, ".output"),
-                         os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+                         os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         if uid is not None:
-            os.chown(workdir, uid, uid)
+            os.chown(workdir, uid, uid, follow_symlinks=False)
             os.fchown(out_fd, uid, uid)
         read_end, write_end = os.pipe()
         started = time.monotonic()
@@ -236,11 +239,6 @@ def _run_test(source, request, counter, config):
             if fd is not None:
                 os.close(fd)
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _fresh_tmpdir(counter):
-    import tempfile
-    return tempfile.mkdtemp(prefix=f"grade-t{counter}-")
 
 
 def _child(source, request, out_fd, workdir, result_fd, uid):
@@ -269,8 +267,11 @@ def _child(source, request, out_fd, workdir, result_fd, uid):
             if os.getuid() != uid or os.geteuid() != uid:
                 raise PermissionError(f"could not drop to uid {uid}")
         reply = _execute(source, request)
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()  # what it printed goes to the output file; a full one is its own loss
+            except BaseException:
+                pass
     except BaseException as exc:  # the sandbox itself failed: say so rather than crash silently
         reply = {"status": "error", "error": {"phase": "sandbox", "type": type(exc).__name__,
                                               "message": str(exc)[:300]}}
