@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from autograder import compare, golden, probes, script, wire
 from autograder.sandbox import RunResult, Sandbox, SandboxError
 
+
 _ID = re.compile(r"[^A-Za-z0-9_.@+-]")
+
 
 @dataclass
 class TestResult:
@@ -23,6 +25,7 @@ class TestResult:
     hidden: bool = True
     stdout: str = ""
     seconds: float = 0.0
+
 
 @dataclass
 class SubmissionResult:
@@ -39,14 +42,17 @@ class SubmissionResult:
     def max_score(self):
         return round(sum(t.max_points for t in self.tests if t.status != "skipped"), 6)
 
+
 class SubmissionError(Exception):
     """The submission cannot be read or imported; the message says why."""
 
 # ---------------------------------------------------------------- expected values (trusted)
 
+
 def _plain_roundtrip(outputs):
     """The exact plain form a sandbox would send back, so both sides are compared alike."""
     return wire.decode(wire.encode({k: script.to_plain(v) for k, v in outputs.items()}))
+
 
 def run_reference(build, reference):
     """Run recorded calls on the reference: {'outputs': ...} or {'raises': exception type name}.
@@ -83,6 +89,7 @@ def expected_values(tests, reference, goldens=None) -> dict:
     return values
 
 # ---------------------------------------------------------------- judging
+
 
 def judge(test, expected, result: RunResult) -> compare.Verdict:
     if result.status == "timeout":
@@ -122,6 +129,7 @@ def _compare_outputs(test, want, got):
         notes += [verdict.message] if verdict.message else []
     return compare.Verdict(True, "; ".join(notes))
 
+
 def _error_text(error):
     if not error:
         return "an unknown error"
@@ -129,6 +137,7 @@ def _error_text(error):
         return f"NotImplementedError: not implemented yet ({error.get('message')})"
     text = f"{error.get('type')}: {error.get('message')}"
     return text + (f" [at {error['where']}]" if error.get("where") else "")
+
 
 def _slip_hint(test, expected, result):
     if result.status != "ok":
@@ -143,20 +152,30 @@ def _slip_hint(test, expected, result):
 
 # ---------------------------------------------------------------- reading submissions
 
+
 def discover(folder, assignment) -> list[tuple[str, str]]:
     """(student id, path) for every entry of a submissions folder, sorted by id."""
     if not os.path.isdir(folder):
         raise SystemExit(f"submissions folder not found: {folder}")
-    entries = []
+    entries, taken = [], set()
     for name in sorted(os.listdir(folder)):
         if name.startswith(".") or name == "__pycache__":
             continue
-        student = os.path.splitext(name)[0] if os.path.isfile(os.path.join(folder, name)) else name
-        entries.append((_ID.sub("_", student), os.path.join(folder, name)))
+        path = os.path.join(folder, name)
+        student = _ID.sub("_", os.path.splitext(name)[0] if os.path.isfile(path) else name)
+        unique, n = student, 1
+        while unique in taken:  # "a b.py" and "a_b.py" must not share a feedback file
+            n += 1
+            unique = f"{student}-{n}"
+        taken.add(unique)
+        entries.append((unique, path))
     return entries
+
 
 def read_submission(path, assignment) -> tuple[str, str]:
     """(source code, file name shown in feedback). Raises SubmissionError with a clear reason."""
+    if os.path.islink(path):
+        raise SubmissionError(f"{os.path.basename(path)} is a symbolic link, not a submitted file")
     if os.path.isdir(path):
         candidates = [os.path.join(path, assignment.filename)] + sorted(
             os.path.join(path, f) for f in os.listdir(path) if f.endswith(".ipynb"))
@@ -164,6 +183,8 @@ def read_submission(path, assignment) -> tuple[str, str]:
         if not found:
             raise SubmissionError(f"folder holds neither {assignment.filename} nor a notebook")
         path = found[0]
+        if os.path.islink(path):
+            raise SubmissionError(f"{os.path.basename(path)} is a symbolic link, not a submitted file")
     if os.path.getsize(path) > 5 << 20:
         raise SubmissionError(f"{os.path.basename(path)} is over 5 MB")
     if path.endswith(".ipynb"):
@@ -176,7 +197,9 @@ def read_submission(path, assignment) -> tuple[str, str]:
     except UnicodeDecodeError as err:
         raise SubmissionError(f"{os.path.basename(path)} is not UTF-8 text: {err}") from None
 
+
 _NOTEBOOK_SKIP = re.compile(r"^\s*([%!]|grader\s*=|grader\.check|import otter|from autograder)")
+
 
 def notebook_source(path) -> str:
     """The notebook's code cells as one module; magics and check calls are commented out."""
@@ -195,19 +218,20 @@ def notebook_source(path) -> str:
 
 # ---------------------------------------------------------------- grading
 
+
 def grade_submission(student, path, assignment, tests, expected, sandbox: Sandbox) -> SubmissionResult:
     result = SubmissionResult(student, assignment.name)
     missing = [f"{k}: {v}" for k, v in sandbox.isolation.items() if "not" in str(v).lower()]
     result.notes += [f"isolation not applied: {m}" for m in missing]
     try:
         source, filename = read_submission(path, assignment)
-        compile(source, filename, "exec")
-    except SyntaxError as err:
-        return _zero(result, tests, f"syntax error in {filename}, line {err.lineno}: {err.msg}")
-    except (SubmissionError, ValueError) as err:
+    except SubmissionError as err:
         return _zero(result, tests, str(err))
+    # Even compiling is left to the sandbox: a crafted file can exhaust the compiler.
     sandbox.load(source, filename, assignment.name)
     probe = sandbox.run(script.Script().to_message(), timeout=10)
+    if probe.status == "import_error" and probe.error.get("type") == "SyntaxError":
+        return _zero(result, tests, f"syntax error: {probe.error.get('message')}")
     if probe.status != "ok":
         reason = {"import_error": lambda: f"import failed: {_error_text(probe.error)}",
                   "timeout": lambda: "importing the module did not finish within 10 s",
@@ -217,6 +241,7 @@ def grade_submission(student, path, assignment, tests, expected, sandbox: Sandbo
     for test in tests:
         result.tests.append(_grade_test(test, expected[test.name], sandbox))
     return result
+
 
 def _grade_test(test, expected, sandbox):
     base = dict(name=test.name, task=test.task, max_points=test.points, hidden=test.hidden)
@@ -236,6 +261,7 @@ def _grade_test(test, expected, sandbox):
                       status="passed" if verdict.passed else "failed", message=message,
                       stdout=run.stdout, seconds=run.seconds)
 
+
 def _zero(result, tests, reason, stdout=""):
     result.notes.append(reason)
     for test in tests:
@@ -243,12 +269,14 @@ def _zero(result, tests, reason, stdout=""):
                                        reason, test.hidden, stdout))
     return result
 
+
 def _cuda_available():
     try:
         import torch
         return torch.cuda.is_available()
     except ImportError:
         return False
+
 
 def grade_all(assignment, entries, *, tests, expected, jobs=1, hide=(), on_done=None) -> list[SubmissionResult]:
     """Grade (student, path) entries, `jobs` sandboxes at a time; results in input order."""
@@ -269,6 +297,9 @@ def grade_all(assignment, entries, *, tests, expected, jobs=1, hide=(), on_done=
                     if attempt == 2:
                         return _zero(SubmissionResult(student, assignment.name), tests,
                                      f"the grading sandbox failed twice: {err}")
+                except Exception as err:  # one submission never stops the grading of the others
+                    return _zero(SubmissionResult(student, assignment.name), tests,
+                                 f"internal grading error ({type(err).__name__}: {err}); please report it")
         finally:
             slots.put(slot)
             if on_done:

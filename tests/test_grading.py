@@ -95,3 +95,17 @@ def test_parallel_and_sequential_runs_agree(graded, tmp_path):
         pytest.skip("the engine is the same for every assignment; torch makes this one slow")
     again = _grade(name, str(folder), str(tmp_path), jobs=1)
     assert {s: r.score for s, r in again.items()} == {s: r.score for s, r in results.items()}
+
+
+def test_submission_ids_stay_unique_and_links_are_refused(tmp_path):
+    """'a b.py' and 'a_b.py' get separate feedback; a link to the reference is not a submission."""
+    reference = os.path.join(ROOT, "solution", "cnn_layer.py")
+    for name in ("a b.py", "a_b.py"):
+        (tmp_path / name).write_text("x = 1\n")
+    os.symlink(reference, tmp_path / "linked.py")
+    results = _grade("cnn_layer", str(tmp_path), str(tmp_path / "out"))
+    assert sorted(results) == ["a_b", "a_b-2", "linked"]
+    assert results["linked"].score == 0
+    assert "symbolic link" in results["linked"].notes[-1]
+    assert sorted(os.listdir(tmp_path / "out" / "feedback")) == [
+        "a_b-2.json", "a_b-2.md", "a_b.json", "a_b.md", "linked.json", "linked.md"]
