@@ -172,12 +172,8 @@ class Sandbox:
                 self._uid_claim = None
 
     def _close_worker(self):
-        if self._proc.poll() is None:
-            try:
-                wire.send(self._proc.stdin.fileno(), {"cmd": "exit"})
-                self._proc.wait(timeout=2)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
+        # The worker holds nothing worth a clean exit: killing its process group is quicker than
+        # asking it to leave, and in a PID namespace takes every process of the sandbox with it.
         if self._proc.poll() is None:
             try:
                 os.killpg(self._proc.pid, 9)
