@@ -192,6 +192,9 @@ def otter_run(zip_path, submission, source, workdir) -> tuple[float, float]:
     shutil.copy(submission, stage)
     launcher = f"import sys; sys.path.insert(0, {source!r}); from otter.cli import cli; cli()"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # Each run gets its own Jupyter runtime and IPython folders: kernels started side by side
+    # otherwise share them and one may die before it answers.
+    env.update(JUPYTER_RUNTIME_DIR=os.path.join(out, ".jupyter-runtime"), IPYTHONDIR=os.path.join(out, ".ipython"))
     proc = subprocess.run([sys.executable, "-c", launcher, "run", "-a", zip_path, "-o", out, "--no-logo", stage],
                           capture_output=True, text=True, env=env, cwd=out)
     results = os.path.join(out, "results.json")
