@@ -74,10 +74,12 @@ def summary(results, tests, console):
                  _num(max(scores)), str(sum(s == top for s in scores)), str(sum(s == 0 for s in scores)))
     console.print(dist)
     failures = Counter(t.name for r in results for t in r.tests if t.status == "failed")
+    skipped = Counter(t.name for r in results for t in r.tests if t.status == "skipped")
     fails = Table(title="failures by test")
     fails.add_column("test")
     fails.add_column("task")
     fails.add_column("failed", justify="right")
     for t in tests:
-        fails.add_row(t.name, t.task, f"{failures[t.name]} / {len(results)}")
+        note = f" ({skipped[t.name]} skipped: needs a GPU)" if skipped[t.name] else ""
+        fails.add_row(t.name, t.task, f"{failures[t.name]} / {len(results)}{note}")
     console.print(fails)

@@ -2,7 +2,8 @@
 
 For each assignment: assignments/<name>/<name>.py (skeleton), <name>.ipynb (from the jupytext
 source tools/notebooks/<name>.py, no outputs), test_public.py (pytest wrapper around the public
-checks), and autograder/public/<name>.expected (the public tests' expected values).
+checks), autograder/public/<name>.expected (the public tests' expected values) and
+autograder/samples/<name>/blank.py (the skeleton as a sample submission).
 `python -m tools.generate --check` writes nothing and fails on any drift.
 """
 import argparse
@@ -68,6 +69,7 @@ def outputs(name) -> dict[str, bytes]:
     names = [t.name for t in assignment.tests(public_only=True)]
     files = {
         f"assignments/{name}/{assignment.filename}": skeleton.encode(),
+        f"autograder/samples/{name}/blank.py": skeleton.encode(),  # the blank submission, graded 0
         f"assignments/{name}/test_public.py": _TEST_WRAPPER.format(name=name, names=names).encode(),
         f"autograder/public/{name}.expected": check.record_public_expected(name),
     }

@@ -1,0 +1,579 @@
+"""Assignment 1: automatic differentiation, three ways.
+
+What it teaches: how a deep-learning library gets the gradient of a loss.
+  1. Finite differences (Task 1.1): the slow, approximate reference every other
+     method is checked against.
+  2. Forward mode with dual numbers (Tasks 1.2-1.3): carry (value, derivative)
+     pairs through the program; one pass gives df/dx for one input x.
+  3. Reverse mode on a computation graph (Tasks 1.4-1.5): record every operation
+     while computing forward, then walk the graph backwards applying the chain
+     rule; one pass gives the gradient with respect to every input.
+
+Notation follows lecture 000. Its running example is the graph
+    c = a + b,   d = b + 1,   e = c · d          (so e = (a + b)(b + 1))
+with de/da = de/dc · dc/da = d and de/db = de/dd · dd/db + de/dc · dc/db = c + d:
+b feeds two nodes, so its two contributions add. In reverse mode every node z
+receives the cumulative gradient dL/dz from the nodes that use it, multiplies it by
+its own *local* gradient dz/dx and passes dL/dx = dL/dz · dz/dx on to each input x.
+Each op's local gradient sits in a `_backward` closure right under its forward
+computation (micrograd's layout), so the code reads like the lecture.
+
+Shapes: a Tensor holds a float64 ndarray of any shape (S). Binary ops broadcast as
+NumPy does, so an operand's gradient is the upstream gradient summed back to that
+operand's shape (`_unbroadcast`). Matrix products are 2-D only: (N, K) @ (K, M).
+
+Where it departs from PyTorch:
+  - `backward` keeps the graph (PyTorch frees it unless retain_graph=True), so it may
+    be called again; leaf gradients still accumulate across calls, as in PyTorch.
+  - Intermediate (non-leaf) tensors keep the `.grad` of the last backward pass
+    (PyTorch only does so after `retain_grad()`); they are reset at each call.
+  - `transpose()` / `.T` reverse all axes, like NumPy's `.T` (PyTorch's `transpose`
+    swaps two given dims); `**` takes a number exponent only; `@` is 2-D only.
+  - There is no dtype or device: data is always float64 on the CPU.
+"""
+import math
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "numerical_gradient",
+    "Dual",
+    "exp",
+    "log",
+    "sin",
+    "cos",
+    "tanh",
+    "sigmoid",
+    "derivative",
+    "Tensor",
+]
+
+
+def _is_real(x):
+    """A plain real number (Python or NumPy scalar), not a bool."""
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+
+
+# ## Task 1.1: numerical_gradient
+
+def _scalar_output(fn, value):
+    """f(x) as a float; f must return a scalar (a number or a size-1 array)."""
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.size != 1:
+        raise ValueError(f"{fn}: f must return a scalar, got an output of shape {arr.shape}")
+    return float(arr.reshape(()))
+
+
+def numerical_gradient(f, x, eps=1e-6):
+    """Gradient of a scalar function by centered finite differences.
+
+        df/dx_i ≈ (f(x + eps·e_i) − f(x − eps·e_i)) / (2·eps)
+
+    for every index i of x, with e_i the unit array that is 1 at i. The error is
+    O(eps²) from truncation plus O(ulp·|f| / eps) from rounding; eps = 1e-6 balances
+    the two in float64.
+
+    Args:
+        f: function of an ndarray of x's shape (S) returning a scalar.
+        x: ndarray (or nested list / number) of any shape (S).
+        eps: step size, > 0.
+
+    Returns:
+        ndarray of shape (S), float64. x itself is never modified: f is evaluated
+        on a float64 copy.
+    """
+    fn = "numerical_gradient"
+    if not callable(f):
+        raise TypeError(f"{fn}: f must be callable, got {type(f).__name__}")
+    if not _is_real(eps) or not eps > 0:
+        raise ValueError(f"{fn}: eps must be a positive number, got {eps!r}")
+    try:
+        x = np.array(x, dtype=np.float64)  # a copy: the caller's x is never touched
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{fn}: x must be a real array, got {type(x).__name__}") from exc
+    # TODO (Task 1.1): your code here.
+    raise NotImplementedError('Task 1.1: numerical_gradient — return the centered-difference gradient, shape x.shape')
+
+
+# ## Task 1.2: Dual numbers and elementary functions
+
+class Dual:
+    """A dual number value + deriv·ε with ε² = 0: forward-mode AD for one input.
+
+    If a = f(x) and da = f'(x), arithmetic on (a, da) pairs follows the rules of
+    differentiation, e.g. (a, da)·(b, db) = (a·b, da·b + a·db). Seeding the input
+    with deriv = 1 makes every intermediate carry its derivative d/dx.
+
+    Operators: + − * / with a Dual or a number on either side, unary −, ** number.
+    """
+
+    def __init__(self, value, deriv=0.0):
+        if not _is_real(value):
+            raise TypeError(f"Dual: value must be a real number, got {type(value).__name__}")
+        if not _is_real(deriv):
+            raise TypeError(f"Dual: deriv must be a real number, got {type(deriv).__name__}")
+        self.value = float(value)
+        self.deriv = float(deriv)
+
+    def __repr__(self):
+        return f"Dual(value={self.value!r}, deriv={self.deriv!r})"
+
+    @staticmethod
+    def _lift(other):
+        """A number becomes a constant Dual (deriv 0); anything else is not ours."""
+        if isinstance(other, Dual):
+            return other
+        if _is_real(other):
+            return Dual(other, 0.0)
+        return NotImplemented
+
+    def __add__(self, other):
+        other = self._lift(other)
+        if other is NotImplemented:
+            return NotImplemented
+        # TODO (Task 1.2): your code here.
+        raise NotImplementedError("Task 1.2: Dual.__add__ — (a + b)' = a' + b'")
+
+    def __radd__(self, other):  # other + self
+        return self + other
+
+    def __sub__(self, other):
+        other = self._lift(other)
+        if other is NotImplemented:
+            return NotImplemented
+        # TODO (Task 1.2): your code here.
+        raise NotImplementedError("Task 1.2: Dual.__sub__ — (a − b)' = a' − b'")
+
+    def __rsub__(self, other):  # other - self
+        other = self._lift(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return other - self
+
+    def __mul__(self, other):
+        other = self._lift(other)
+        if other is NotImplemented:
+            return NotImplemented
+        # TODO (Task 1.2): your code here.
+        raise NotImplementedError("Task 1.2: Dual.__mul__ — product rule (a·b)' = a'·b + a·b'")
+
+    def __rmul__(self, other):  # other * self
+        return self * other
+
+    def __truediv__(self, other):
+        other = self._lift(other)
+        if other is NotImplemented:
+            return NotImplemented
+        # TODO (Task 1.2): your code here.
+        raise NotImplementedError("Task 1.2: Dual.__truediv__ — quotient rule (a/b)' = (a'·b − a·b') / b²")
+
+    def __rtruediv__(self, other):  # other / self
+        other = self._lift(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return other / self
+
+    def __neg__(self):
+        # TODO (Task 1.2): your code here.
+        raise NotImplementedError("Task 1.2: Dual.__neg__ — (−a)' = −a'")
+
+    def __pow__(self, p):
+        if not _is_real(p):
+            raise TypeError(f"Dual.__pow__: the exponent must be a number, got {type(p).__name__}")
+        # TODO (Task 1.2): your code here.
+        raise NotImplementedError("Task 1.2: Dual.__pow__ — power rule (a^p)' = p·a^(p−1)·a'")
+
+
+def _real(fn, func, x):
+    """The float path of the elementary functions: float in, float out.
+
+    A NumPy array is also accepted (elementwise, array out); the Tensor class reuses
+    these for its forward passes.
+    """
+    if isinstance(x, np.ndarray):
+        return func(x.astype(np.float64))
+    if _is_real(x):
+        return float(func(float(x)))
+    raise TypeError(f"{fn}: x must be a Dual or a real number, got {type(x).__name__}")
+
+
+def _sigmoid(z):
+    """σ(z) = 1 / (1 + e^(−z)) without overflow: e^(−|z|) ≤ 1 on both branches."""
+    z = np.asarray(z, dtype=np.float64)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def exp(x):
+    """e^x; for a Dual, d/dx e^x = e^x."""
+    if not isinstance(x, Dual):
+        return _real("exp", np.exp, x)
+    # TODO (Task 1.2): your code here.
+    raise NotImplementedError('Task 1.2: exp — exp of a Dual')
+
+
+def log(x):
+    """Natural log; for a Dual, d/dx ln x = 1/x (x > 0)."""
+    if not isinstance(x, Dual):
+        return _real("log", np.log, x)
+    if not x.value > 0:
+        raise ValueError(f"log: the value must be positive, got {x.value}")
+    # TODO (Task 1.2): your code here.
+    raise NotImplementedError('Task 1.2: log — log of a Dual')
+
+
+def sin(x):
+    """sin x; for a Dual, d/dx sin x = cos x."""
+    if not isinstance(x, Dual):
+        return _real("sin", np.sin, x)
+    # TODO (Task 1.2): your code here.
+    raise NotImplementedError('Task 1.2: sin — sin of a Dual')
+
+
+def cos(x):
+    """cos x; for a Dual, d/dx cos x = −sin x."""
+    if not isinstance(x, Dual):
+        return _real("cos", np.cos, x)
+    # TODO (Task 1.2): your code here.
+    raise NotImplementedError('Task 1.2: cos — cos of a Dual')
+
+
+def tanh(x):
+    """tanh x; for a Dual, d/dx tanh x = 1 − tanh² x."""
+    if not isinstance(x, Dual):
+        return _real("tanh", np.tanh, x)
+    # TODO (Task 1.2): your code here.
+    raise NotImplementedError('Task 1.2: tanh — tanh of a Dual')
+
+
+def sigmoid(x):
+    """σ(x) = 1 / (1 + e^(−x)); for a Dual, σ'(x) = σ(x)(1 − σ(x))."""
+    if not isinstance(x, Dual):
+        return _real("sigmoid", _sigmoid, x)
+    # TODO (Task 1.2): your code here.
+    raise NotImplementedError('Task 1.2: sigmoid — sigmoid of a Dual')
+
+
+# ## Task 1.3: derivative (forward mode)
+
+def derivative(f, x):
+    """f'(x) by forward mode: evaluate f on the dual number x + 1·ε.
+
+    Args:
+        f: function of one real number built from Dual arithmetic and the module's
+           elementary functions (exp, log, sin, cos, tanh, sigmoid).
+        x: real number.
+
+    Returns:
+        float f'(x) (0.0 when f ignores its input and returns a plain number).
+    """
+    if not callable(f):
+        raise TypeError(f"derivative: f must be callable, got {type(f).__name__}")
+    if not _is_real(x):
+        raise TypeError(f"derivative: x must be a real number, got {type(x).__name__}")
+    # TODO (Task 1.3): your code here.
+    raise NotImplementedError("Task 1.3: derivative — seed deriv = 1 and read off the output's deriv")
+
+
+# ## Task 1.4: Tensor operations (reverse mode)
+
+def _unbroadcast(grad, shape):
+    """Sum a gradient of the broadcast shape back down to an operand's shape.
+
+    Broadcasting copies an operand along (a) leading axes it lacks and (b) axes where
+    it has size 1; each copy received part of the upstream gradient, so the operand's
+    gradient is the sum over those axes (dz/dx = 1 for each copy).
+    """
+    grad = np.asarray(grad, dtype=np.float64)
+    if grad.shape == tuple(shape):
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def _normalize_axes(fn, axis, ndim):
+    """axis (None, an int or a tuple of ints) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    raw = axis if isinstance(axis, (tuple, list)) else (axis,)
+    axes = []
+    for a in raw:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (numbers.Integral, np.integer)):
+            raise TypeError(f"{fn}: axis must be None, an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{fn}: axis {a} is out of range for a {ndim}-D tensor")
+        axes.append(int(a) % ndim)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{fn}: repeated axis in {axis!r}")
+    return tuple(sorted(axes))
+
+
+def _as_tensor(fn, other):
+    """The other operand of a binary op: a Tensor, or a number/ndarray as a constant."""
+    if isinstance(other, Tensor):
+        return other
+    if _is_real(other) or isinstance(other, np.ndarray):
+        return Tensor(other)
+    raise TypeError(f"{fn}: the other operand must be a Tensor or a number, "
+                    f"got {type(other).__name__}")
+
+
+def _noop():
+    pass
+
+
+class Tensor:
+    """A float64 ndarray that records the operations applied to it (reverse-mode AD).
+
+    Attributes:
+        data: float64 ndarray of shape (S) (a copy of what was passed in).
+        grad: ndarray of shape (S), or None until a backward pass reaches it.
+        requires_grad: whether gradients are wanted for this tensor; the result of
+            an op requires grad if any of its inputs does (then it records the op).
+
+    Each op below computes its output `out` and defines `_backward()`, which reads
+    the cumulative gradient out.grad = dL/dout and adds dL/dx = dL/dout · dout/dx
+    into each input x (`x._accumulate(...)`).
+    """
+
+    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected ops
+
+    def __init__(self, data, requires_grad=False):
+        if isinstance(data, Tensor):
+            data = data.data
+        try:
+            self.data = np.array(data, dtype=np.float64)  # always a copy
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"Tensor: data must be a number or a real array, "
+                            f"got {type(data).__name__}") from exc
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._prev = ()         # the tensors this one was computed from (graph edges)
+        self._op = ""           # the op that made it, for __repr__ and debugging
+        self._backward = _noop  # adds this node's gradient into its inputs' .grad
+
+    @classmethod
+    def _result(cls, data, parents, op):
+        """The output of an op: it requires grad (and keeps its parents) if any input does."""
+        out = cls.__new__(cls)
+        out.data = np.asarray(data, dtype=np.float64)
+        out.grad = None
+        out.requires_grad = any(p.requires_grad for p in parents)
+        out._prev = tuple(parents) if out.requires_grad else ()
+        out._op = op if out.requires_grad else ""
+        out._backward = _noop
+        return out
+
+    def _accumulate(self, grad):
+        """self.grad += grad (grad has self's shape); nothing if no grad is wanted."""
+        if not self.requires_grad:
+            return
+        if self.grad is None:
+            self.grad = np.array(grad, dtype=np.float64)  # a copy we own
+        else:
+            self.grad = np.asarray(self.grad + grad)  # stays an ndarray for 0-d tensors too
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extra = ""
+        if self._op:
+            extra = f", op={self._op!r}"
+        elif self.requires_grad:
+            extra = ", requires_grad=True"
+        return f"Tensor({body}{extra})"
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    # Binary operators: out = self (op) other, broadcast as NumPy does.
+
+    def __add__(self, other):
+        """out = a + b;  dout/da = 1, dout/db = 1."""
+        other = _as_tensor("Tensor.__add__", other)
+        # TODO (Task 1.4): your code here.
+        raise NotImplementedError('Task 1.4: Tensor.__add__ — forward a + b and its _backward')
+
+    def __radd__(self, other):  # other + self
+        return _as_tensor("Tensor.__radd__", other) + self
+
+    def __sub__(self, other):
+        """out = a − b;  dout/da = 1, dout/db = −1."""
+        other = _as_tensor("Tensor.__sub__", other)
+        # TODO (Task 1.4): your code here.
+        raise NotImplementedError('Task 1.4: Tensor.__sub__ — forward a − b and its _backward')
+
+    def __rsub__(self, other):  # other - self
+        return _as_tensor("Tensor.__rsub__", other) - self
+
+    def __mul__(self, other):
+        """out = a · b (elementwise);  dout/da = b, dout/db = a."""
+        other = _as_tensor("Tensor.__mul__", other)
+        # TODO (Task 1.4): your code here.
+        raise NotImplementedError('Task 1.4: Tensor.__mul__ — forward a · b and its _backward')
+
+    def __rmul__(self, other):  # other * self
+        return _as_tensor("Tensor.__rmul__", other) * self
+
+    def __truediv__(self, other):
+        """out = a / b;  dout/da = 1/b, dout/db = −a/b²."""
+        other = _as_tensor("Tensor.__truediv__", other)
+        # TODO (Task 1.4): your code here.
+        raise NotImplementedError('Task 1.4: Tensor.__truediv__ — forward a / b and its _backward')
+
+    def __rtruediv__(self, other):  # other / self
+        return _as_tensor("Tensor.__rtruediv__", other) / self
+
+    def __neg__(self):
+        """out = −a;  dout/da = −1."""
+        # TODO (Task 1.4): your code here.
+        raise NotImplementedError('Task 1.4: Tensor.__neg__ — forward −a and its _backward')
+
+    def __pow__(self, p):
+        """out = a^p for a number p;  dout/da = p · a^(p−1)."""
+        if not _is_real(p):
+            raise TypeError(f"Tensor.__pow__: the exponent must be a number, "
+                            f"got {type(p).__name__}")
+        # TODO (Task 1.4): your code here.
+        raise NotImplementedError('Task 1.4: Tensor.__pow__ — forward a ** p and its _backward')
+
+    def __matmul__(self, other):
+        """out = A @ B with A (N, K), B (K, M), out (N, M);
+        dL/dA = dL/dout @ Bᵀ (N, K), dL/dB = Aᵀ @ dL/dout (K, M)."""
+        other = _as_tensor("Tensor.__matmul__", other)
+        if self.data.ndim != 2 or other.data.ndim != 2:
+            raise ValueError(f"Tensor.__matmul__: both operands must be 2-D (N, K) @ (K, M), "
+                             f"got shapes {self.data.shape} and {other.data.shape}")
+        if self.data.shape[1] != other.data.shape[0]:
+            raise ValueError(f"Tensor.__matmul__: inner dimensions differ, "
+                             f"got shapes {self.data.shape} and {other.data.shape}")
+        # TODO (Task 1.4): your code here.
+        raise NotImplementedError('Task 1.4: Tensor.__matmul__ — forward A @ B and its _backward')
+
+    def __rmatmul__(self, other):  # other @ self
+        return _as_tensor("Tensor.__rmatmul__", other) @ self
+
+    # Reductions and shape ops.
+
+    def sum(self, axis=None, keepdims=False):
+        """out = Σ over `axis` (all axes when None);  dout/da_i = 1 for every summed
+        element, so the gradient is dL/dout broadcast back to shape (S)."""
+        axes = _normalize_axes("Tensor.sum", axis, self.data.ndim)
+        # TODO (Task 1.4): your code here.
+        raise NotImplementedError('Task 1.4: Tensor.sum — forward sum and its _backward')
+
+    def mean(self, axis=None, keepdims=False):
+        """out = (1/n) Σ over `axis`, n the number of summed elements;
+        dout/da_i = 1/n."""
+        axes = _normalize_axes("Tensor.mean", axis, self.data.ndim)
+        n = math.prod(self.data.shape[a] for a in axes)
+        # TODO (Task 1.4): your code here.
+        raise NotImplementedError('Task 1.4: Tensor.mean — forward mean and its _backward')
+
+    def reshape(self, *shape):
+        """Same elements in a new shape: t.reshape(2, 3) or t.reshape((2, 3)), one
+        entry may be −1. The gradient is dL/dout reshaped back to (S)."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        try:
+            shape = np.empty(self.data.shape).reshape(shape).shape
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"Tensor.reshape: cannot reshape shape {self.data.shape} "
+                             f"into {shape}") from exc
+        # TODO (Task 1.4): your code here.
+        raise NotImplementedError('Task 1.4: Tensor.reshape — forward reshape and its _backward')
+
+    def transpose(self):
+        """Reverse the axes, as NumPy's `.T`: (N, M) -> (M, N). Reversing twice is
+        the identity, so the gradient is dL/dout transposed back."""
+        # TODO (Task 1.4): your code here.
+        raise NotImplementedError('Task 1.4: Tensor.transpose — forward transpose and its _backward')
+
+    @property
+    def T(self):
+        return self.transpose()
+
+    # Elementwise functions.
+
+    def exp(self):
+        """out = e^a;  dout/da = e^a = out."""
+        # TODO (Task 1.4): your code here.
+        raise NotImplementedError('Task 1.4: Tensor.exp — forward exp and its _backward')
+
+    def log(self):
+        """out = ln a;  dout/da = 1/a."""
+        # TODO (Task 1.4): your code here.
+        raise NotImplementedError('Task 1.4: Tensor.log — forward log and its _backward')
+
+    def relu(self):
+        """out = max(a, 0);  dout/da = 1 where a > 0, else 0 (0 at a = 0, as PyTorch)."""
+        # TODO (Task 1.4): your code here.
+        raise NotImplementedError('Task 1.4: Tensor.relu — forward relu and its _backward')
+
+    def sigmoid(self):
+        """out = σ(a) = 1 / (1 + e^(−a));  dout/da = σ(a)(1 − σ(a))."""
+        # TODO (Task 1.4): your code here.
+        raise NotImplementedError('Task 1.4: Tensor.sigmoid — forward sigmoid and its _backward')
+
+    def tanh(self):
+        """out = tanh a;  dout/da = 1 − tanh² a."""
+        # TODO (Task 1.4): your code here.
+        raise NotImplementedError('Task 1.4: Tensor.tanh — forward tanh and its _backward')
+
+    # ## Task 1.5: backward
+
+    def backward(self, grad=None):
+        """Reverse-mode sweep: dL/dx into `.grad` of every leaf x that requires grad.
+
+        With L this tensor: seed dL/dL = grad (ones for a scalar when grad is None),
+        order the graph topologically (every node after all the nodes it was computed
+        from), then visit the nodes in reverse order, each passing its cumulative
+        gradient to its inputs through `_backward`. A node used twice receives both
+        contributions (lecture 000: de/db = c + d). Leaf gradients add to what
+        `.grad` already holds, as in PyTorch; intermediate gradients restart at each
+        call. The order is built with an explicit stack, so graphs 100,000 nodes deep
+        work.
+
+        Args:
+            grad: dL/d(self), an array of self's shape (S); may be omitted when self
+                has exactly one element.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("Tensor.backward: this tensor does not require grad "
+                               "(create the inputs with requires_grad=True)")
+        if grad is None:
+            if self.data.size != 1:
+                raise ValueError(f"Tensor.backward: grad can be omitted only for a scalar "
+                                 f"(one-element) output, got shape {self.data.shape}; "
+                                 f"pass grad= an array of that shape")
+            grad = np.ones_like(self.data)
+        else:
+            if isinstance(grad, Tensor):
+                grad = grad.data
+            grad = np.array(grad, dtype=np.float64)
+            if grad.shape != self.data.shape:
+                raise ValueError(f"Tensor.backward: grad must have the output's shape "
+                                 f"{self.data.shape}, got shape {grad.shape}")
+        # TODO (Task 1.5): your code here.
+        raise NotImplementedError('Task 1.5: Tensor.backward — topological order, then propagate in reverse')
+
+
+def _topological_order(root):
+    """The nodes reachable from root, each after all of its inputs (root last).
+
+    Depth-first search with an explicit stack of (node, expanded) pairs instead of
+    recursion: a node is pushed back as "expanded" under its inputs and appended to
+    the order when it comes off the stack again, i.e. after all of its inputs.
+    """
+    # TODO (Task 1.5): your code here.
+    raise NotImplementedError('Task 1.5: _topological_order — iterative post-order DFS over ._prev')
