@@ -35,3 +35,12 @@ class GradedTest:
         s = Script()
         self.build(s)
         return s
+
+
+def valid_then(first, second):
+    """One recording from two: a valid call (so an unfinished stub fails with NotImplementedError
+    and earns nothing), then the invalid call that must raise. Input checks are given code."""
+    def build(s):
+        first(s)
+        second(s)
+    return build

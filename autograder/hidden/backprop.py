@@ -6,7 +6,7 @@ import numpy as np
 from autograder.public.backprop import (
     BACKWARD_HINT, L1_ZERO, L2_NO_HALF, L2_NO_HALF_BOTH, LOSS_NO_HALF, LR_MEAN, LR_NO_TWO, LR_SIGN, MEAN,
     ONE_PATH, SGD_SIGN, TESTS as PUBLIC, backward, backward_slips, forward, linreg, loss, penalties, sgd)
-from autograder.testcase import GradedTest, Slip
+from autograder.testcase import GradedTest, Slip, valid_then
 
 _rng = np.random.default_rng(20)
 
@@ -58,14 +58,6 @@ def _sigmoid_extreme(s):
     s.output("sigmoid(2-D z)", sig(Z_2D))
     s.output("sigmoid(0.75) (a float)", sig(0.75))
     s.output("sigmoid(-800.0) (a float)", sig(-800.0))
-
-
-def _valid_then(first, second):
-    """A valid call (so an unfinished stub fails), then the invalid one that must raise."""
-    def build(s):
-        first(s)
-        second(s)
-    return build
 
 
 def _lr_valid(s):
@@ -147,7 +139,7 @@ HIDDEN = [
                slips=(Slip(LR_NO_TWO, linreg(*LR_BIG, 0.5)), Slip(LR_SIGN, linreg(*LR_BIG, -1.0)),
                       Slip(LR_MEAN, linreg(*LR_BIG, 1 / 20))),
                hint="∇E(w) = −2 Xᵀ(y − Xw), shape (D,)"),
-    GradedTest("linear_regression_grad_rejects_bad_shape", "2.2", 2, _valid_then(_lr_valid, _lr_bad),
+    GradedTest("linear_regression_grad_rejects_bad_shape", "2.2", 2, valid_then(_lr_valid, _lr_bad),
                hint="after a valid call, X with X.shape[1] != len(w) must raise ValueError"),
     # 2.3
     GradedTest("sigmoid_extreme_and_scalar_inputs", "2.3", 4, _sigmoid_extreme,
@@ -157,7 +149,7 @@ HIDDEN = [
                hint="N = 1 and H = 1: o still has shape (N,) = (1,); keep 2-D h = σ(X W1ᵀ + b1) of shape (N, H)"),
     GradedTest("mlp_forward_larger", "2.3", 3, forward(*NET_BIG[:2]),
                hint="h = σ(X W1ᵀ + b1) is (N, H) and o = σ(h·w2 + b2) is (N,)"),
-    GradedTest("mlp_forward_rejects_bad_X", "2.3", 2, _valid_then(_fwd_valid, _fwd_bad),
+    GradedTest("mlp_forward_rejects_bad_X", "2.3", 2, valid_then(_fwd_valid, _fwd_bad),
                hint="after a valid call, X whose D differs from W1.shape[1] must raise ValueError"),
     # 2.4
     GradedTest("mlp_loss_is_a_sum", "2.4", 4, loss(*NET_LOSS),
@@ -171,7 +163,7 @@ HIDDEN = [
                hint=BACKWARD_HINT),
     GradedTest("mlp_backward_single_input_feature", "2.5", 4, backward(*NET_D1), slips=backward_slips(*NET_D1),
                hint="D = 1: W1 and its gradient are (H, 1). " + BACKWARD_HINT),
-    GradedTest("mlp_backward_rejects_bad_y", "2.5", 2, _valid_then(_bwd_valid, _bwd_bad),
+    GradedTest("mlp_backward_rejects_bad_y", "2.5", 2, valid_then(_bwd_valid, _bwd_bad),
                hint="after a valid call, y whose length differs from X's N must raise ValueError"),
     GradedTest("mlp_inputs_unchanged", "2.5", 3, _backward_inputs_unchanged,
                hint="mlp_forward, mlp_loss and mlp_backward must not modify params, X or y"),
@@ -195,7 +187,7 @@ HIDDEN = [
                            "dict of new arrays and leave the caller's params untouched", _sgd_inputs_unchanged(True)),),
                hint="sgd_step must return a NEW dict of new arrays: `params[k] -= lr * grads[k]` "
                     "updates the caller's params in place"),
-    GradedTest("sgd_step_rejects_shape_mismatch", "2.7", 2, _valid_then(_sgd_valid, _sgd_bad),
+    GradedTest("sgd_step_rejects_shape_mismatch", "2.7", 2, valid_then(_sgd_valid, _sgd_bad),
                hint="after a valid call, grads[k] with a shape other than params[k]'s must raise ValueError"),
 ]
 

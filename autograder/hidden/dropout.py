@@ -8,7 +8,7 @@ from autograder.public.dropout import (
     CLASSIC_INVERTED, KEEP_AS_DROP, KEEP_AS_DROP_MASK, KEEP_AS_DROP_SHIFT, MASK_INVERTED, NO_SCALING,
     TESTS as PUBLIC, TEST_TIME_DROPOUT, backward, backward_slips, forward, forward_slips, test_mode,
     test_mode_slips)
-from autograder.testcase import GradedTest, Slip
+from autograder.testcase import GradedTest, Slip, valid_then
 
 _rng = np.random.default_rng(40)
 X3 = _rng.standard_normal((2, 3, 4))
@@ -119,14 +119,6 @@ def _judge_default_rng(expected, got):
     return compare.PASS
 
 
-def _valid_then(first, second):
-    """A valid call (so an unfinished stub fails), then the invalid one that must raise."""
-    def build(s):
-        first(s)
-        second(s)
-    return build
-
-
 def _forward_valid(s):
     s.student("dropout_forward")(X3, 0.5, mask=MASK3)
 
@@ -197,9 +189,9 @@ HIDDEN = [
                hint=f"{TEST_TIME_DROPOUT}; also when a mask is given or rng is None"),
     GradedTest("dropout_forward_default_rng", "4.1", 3, _default_rng_forward, judge=_judge_default_rng,
                hint="with rng=None use np.random.default_rng(); keep = rng.random(x.shape) >= p"),
-    GradedTest("dropout_forward_rejects_p_one", "4.1", 3, _valid_then(_forward_valid, _p_one),
+    GradedTest("dropout_forward_rejects_p_one", "4.1", 3, valid_then(_forward_valid, _p_one),
                hint="after a valid call, p = 1 (drop everything) must raise ValueError: p must be in [0, 1)"),
-    GradedTest("dropout_forward_rejects_negative_p", "4.1", 2, _valid_then(_forward_valid, _p_negative),
+    GradedTest("dropout_forward_rejects_negative_p", "4.1", 2, valid_then(_forward_valid, _p_negative),
                hint="after a valid call, p < 0 must raise ValueError: p must be in [0, 1)"),
     GradedTest("dropout_inputs_unchanged", "4.1", 4, _inputs_unchanged,
                hint="dropout_forward and dropout_backward must not modify x, mask or dout "
@@ -226,7 +218,7 @@ HIDDEN = [
                slips=(Slip(KEEP_AS_DROP + " (yours returns W·p)", _classic_various(lambda p: p)),
                       Slip(CLASSIC_INVERTED, _classic_various(lambda p: 1 / (1 - p)))),
                hint="W·(1 − p) for any shape of W; p = 0 leaves W unchanged"),
-    GradedTest("classic_test_weights_rejects_p_one", "4.3", 2, _valid_then(_classic_valid, _classic_p_one),
+    GradedTest("classic_test_weights_rejects_p_one", "4.3", 2, valid_then(_classic_valid, _classic_p_one),
                hint="after a valid call, p = 1 must raise ValueError: p must be in [0, 1)"),
 ]
 

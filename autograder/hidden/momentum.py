@@ -5,7 +5,7 @@ import numpy as np
 
 from autograder.public.momentum import (
     TESTS as PUBLIC, chain, chain_slips, sgd_chain, sgd_slips, trajectory, trajectory_slips)
-from autograder.testcase import GradedTest
+from autograder.testcase import GradedTest, valid_then
 
 _rng = np.random.default_rng(50)
 THETA_2D = _rng.standard_normal((2, 3))
@@ -15,14 +15,6 @@ GRADS = [_rng.standard_normal(4) for _ in range(3)]
 BUF = _rng.standard_normal(4)
 D_2D = [[1.0, 4.0, 9.0], [16.0, 0.5, 2.0]]
 THETA0_2D = _rng.standard_normal((2, 3))
-
-
-def _valid_then(first, second):
-    """A valid call (so an unfinished stub fails), then the invalid one that must raise."""
-    def build(s):
-        first(s)
-        second(s)
-    return build
 
 
 def _step_valid(s):
@@ -69,7 +61,7 @@ HIDDEN = [
                hint="β = 0: V_t = ∇J and θ_{t+1} = θ_t − α∇J (plain gradient descent)"),
     GradedTest("momentum_step_inputs_unchanged", "5.1", 3, _momentum_inputs_unchanged,
                hint="return new arrays; never update theta or velocity in place"),
-    GradedTest("momentum_step_rejects_bad_shape", "5.1", 2, _valid_then(_step_valid, _step_bad),
+    GradedTest("momentum_step_rejects_bad_shape", "5.1", 2, valid_then(_step_valid, _step_bad),
                hint="after a valid call, a velocity whose shape differs from theta's must raise ValueError"),
     # 5.2
     GradedTest("sgd_momentum_step_first_step", "5.2", 4, sgd_chain(THETA_2D, GRADS_2D[:1], 0.1, 0.9),
