@@ -156,3 +156,14 @@ def test_otter_run_gives_the_same_scores_as_make_grade(name, tmp_path):
         otter = dict(zip(files, pool.map(
             lambda f: dist.otter_run(zip_path, os.path.join(folder, f), source, str(work))[0], files)))
     assert {f[:-3]: s for f, s in otter.items()} == ours
+
+
+def test_autograder_zip_carries_only_its_own_assignment(built):
+    with zipfile.ZipFile(built[0] / "cnn_layer-autograder.zip") as zf:
+        names = zf.namelist()
+    per_assignment = [n for n in names if n.startswith(("autograder/hidden/", "autograder/public/", "solution/"))]
+    assert sorted(per_assignment) == ["autograder/hidden/__init__.py", "autograder/hidden/cnn_layer.py",
+                                      "autograder/public/__init__.py", "autograder/public/cnn_layer.expected",
+                                      "autograder/public/cnn_layer.py", "solution/__init__.py",
+                                      "solution/cnn_layer.py"]
+    assert not any("samples/" in n for n in names)

@@ -102,7 +102,7 @@ def autograder_zip_files(name, workdir) -> dict[str, bytes]:
                    cwd=workdir, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": ROOT})
     with zipfile.ZipFile(generated) as zf:
         files = {n: zf.read(n) for n in zf.namelist() if not n.endswith("/")}
-    engine = [os.path.relpath(p, ROOT) for p in _walk("autograder") if _shippable(p)]
+    engine = [os.path.relpath(p, ROOT) for p in _walk("autograder") if _shippable(p, name)]
     files.update(read_tree(engine))
     files[f"solution/{a.filename}"] = open(os.path.join(ROOT, "solution", a.filename), "rb").read()
     files["solution/__init__.py"] = b""
@@ -116,8 +116,14 @@ def _walk(top):
             yield os.path.join(dirpath, f)
 
 
-def _shippable(path):
-    return not (path.endswith(".pyc") or "__pycache__" in path)
+def _shippable(path, name):
+    """Engine files, and of the per-assignment folders only this assignment's entries."""
+    if path.endswith(".pyc") or "__pycache__" in path:
+        return False
+    folder = os.path.basename(os.path.dirname(path))
+    if folder in ("hidden", "public", "goldens"):
+        return os.path.basename(path) == "__init__.py" or os.path.splitext(os.path.basename(path))[0] == name
+    return True
 
 
 def solutions_files() -> dict[str, bytes]:
