@@ -3,7 +3,8 @@
 For each assignment: assignments/<name>/<name>.py (skeleton), <name>.ipynb (from the jupytext
 source tools/notebooks/<name>.py, no outputs), test_public.py (pytest wrapper around the public
 checks), autograder/public/<name>.expected (the public tests' expected values) and
-autograder/samples/<name>/blank.py (the skeleton as a sample submission).
+autograder/samples/<name>/blank.py and reference.py (the skeleton and the solution as sample
+submissions, so they can never lag behind solution/).
 `python -m tools.generate --check` writes nothing and fails on any drift.
 """
 import argparse
@@ -65,11 +66,13 @@ def outputs(name) -> dict[str, bytes]:
     assignment = assignments.get(name)
     source_path = os.path.join(ROOT, "solution", assignment.filename)
     with open(source_path) as f:
-        skeleton = make_skeleton(f.read(), f"solution/{assignment.filename}")
+        reference = f.read()
+    skeleton = make_skeleton(reference, f"solution/{assignment.filename}")
     names = [t.name for t in assignment.tests(public_only=True)]
     files = {
         f"assignments/{name}/{assignment.filename}": skeleton.encode(),
         f"autograder/samples/{name}/blank.py": skeleton.encode(),  # the blank submission, graded 0
+        f"autograder/samples/{name}/reference.py": reference.encode(),  # graded 100
         f"assignments/{name}/test_public.py": _TEST_WRAPPER.format(name=name, names=names).encode(),
         f"autograder/public/{name}.expected": check.record_public_expected(name),
     }
