@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
-from autograder import assignments, compare, engine, golden, wire
+from autograder import assignments, engine, golden, wire
 from autograder.sandbox import Sandbox
 from tools import goldens
 

@@ -11,7 +11,6 @@ reference full marks, the blank skeleton 0, and every known-buggy sample less th
 """
 import argparse
 import hashlib
-import io
 import json
 import os
 import re
