@@ -4,7 +4,7 @@ import os
 import sys
 import time
 
-from autograder import assignments, engine, golden, report
+from autograder import assignments, engine, golden, report, submissions
 
 
 def main(argv=None):
@@ -47,7 +47,7 @@ def grade_folder(assignment, folder, out, *, jobs, console):
     started = time.monotonic()
     tests = assignment.tests()
     expected = engine.expected_values(tests, assignment.reference(), golden.load(assignment.name))
-    entries = engine.discover(folder, assignment)
+    entries = submissions.discover(folder, assignment)
     hide = [os.path.abspath(out)]
     if sys.stderr.isatty() and not console.quiet:
         from rich.progress import Progress

@@ -1,0 +1,77 @@
+"""Reading a submissions folder: who submitted what, and the source code to grade.
+
+Nothing here runs submission code; a file that cannot be read raises SubmissionError with the reason.
+"""
+import os
+import re
+
+
+class SubmissionError(Exception):
+    """The submission cannot be read or imported; the message says why."""
+
+
+_ID = re.compile(r"[^A-Za-z0-9_.@+-]")
+
+
+def discover(folder, assignment) -> list[tuple[str, str]]:
+    """(student id, path) for every entry of a submissions folder, sorted by id."""
+    if not os.path.isdir(folder):
+        raise SystemExit(f"submissions folder not found: {folder}")
+    entries, taken = [], set()
+    for name in sorted(os.listdir(folder)):
+        if name.startswith(".") or name == "__pycache__":
+            continue
+        path = os.path.join(folder, name)
+        student = _ID.sub("_", os.path.splitext(name)[0] if os.path.isfile(path) else name)
+        unique, n = student, 1
+        while unique in taken:  # "a b.py" and "a_b.py" must not share a feedback file
+            n += 1
+            unique = f"{student}-{n}"
+        taken.add(unique)
+        entries.append((unique, path))
+    return entries
+
+
+def read_submission(path, assignment) -> tuple[str, str]:
+    """(source code, file name shown in feedback). Raises SubmissionError with a clear reason."""
+    if os.path.islink(path):
+        raise SubmissionError(f"{os.path.basename(path)} is a symbolic link, not a submitted file")
+    if os.path.isdir(path):
+        candidates = [os.path.join(path, assignment.filename)] + sorted(
+            os.path.join(path, f) for f in os.listdir(path) if f.endswith(".ipynb"))
+        found = [c for c in candidates if os.path.isfile(c)]
+        if not found:
+            raise SubmissionError(f"folder holds neither {assignment.filename} nor a notebook")
+        path = found[0]
+        if os.path.islink(path):
+            raise SubmissionError(f"{os.path.basename(path)} is a symbolic link, not a submitted file")
+    if os.path.getsize(path) > 5 << 20:
+        raise SubmissionError(f"{os.path.basename(path)} is over 5 MB")
+    if path.endswith(".ipynb"):
+        return notebook_source(path), os.path.basename(path)
+    if not path.endswith(".py"):
+        raise SubmissionError(f"{os.path.basename(path)} is not a .py file or a notebook")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read(), assignment.filename
+    except UnicodeDecodeError as err:
+        raise SubmissionError(f"{os.path.basename(path)} is not UTF-8 text: {err}") from None
+
+
+_NOTEBOOK_SKIP = re.compile(r"^\s*([%!]|grader\s*=|grader\.check|import otter|from autograder)")
+
+
+def notebook_source(path) -> str:
+    """The notebook's code cells as one module; magics and check calls are commented out."""
+    import nbformat
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as err:
+        raise SubmissionError(f"{os.path.basename(path)} is not a readable notebook: {err}") from None
+    lines = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        lines.append(f"# --- cell {index}")
+        lines += [("# " + ln) if _NOTEBOOK_SKIP.match(ln) else ln for ln in cell.source.splitlines()]
+    return "\n".join(lines) + "\n"
