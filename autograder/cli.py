@@ -57,7 +57,13 @@ def grade_folder(assignment, folder, out, *, jobs, console):
                                        hide=hide, on_done=lambda _: progress.advance(task))
     else:
         results = engine.grade_all(assignment, entries, tests=tests, expected=expected, jobs=jobs, hide=hide)
-    path = report.write_gradebook(results, out, tests)
+    files = {student: os.path.basename(path) for student, path in entries}
+    path, problems = report.write_gradebook(results, out, tests, files)
+    for problem in problems:  # one student's unwritable feedback costs no one else's files
+        console.print(f"{assignment.name}: {problem}", style="red", markup=False, highlight=False)
+    from autograder import ta_report
+    ta_report.write(results, tests, out, assignment.name)
     report.summary(results, tests, console)
-    console.print(f"{assignment.name}: {len(results)} graded in {time.monotonic() - started:.1f} s -> {path}")
+    console.print(f"{assignment.name}: {len(results)} graded in {time.monotonic() - started:.1f} s -> {path} "
+                  f"(report: {os.path.join(out, 'report.html')})")
     return results

@@ -1,29 +1,71 @@
-"""One results list, three renderings: the gradebook CSV, per-student Markdown/JSON feedback,
-and the end-of-run summary."""
+"""One results list, three renderings: the gradebook CSVs, per-student Markdown/JSON feedback,
+and the end-of-run summary.
+
+Everything a submission controls (exception messages, printed output, file names) is untrusted:
+CSV cells that a spreadsheet would run as a formula get a leading quote (OWASP's CSV-injection
+advice), and Markdown shows such text only inside a code fence it cannot close, never as HTML.
+"""
 import csv
 import json
 import os
+import re
 import statistics
 from collections import Counter
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?(e[+-]?\d+)?$")
 
-def write_gradebook(results, out_dir, tests):
+
+def write_gradebook(results, out_dir, tests, files=None):
+    """grades.csv, tests.csv (each test's maximum), students.csv (id -> submitted entry) and
+    feedback/<id>.md/.json. Returns (grades.csv path, [problems]): a feedback file that cannot be
+    written is reported there and costs no one else's files."""
     os.makedirs(os.path.join(out_dir, "feedback"), exist_ok=True)
     path = os.path.join(out_dir, "grades.csv")
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(["student", "score", "max_score"] + [t.name for t in tests])
-        for r in results:
-            points = {t.name: t.points for t in r.tests}
-            writer.writerow([r.student, _num(r.score), _num(r.max_score)]
-                            + [_num(points.get(t.name, 0.0)) for t in tests])
+    _write_csv(path, ["student", "score", "max_score"] + [t.name for t in tests],
+               [[r.student, _num(r.score), _num(r.max_score)] + [_cell_points(r, t.name) for t in tests]
+                for r in results])
+    _write_csv(os.path.join(out_dir, "tests.csv"), ["test", "task", "max_points", "hidden", "needs_gpu"],
+               [[t.name, t.task, _num(t.points), str(bool(t.hidden)).lower(), str(bool(t.needs_gpu)).lower()]
+                for t in tests])
+    files = files or {}
+    _write_csv(os.path.join(out_dir, "students.csv"), ["student", "file"],
+               [[r.student, files.get(r.student, "")] for r in results])
+    problems = []
     for r in results:
         base = os.path.join(out_dir, "feedback", r.student)
-        with open(base + ".json", "w") as f:
-            json.dump(as_dict(r), f, indent=2)
-        with open(base + ".md", "w") as f:
-            f.write(as_markdown(r))
-    return path
+        try:
+            with open(base + ".json", "w", encoding="utf-8") as f:
+                json.dump(as_dict(r), f, indent=2)
+            with open(base + ".md", "w", encoding="utf-8", errors="replace") as f:
+                f.write(as_markdown(r))
+        except (OSError, ValueError) as err:
+            problems.append(f"{r.student}: feedback not written: {err}")
+    return path, problems
+
+
+def _cell_points(result, test_name):
+    """The points of one test; 'skipped' (not 0) where it could not run here (no GPU)."""
+    for t in result.tests:
+        if t.name == test_name:
+            return "skipped" if t.status == "skipped" else _num(t.points)
+    return _num(0.0)
+
+
+def _write_csv(path, header, rows):
+    with open(path, "w", newline="", encoding="utf-8", errors="replace") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow([safe_cell(c) for c in header])
+        writer.writerows([safe_cell(c) for c in row] for row in rows)
+
+
+def safe_cell(value) -> str:
+    """A CSV cell no spreadsheet runs as a formula: text starting with = + - @ tab or CR gets a
+    leading single quote (numbers written by the kit, like -0.5, stay numbers)."""
+    text = str(value)
+    if text.startswith(_FORMULA_START) and not _NUMBER.match(text):
+        return "'" + text
+    return text
 
 
 def _num(x):
@@ -37,13 +79,39 @@ def as_dict(r):
                        "status": t.status, "hidden": t.hidden, "message": t.message,
                        "output": t.stdout, "seconds": t.seconds} for t in r.tests]}
 
+# ---------------------------------------------------------------- Markdown, safe for untrusted text
+
+
+def fenced(text) -> list[str]:
+    """Lines of a code block holding `text` verbatim: the fence is longer than any run of
+    backticks in it, so no line of the text can close it (CommonMark shows a code block's
+    content as text: no HTML, no emphasis, no headings)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence, text, fence]
+
+
+def inline(text) -> str:
+    """Untrusted text on one Markdown line: & < > as entities, every other ASCII punctuation
+    character backslash-escaped, line breaks as spaces."""
+    out = []
+    for ch in " ".join(str(text).split()):
+        if ch in "&<>":
+            out.append({"&": "&amp;", "<": "&lt;", ">": "&gt;"}[ch])
+        elif ch.isascii() and not ch.isalnum() and not ch.isspace():
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
 
 def as_markdown(r, *, show_passed=True):
-    lines = [f"# {r.assignment}: {r.student}", "", f"**Score: {_num(r.score)} / {_num(r.max_score)}**", ""]
-    for note in r.notes:
-        lines.append(f"> {note}")
+    """Test names and tasks are the kit's own; the id, notes, messages and output are not."""
+    lines = [f"# {r.assignment}: {inline(r.student)}", "",
+             f"**Score: {_num(r.score)} / {_num(r.max_score)}**", ""]
     if r.notes:
-        lines.append("")
+        lines += ["Notes:", ""] + fenced("\n".join(r.notes)) + [""]
     lines += ["| test | task | points | result |", "| --- | --- | --- | --- |"]
     for t in r.tests:
         mark = {"passed": "passed", "failed": "FAILED", "skipped": "skipped"}[t.status]
@@ -53,10 +121,12 @@ def as_markdown(r, *, show_passed=True):
     if details:
         lines += ["", "## Details", ""]
     for t in details:
-        lines += [f"### {t.name} (task {t.task})", "", "```", t.message.strip(), "```", ""]
+        lines += [f"### {t.name} (task {t.task})", ""] + fenced(t.message.strip()) + [""]
         if t.stdout.strip() and t.status == "failed":
-            lines += ["Your code printed:", "", "```", t.stdout.strip()[:1500], "```", ""]
+            lines += ["Your code printed:", ""] + fenced(t.stdout.strip()[:1500]) + [""]
     return "\n".join(lines) + "\n"
+
+# ---------------------------------------------------------------- console summary
 
 
 def summary(results, tests, console):

@@ -2,6 +2,7 @@
 
 Nothing here runs submission code; a file that cannot be read raises SubmissionError with the reason.
 """
+import hashlib
 import os
 import re
 
@@ -11,10 +12,24 @@ class SubmissionError(Exception):
 
 
 _ID = re.compile(r"[^A-Za-z0-9_.@+-]")
+_ID_MAX = 64
+
+
+def student_id(name) -> str:
+    """A file-system- and spreadsheet-safe id for an entry name: odd characters become '_', it
+    starts with a letter, digit or '_' (never '=', '+', '-', '@' or '.'), and a long one is cut to
+    64 characters ending in a hash of the full name, so two long names stay apart."""
+    student = _ID.sub("_", name)
+    if not student[:1].isalnum() and not student.startswith("_"):
+        student = "_" + student  # "+1", "-1", "=1", "@1": a spreadsheet would read a formula
+    if len(student) > _ID_MAX:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+        student = f"{student[:_ID_MAX - 9]}-{digest}"
+    return student
 
 
 def discover(folder, assignment) -> list[tuple[str, str]]:
-    """(student id, path) for every entry of a submissions folder, sorted by id."""
+    """(student id, path) for every entry of a submissions folder, sorted by entry name."""
     if not os.path.isdir(folder):
         raise SystemExit(f"submissions folder not found: {folder}")
     entries, taken = [], set()
@@ -22,7 +37,7 @@ def discover(folder, assignment) -> list[tuple[str, str]]:
         if name.startswith(".") or name == "__pycache__":
             continue
         path = os.path.join(folder, name)
-        student = _ID.sub("_", os.path.splitext(name)[0] if os.path.isfile(path) else name)
+        student = student_id(os.path.splitext(name)[0] if os.path.isfile(path) else name)
         unique, n = student, 1
         while unique in taken:  # "a b.py" and "a_b.py" must not share a feedback file
             n += 1
