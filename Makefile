@@ -10,15 +10,23 @@ OUT ?= out
 JOBS ?=
 PYTEST_ARGS ?=
 
-.PHONY: install test grade bench assignments dist goldens clean
+.PHONY: install test grade bench assignments dist goldens clean FORCE
 
 install: $(VENV)/.installed
 
+# .installed holds the torch pin it was built with: another TORCH=... reinstalls torch in place.
+ifneq ($(shell cat $(VENV)/.installed 2>/dev/null),$(TORCH))
+$(VENV)/.installed: FORCE
+endif
 $(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check "$(TORCH)" $$($(PY) tools/requirements.py)
+	@echo "make: setting up $(VENV) with $(TORCH) (first time: a few minutes)"
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check --progress-bar on "$(TORCH)" $$($(PY) tools/requirements.py)
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
-	touch $@
+	@# The kit runs from this checkout: the .pth puts it on the venv's path (after site-packages), so
+	@# `python -m autograder check` and the notebooks work inside assignments/<name>/ too.
+	$(PY) -c "import os, sysconfig; open(os.path.join(sysconfig.get_path('purelib'), 'dl_assignment_kit.pth'), 'w').write(os.getcwd() + '\n')"
+	echo "$(TORCH)" > $@
 
 # pytest exits 5 when it collects no tests: that is a failure of the kit, said plainly.
 test: install
@@ -39,6 +47,8 @@ dist: install
 
 goldens: install
 	$(PY) -m tools.goldens
+
+FORCE:
 
 clean:
 	rm -rf $(OUT) dist .pytest_cache .hypothesis
