@@ -63,7 +63,7 @@ def read_submission(path, assignment) -> tuple[str, str]:
     if os.path.getsize(path) > 5 << 20:
         raise SubmissionError(f"{os.path.basename(path)} is over 5 MB")
     if path.endswith(".ipynb"):
-        return notebook_source(path), os.path.basename(path)
+        return notebook_source(path, assignment.name), os.path.basename(path)
     if not path.endswith(".py"):
         raise SubmissionError(f"{os.path.basename(path)} is not a .py file or a notebook")
     try:
@@ -73,20 +73,22 @@ def read_submission(path, assignment) -> tuple[str, str]:
         raise SubmissionError(f"{os.path.basename(path)} is not UTF-8 text: {err}") from None
 
 
-_NOTEBOOK_SKIP = re.compile(r"^\s*([%!]|grader\s*=|grader\.check|import otter|from autograder)")
-
-
-def notebook_source(path) -> str:
-    """The notebook's code cells as one module; magics and check calls are commented out."""
+def notebook_source(path, module) -> str:
+    """The notebook's code as the module to grade (see notebook.py for what is left out)."""
     import nbformat
+
+    from autograder.notebook import neutralize_in_child
+    name = os.path.basename(path)
     try:
         nb = nbformat.read(path, as_version=4)
+        cells = [c.source for c in nb.cells if c.cell_type == "code"]
     except Exception as err:
-        raise SubmissionError(f"{os.path.basename(path)} is not a readable notebook: {err}") from None
-    lines = []
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        lines.append(f"# --- cell {index}")
-        lines += [("# " + ln) if _NOTEBOOK_SKIP.match(ln) else ln for ln in cell.source.splitlines()]
-    return "\n".join(lines) + "\n"
+        raise SubmissionError(f"{name} is not a readable notebook: {err}") from None
+    result = neutralize_in_child(cells, module)
+    if "error" in result:
+        raise SubmissionError(f"{name}: {result['error']}")
+    if not result["defined"]:
+        where = (f"it imports them from {module}.py, so your code is in that file: submit {module}.py"
+                 if result["imports_module"] else f"submit {module}.py, or the notebook with your code in it")
+        raise SubmissionError(f"{name} defines no function or class to grade: {where}")
+    return result["source"]
