@@ -1,10 +1,13 @@
 """`python -m autograder grade|check ...`: thin wrappers over engine and report."""
 import argparse
 import os
+import re
 import sys
 import time
 
 from autograder import assignments, engine, golden, report, submissions
+
+TASK = re.compile(r"\d+\.\d+")
 
 
 def main(argv=None):
@@ -19,11 +22,14 @@ def main(argv=None):
     grade.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     check = verbs.add_parser("check", help="run the public tests on your own file")
     check.add_argument("assignment")
-    check.add_argument("path", nargs="?", help="your file (default: ./<assignment>.py)")
+    check.add_argument("path", nargs="?", help="your file or notebook (default: ./<assignment>.py)")
+    check.add_argument("task", nargs="?", help="only this task's checks, e.g. 5.1")
     args = parser.parse_args(argv)
     if args.verb == "check":
         from autograder.check import run_check
-        return run_check(args.assignment, args.path)
+        if args.task is None and args.path and TASK.fullmatch(args.path):  # `check momentum 5.1`
+            args.path, args.task = None, args.path
+        return run_check(args.assignment, args.path, args.task)
     return _grade(args)
 
 
