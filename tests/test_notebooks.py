@@ -110,3 +110,20 @@ def test_notebook_runs_top_to_bottom_with_the_reference(name, autograder_copy, k
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors
+
+
+def test_notebook_runs_where_it_is_in_a_checkout(kernel_env, tmp_path):
+    """Opened in assignments/<name>/ of a checkout (no autograder/ beside it), the check cells
+    import the kit's checker from the checkout (make install puts it on the venv's path)."""
+    import nbclient
+
+    name = "momentum"
+    folder = tmp_path / "assignments" / name
+    folder.mkdir(parents=True)
+    shutil.copy(os.path.join(ROOT, "solution", f"{name}.py"), folder / f"{name}.py")
+    nb = nbformat.read(notebook_path(name), as_version=4)
+    client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
+                                     resources={"metadata": {"path": str(folder)}})
+    client.execute(env=kernel_env)
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "public checks passed" in printed and "FAIL" not in printed, printed[-2000:]
