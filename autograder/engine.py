@@ -4,7 +4,7 @@ import os
 import queue
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from autograder import compare, golden, probes, script, wire
 from autograder.sandbox import RunResult, Sandbox, SandboxError
@@ -50,17 +50,31 @@ def _plain_roundtrip(outputs):
 def run_reference(build, reference):
     """Run recorded calls on the reference: {'outputs': ...} or {'raises': exception type name}.
 
-    torch runs on one thread here, as in the sandbox: oversubscribed OpenMP threads on a busy
-    grading machine cost more than they give.
+    Where the reference raises after valid calls whose outputs the test names, 'valid' holds
+    those outputs (see valid_calls): a submission passes such a test only if they are right too.
     """
     s = script.Script()
     build(s)
+    want = _run_message(s.to_message(), reference)
+    if "raises" in want:
+        prefix = script.valid_calls(s.to_message(), want["step"])
+        if prefix["outputs"]:
+            valid = _run_message(prefix, reference)
+            if "outputs" not in valid:
+                raise RuntimeError(f"the reference raises in the valid calls before step {want['step']}")
+            want["valid"] = valid["outputs"]
+    return want
+
+
+def _run_message(message, reference):
+    """torch runs on one thread here, as in the sandbox: oversubscribed OpenMP threads on a busy
+    grading machine cost more than they give."""
     torch = sys.modules.get("torch")
     threads = torch.get_num_threads() if torch else None
     if torch:
         torch.set_num_threads(1)
     try:
-        return {"outputs": _plain_roundtrip(script.run(s.to_message(), reference, probes))}
+        return {"outputs": _plain_roundtrip(script.run(message, reference, probes))}
     except script.StepError as err:
         return {"raises": err.exc_type, "step": err.step}
     finally:
@@ -94,6 +108,9 @@ def judge(test, expected, result: RunResult) -> compare.Verdict:
     want = expected["expected"]
     if "raises" in want:
         if result.status == "error" and result.error.get("type") == want["raises"]:
+            if result.error.get("step", want["step"]) < want["step"]:
+                return compare.Verdict(False, f"raised {_error_text(result.error)} already in a valid call "
+                                              "before the invalid one")
             return compare.PASS
         got = f"raised {_error_text(result.error)}" if result.status == "error" else "returned normally"
         return compare.Verdict(False, f"expected a {want['raises']} for this invalid input, but it {got}")
@@ -175,8 +192,11 @@ def _grade_test(test, expected, sandbox):
     if test.needs_gpu and not _cuda_available():
         return TestResult(**base, points=0.0, status="skipped",
                           message="skipped: needs a CUDA GPU and this grader has none")
-    run = sandbox.run(test.script().to_message(), timeout=test.timeout, limits=test.limits)
+    message = test.script().to_message()
+    run = sandbox.run(message, timeout=test.timeout, limits=test.limits)
     verdict = judge(test, expected, run)
+    if verdict.passed and "valid" in expected["expected"]:
+        verdict = _judge_valid_calls(test, expected["expected"], message, sandbox)
     message = verdict.message
     if not verdict.passed:
         slip = _slip_hint(test, expected, run)
@@ -187,6 +207,18 @@ def _grade_test(test, expected, sandbox):
     return TestResult(**base, points=test.points if verdict.passed else 0.0,
                       status="passed" if verdict.passed else "failed", message=message,
                       stdout=run.stdout, seconds=run.seconds)
+
+
+def _judge_valid_calls(test, want, message, sandbox):
+    """A test of an invalid input pays only when the valid calls before it return the right values:
+    no points for raising the right error from code that computes nothing right."""
+    prefix = script.valid_calls(message, want["step"])
+    run = sandbox.run(prefix, timeout=test.timeout, limits=test.limits)
+    verdict = judge(replace(test, judge=None), {"expected": {"outputs": want["valid"]}, "slips": []}, run)
+    if verdict.passed:
+        return compare.PASS
+    return compare.Verdict(False, "it raises as it should, but the valid call before the invalid one is wrong "
+                                  f"(no points for the error alone): {verdict.message}")
 
 
 def _zero(result, tests, reason, stdout=""):

@@ -112,6 +112,12 @@ class Script:
         return {"steps": self.steps, "outputs": self.outputs}
 
 
+def valid_calls(message: dict, step: int) -> dict:
+    """The steps before `step` (the call that must raise) and the outputs they already define."""
+    return {"steps": message["steps"][:step],
+            "outputs": {name: i for name, i in message["outputs"].items() if i < step}}
+
+
 def _encode_arg(value):
     """Args are plain data, with Refs as {"$ref": i}; recursion covers lists, tuples and dicts."""
     if isinstance(value, Ref):

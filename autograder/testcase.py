@@ -38,9 +38,13 @@ class GradedTest:
 
 
 def valid_then(first, second):
-    """One recording from two: a valid call (so an unfinished stub fails with NotImplementedError
-    and earns nothing), then the invalid call that must raise. Input checks are given code."""
+    """One recording from two: a valid call, then the invalid call that must raise. Input checks
+    are given code, so the test pays only when the valid call's outputs, which `first` names with
+    s.output, are right too (the engine judges them on their own): a stub or a wrong answer that
+    raises the right error earns nothing."""
     def build(s):
         first(s)
+        if not s.outputs:
+            raise ValueError(f"valid_then: {first.__name__} names no output to judge")
         second(s)
     return build

@@ -305,6 +305,24 @@ def _mlp_bias_unreduced():
     return (dz @ MLP["V"].T) * (1 - h ** 2)
 
 
+IU_A, IU_B, IU_G = _r(*S), _r(*S), _g(*S)
+
+
+def _tensor_inputs_unchanged(s):
+    """a + a·b: a is used twice, so a leaf gradient that aliases the upstream array and is then
+    accumulated in place changes the caller's grad argument."""
+    T = s.student("Tensor")
+    A, B, G = s.value(IU_A), s.value(IU_B), s.value(IU_G)
+    a, b = T(A, requires_grad=True), T(B, requires_grad=True)
+    y = a + a * b
+    y.backward(G)
+    s.output("y", y.data)   # no points for untouched inputs next to wrong results
+    s.output("a.grad", a.grad)
+    s.output("b.grad", b.grad)
+    for name, ref in (("A", A), ("B", B), ("grad", G)):
+        s.output(f"{name} after backward", ref)
+
+
 DEPTH, FACTOR = 100_000, 1.00001
 
 
@@ -388,7 +406,7 @@ HIDDEN = [
     GradedTest("backward_node_used_twice_square", "1.5", 2, _square,
                slips=(Slip(COUNTS_ONCE, const({"x*x: x.grad": TW_X})),),
                hint="x * x uses x twice: d(x·x)/dx = x + x = 2x"),
-    GradedTest("backward_node_used_twice_y_plus_y", "1.5", 3, _y_plus_y,
+    GradedTest("backward_node_used_twice_y_plus_y", "1.5", 2, _y_plus_y,
                slips=(Slip(COUNTS_ONCE, const({"x.grad": 2 * TW_G})),
                       Slip(TWICE_VISITED, const({"x.grad": 8 * TW_G}))),
                hint="y = 2x, z = y + y: dz/dy = 2 (both uses add), dz/dx = 4"),
@@ -402,7 +420,10 @@ HIDDEN = [
                            const({"b.grad": _mlp_bias_unreduced()})),),
                hint="loss = mean(σ(tanh(X @ W + b) @ V)): every op's backward in sequence; b (5,) is "
                     "broadcast over X's 4 rows, so its grad is summed over them"),
-    GradedTest("backward_deep_chain_100000", "1.5", 5, _deep_chain, timeout=20.0,
+    GradedTest("tensor_inputs_unchanged", "1.5", 2, _tensor_inputs_unchanged,
+               hint="never modify the arrays passed to Tensor(...) or backward(grad): copy before "
+                    "accumulating (a leaf's first gradient must not be the upstream array itself)"),
+    GradedTest("backward_deep_chain_100000", "1.5", 4, _deep_chain, timeout=20.0,
                hint="a chain 100,000 nodes deep: build the topological order with an explicit stack "
                     "(a recursive DFS hits Python's recursion limit: RecursionError) and keep it O(n) "
                     "(a set of visited ids, not a list)"),

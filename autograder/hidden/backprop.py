@@ -5,7 +5,7 @@ import numpy as np
 
 from autograder.public.backprop import (
     BACKWARD_HINT, L1_ZERO, L2_NO_HALF, L2_NO_HALF_BOTH, LOSS_NO_HALF, LR_MEAN, LR_NO_TWO, LR_SIGN, MEAN,
-    ONE_PATH, SGD_SIGN, TESTS as PUBLIC, backward, backward_slips, forward, linreg, loss, penalties, sgd)
+    KEYS, ONE_PATH, SGD_SIGN, TESTS as PUBLIC, backward, backward_slips, forward, linreg, loss, penalties, sgd)
 from autograder.testcase import GradedTest, Slip, valid_then
 
 _rng = np.random.default_rng(20)
@@ -61,7 +61,7 @@ def _sigmoid_extreme(s):
 
 
 def _lr_valid(s):
-    s.student("linear_regression_grad")(*LR_N1)
+    s.output("grad (valid call)", s.student("linear_regression_grad")(*LR_N1))
 
 
 def _lr_bad(s):
@@ -70,7 +70,7 @@ def _lr_bad(s):
 
 
 def _fwd_valid(s):
-    s.student("mlp_forward")(NET_BIG[0], NET_BIG[1])
+    s.output("o (valid call)", s.student("mlp_forward")(NET_BIG[0], NET_BIG[1])[0])
 
 
 def _fwd_bad(s):
@@ -78,7 +78,9 @@ def _fwd_bad(s):
 
 
 def _bwd_valid(s):
-    s.student("mlp_backward")(*NET_BIG)
+    grads = s.student("mlp_backward")(*NET_BIG)
+    for key in ("W1", "b1", "w2", "b2"):
+        s.output(f"grads[{key!r}] (valid call)", grads[key])
 
 
 def _bwd_bad(s):
@@ -87,7 +89,9 @@ def _bwd_bad(s):
 
 
 def _sgd_valid(s):
-    s.student("sgd_step")(NET_SGD[0], GRADS_SGD, 0.1)
+    new = s.student("sgd_step")(NET_SGD[0], GRADS_SGD, 0.1)
+    for key in NET_SGD[0]:
+        s.output(f"new[{key!r}] (valid call)", new[key])
 
 
 def _sgd_bad(s):
@@ -98,29 +102,56 @@ def _sgd_bad(s):
 def _backward_inputs_unchanged(s):
     params_, X_, y_ = NET_BIG
     params, X, y = s.value(params_), s.value(X_), s.value(y_)
-    s.student("mlp_forward")(params, X)
-    s.student("mlp_loss")(params, X, y)
-    s.student("mlp_backward")(params, X, y)
-    s.output("params", params)
-    s.output("X", X)
-    s.output("y", y)
+    s.output("o", s.student("mlp_forward")(params, X)[0])   # no points for untouched inputs next to
+    s.output("E", s.student("mlp_loss")(params, X, y))      # wrong results
+    grads = s.student("mlp_backward")(params, X, y)
+    for key in KEYS:
+        s.output(f"grads[{key!r}]", grads[key])
+    s.output("params after the calls", params)
+    s.output("X after the calls", X)
+    s.output("y after the calls", y)
+
+
+def _linreg_inputs_unchanged(s):
+    w, X, y = (s.value(a) for a in LR_BIG)
+    s.output("grad", s.student("linear_regression_grad")(w, X, y))
+    for name, ref in (("w", w), ("X", X), ("y", y)):
+        s.output(f"{name} after the call", ref)
+
+
+def _sigmoid_input_unchanged(s):
+    z = s.value(Z_2D)
+    s.output("sigmoid(z)", s.student("sigmoid")(z))
+    s.output("z after the call", z)
+
+
+def _penalties_input_unchanged(s):
+    W = s.value(W_ZEROS)
+    for name in ("l2_penalty", "l1_penalty"):
+        value, grad = s.student(name)(W, 0.3).unpack(2)
+        s.output(f"{name} value", value)
+        s.output(f"{name} grad", grad)
+    s.output("W after the calls", W)
 
 
 def _sgd_inputs_unchanged(in_place=False):
     def build(s):
         params, grads = s.value(NET_SGD[0]), s.value(GRADS_SGD)
         new = s.student("sgd_step")(params, grads, 0.1)
-        s.output("new['W1']", new["W1"])
+        for key in KEYS:
+            s.output(f"new[{key!r}]", new[key])
         s.output("params (after the call)", new if in_place else params)
         s.output("grads (after the call)", grads)
     return build
 
 
 def _penalties_lambda_zero(s):
-    for name in ("l2_penalty", "l1_penalty"):
-        value, grad = s.student(name)(W_3D, 0.0).unpack(2)
-        s.output(f"{name} value", value)
-        s.output(f"{name} grad", grad)
+    """λ = 0 next to λ = 1 on the same W: zeros pay only from code that computes the penalty."""
+    for lam in (0.0, 1.0):
+        for name in ("l2_penalty", "l1_penalty"):
+            value, grad = s.student(name)(W_3D, lam).unpack(2)
+            s.output(f"{name} value (λ = {lam:g})", value)
+            s.output(f"{name} grad (λ = {lam:g})", grad)
 
 
 HIDDEN = [
@@ -135,16 +166,20 @@ HIDDEN = [
     GradedTest("linear_regression_grad_single_example", "2.2", 3, linreg(*LR_N1),
                slips=(Slip(LR_NO_TWO, linreg(*LR_N1, 0.5)), Slip(LR_SIGN, linreg(*LR_N1, -1.0))),
                hint="N = 1: X is (1, D) and the gradient is still (D,)"),
-    GradedTest("linear_regression_grad_larger", "2.2", 3, linreg(*LR_BIG),
+    GradedTest("linear_regression_grad_larger", "2.2", 2, linreg(*LR_BIG),
                slips=(Slip(LR_NO_TWO, linreg(*LR_BIG, 0.5)), Slip(LR_SIGN, linreg(*LR_BIG, -1.0)),
                       Slip(LR_MEAN, linreg(*LR_BIG, 1 / 20))),
                hint="∇E(w) = −2 Xᵀ(y − Xw), shape (D,)"),
+    GradedTest("linear_regression_grad_inputs_unchanged", "2.2", 1, _linreg_inputs_unchanged,
+               hint="linear_regression_grad must not modify w, X or y"),
     GradedTest("linear_regression_grad_rejects_bad_shape", "2.2", 2, valid_then(_lr_valid, _lr_bad),
                hint="after a valid call, X with X.shape[1] != len(w) must raise ValueError"),
     # 2.3
-    GradedTest("sigmoid_extreme_and_scalar_inputs", "2.3", 4, _sigmoid_extreme,
+    GradedTest("sigmoid_extreme_and_scalar_inputs", "2.3", 3, _sigmoid_extreme,
                hint="σ(z) must be finite for |z| up to 1000 (use e^(−|z|)), keep z's shape, "
                     "and return a float for a scalar z"),
+    GradedTest("sigmoid_input_unchanged", "2.3", 1, _sigmoid_input_unchanged,
+               hint="sigmoid must return a new array and leave z as it was (no np.exp(z, out=z))"),
     GradedTest("mlp_forward_single_example_single_hidden", "2.3", 3, forward(*NET_1[:2]),
                hint="N = 1 and H = 1: o still has shape (N,) = (1,); keep 2-D h = σ(X W1ᵀ + b1) of shape (N, H)"),
     GradedTest("mlp_forward_larger", "2.3", 3, forward(*NET_BIG[:2]),
@@ -172,12 +207,14 @@ HIDDEN = [
                slips=(Slip(L2_NO_HALF, penalties(W_3D, 0.35, ("l2",), l2_value_scale=2.0)),
                       Slip(L2_NO_HALF_BOTH, penalties(W_3D, 0.35, ("l2",), l2_value_scale=2.0, l2_grad_scale=2.0))),
                hint="W may have any shape: λ/2·Σ W² over every element, gradient λW of W's shape"),
-    GradedTest("l1_penalty_grad_zero_at_zero", "2.6", 4, penalties(W_ZEROS, 0.2, ("l1",)),
+    GradedTest("l1_penalty_grad_zero_at_zero", "2.6", 3, penalties(W_ZEROS, 0.2, ("l1",)),
                slips=(Slip(L1_ZERO + " (yours gives +λ)", penalties(W_ZEROS, 0.2, ("l1",), l1_grad_at_zero=1.0)),
                       Slip(L1_ZERO + " (yours gives −λ)", penalties(W_ZEROS, 0.2, ("l1",), l1_grad_at_zero=-1.0))),
                hint=L1_ZERO),
     GradedTest("penalties_lambda_zero", "2.6", 2, _penalties_lambda_zero,
                hint="λ = 0: value 0.0 and a gradient of zeros with W's shape"),
+    GradedTest("penalties_input_unchanged", "2.6", 1, _penalties_input_unchanged,
+               hint="l2_penalty and l1_penalty must not modify W"),
     # 2.7
     GradedTest("sgd_step_mlp_params", "2.7", 4, sgd(NET_SGD[0], GRADS_SGD, 0.05),
                slips=(Slip(SGD_SIGN, sgd(NET_SGD[0], GRADS_SGD, -0.05)),),

@@ -41,11 +41,19 @@ def _one_sided(x, w, b, stride, padding):
 
 def _inputs_unchanged(s):
     x, w, b, dout = (s.value(a) for a in S2[:4])
-    _, cache = s.student("conv2d_forward")(x, w, b, **S2[4]).unpack(2)
-    s.student("conv2d_backward")(dout, cache)
+    out, cache = s.student("conv2d_forward")(x, w, b, **S2[4]).unpack(2)
+    dx, dw, db = s.student("conv2d_backward")(dout, cache).unpack(3)
+    for name, ref in (("out", out), ("dx", dx), ("dw", dw), ("db", db)):
+        s.output(name, ref)  # no points for untouched inputs next to wrong results
     for name, ref in zip(("x", "w", "b", "dout"), (x, w, b, dout)):
-        s.output(name, ref)  # the very arrays passed in, read back after both calls
+        s.output(f"{name} after the calls", ref)  # the very arrays passed in, read back
 
+
+def _conv1d_inputs_unchanged(s):
+    x, w, b = s.value(X1), s.value(W1), s.value(B1)
+    s.output("out", s.student("conv1d_forward")(x, w, b, stride=2, padding=1))
+    for name, ref in (("x", x), ("w", w), ("b", b)):
+        s.output(f"{name} after the call", ref)
 
 
 HIDDEN = [
@@ -69,8 +77,10 @@ HIDDEN = [
                hint="some padded input positions are never read when stride > 1: their gradient is 0"),
     GradedTest("conv2d_backward_rectangular", "3.2", 10, backward(*RECT[:4], **RECT[4]),
                hint="keep H and W (and KH and KW) apart: a transpose slip only shows on non-square shapes"),
-    GradedTest("conv1d_forward_stride2_pad1", "3.3", 10, conv1d(X1, W1, B1, stride=2, padding=1),
+    GradedTest("conv1d_forward_stride2_pad1", "3.3", 8, conv1d(X1, W1, B1, stride=2, padding=1),
                hint="pad x by P zeros at BOTH ends of L, then step the window by the stride"),
+    GradedTest("conv1d_inputs_unchanged", "3.3", 2, _conv1d_inputs_unchanged,
+               hint="never modify x, w or b in place (pad into a new array)"),
     GradedTest("conv2d_inputs_unchanged", "3.2", 5, _inputs_unchanged,
                hint="never modify x, w, b or dout in place (pad and accumulate into new arrays)"),
 ]

@@ -120,7 +120,7 @@ def _judge_default_rng(expected, got):
 
 
 def _forward_valid(s):
-    s.student("dropout_forward")(X3, 0.5, mask=MASK3)
+    s.output("out (valid call)", s.student("dropout_forward")(X3, 0.5, mask=MASK3)[0])
 
 
 def _p_one(s):
@@ -132,7 +132,7 @@ def _p_negative(s):
 
 
 def _classic_valid(s):
-    s.student("classic_test_weights")(W3, 0.5)
+    s.output("W_test (valid call)", s.student("classic_test_weights")(W3, 0.5))
 
 
 def _classic_p_one(s):
@@ -141,14 +141,20 @@ def _classic_p_one(s):
 
 def _inputs_unchanged(s):
     x, mask, dout = s.value(X3), s.value(MASK3), s.value(DOUT3)
-    _, cache = s.student("dropout_forward")(x, 0.25, mask=mask).unpack(2)
-    s.student("dropout_backward")(dout, cache)
-    rng = s.lib("numpy.random.default_rng")(3)
-    _, cache = s.student("dropout_forward")(x, 0.25, rng=rng).unpack(2)
-    s.student("dropout_backward")(dout, cache)
-    s.output("x", x)
-    s.output("mask", mask)
-    s.output("dout", dout)
+    seeded = {"rng": s.lib("numpy.random.default_rng")(3)}
+    for name, kwargs in (("mask given", {"mask": mask}), ("seeded rng", seeded)):
+        out, cache = s.student("dropout_forward")(x, 0.25, **kwargs).unpack(2)
+        s.output(f"out ({name})", out)   # no points for untouched inputs next to wrong results
+        s.output(f"dx ({name})", s.student("dropout_backward")(dout, cache))
+    s.output("x after the calls", x)
+    s.output("mask after the calls", mask)
+    s.output("dout after the calls", dout)
+
+
+def _classic_input_unchanged(s):
+    W = s.value(W3)
+    s.output("W_test", s.student("classic_test_weights")(W, 0.4))
+    s.output("W after the call", W)
 
 
 def _classic_various(slip_factor=None):
@@ -214,12 +220,14 @@ HIDDEN = [
                hint="p = 0: every unit is kept and dx = dout (NaN or 0 here usually means p was used as the "
                     "KEEP probability)"),
     # 4.3
-    GradedTest("classic_test_weights_various", "4.3", 5, _classic_various(),
+    GradedTest("classic_test_weights_various", "4.3", 4, _classic_various(),
                slips=(Slip(KEEP_AS_DROP + " (yours returns W·p)", _classic_various(lambda p: p)),
                       Slip(CLASSIC_INVERTED, _classic_various(lambda p: 1 / (1 - p)))),
                hint="W·(1 − p) for any shape of W; p = 0 leaves W unchanged"),
-    GradedTest("classic_test_weights_rejects_p_one", "4.3", 2, valid_then(_classic_valid, _classic_p_one),
+    GradedTest("classic_test_weights_rejects_p_one", "4.3", 1, valid_then(_classic_valid, _classic_p_one),
                hint="after a valid call, p = 1 must raise ValueError: p must be in [0, 1)"),
+    GradedTest("classic_test_weights_input_unchanged", "4.3", 2, _classic_input_unchanged,
+               hint="classic_test_weights must return W·(1 − p) as a new array and leave W as it was"),
 ]
 
 TESTS = PUBLIC + HIDDEN

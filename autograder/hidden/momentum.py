@@ -18,7 +18,9 @@ THETA0_2D = _rng.standard_normal((2, 3))
 
 
 def _step_valid(s):
-    s.student("momentum_step")(THETA, GRADS[0], None, 0.1, 0.9)
+    theta, velocity = s.student("momentum_step")(THETA, GRADS[0], None, 0.1, 0.9).unpack(2)
+    s.output("theta (valid call)", theta)
+    s.output("velocity (valid call)", velocity)
 
 
 def _step_bad(s):
@@ -27,25 +29,31 @@ def _step_bad(s):
 
 def _momentum_inputs_unchanged(s):
     theta, grad, velocity = s.value(THETA_2D), s.value(GRADS_2D[0]), s.value(GRADS_2D[1])
-    s.student("momentum_step")(theta, grad, velocity, 0.1, 0.9)
-    s.output("theta", theta)
-    s.output("grad", grad)
-    s.output("velocity", velocity)
+    new_theta, new_velocity = s.student("momentum_step")(theta, grad, velocity, 0.1, 0.9).unpack(2)
+    s.output("returned theta", new_theta)   # no points for untouched inputs next to wrong results
+    s.output("returned velocity", new_velocity)
+    s.output("theta after the call", theta)
+    s.output("grad after the call", grad)
+    s.output("velocity after the call", velocity)
 
 
 def _sgd_inputs_unchanged(s):
     theta, grad, buf = s.value(THETA), s.value(GRADS[0]), s.value(BUF)
-    s.student("sgd_momentum_step")(theta, grad, buf, 0.1, 0.9, dampening=0.1, weight_decay=0.01)
-    s.student("sgd_momentum_step")(theta, grad, None, 0.1, 0.9, nesterov=True, weight_decay=0.01)
-    s.output("theta", theta)
-    s.output("grad", grad)
-    s.output("buf", buf)
+    step = s.student("sgd_momentum_step")
+    for name, result in (("with a buffer", step(theta, grad, buf, 0.1, 0.9, dampening=0.1, weight_decay=0.01)),
+                         ("nesterov, first step", step(theta, grad, None, 0.1, 0.9, nesterov=True,
+                                                       weight_decay=0.01))):
+        s.output(f"returned theta ({name})", result[0])
+        s.output(f"returned buf ({name})", result[1])
+    s.output("theta after the calls", theta)
+    s.output("grad after the calls", grad)
+    s.output("buf after the calls", buf)
 
 
 def _minimize_theta0_unchanged(s):
     theta0 = s.value(THETA0_2D)
-    s.student("minimize")(s.probe("quadratic_gradient", D_2D), theta0, 0.05, 0.9, 10)
-    s.output("theta0", theta0)
+    s.output("trajectory", s.student("minimize")(s.probe("quadratic_gradient", D_2D), theta0, 0.05, 0.9, 10))
+    s.output("theta0 after the call", theta0)
 
 
 HIDDEN = [

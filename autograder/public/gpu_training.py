@@ -19,12 +19,16 @@ def data_summary(s):
 
 
 def model_shapes(p_drop):
+    """The layers' shapes, paid only together with behaviour: the same fixed weights loaded, the
+    model must compute the reference's logits in eval mode (float32 tolerance)."""
     def build(s):
         model = s.student("DigitsCNN")(p_drop=p_drop)
         s.output("state_dict shapes", s.probe("state_shapes")(model))
+        model = s.probe("load_state", _initial_state())(model)
         model.train(False)  # eval mode: dropout off
-        logits = model(s.lib("torch.zeros")(3, 1, 8, 8))
+        logits = model(s.probe("to_device", XB, "float32")(s.lib("torch.device")("cpu")))
         s.output("logits shape", s.probe("tensor_info")(logits)["shape"])
+        s.output("logits with fixed weights", logits)
     return build
 
 
@@ -61,7 +65,7 @@ TESTS = [
     GradedTest("digits_data_split", "6.1", 10, data_summary, hidden=False,
                hint="X = images/16 as float32 (N, 1, 8, 8), y int64; train_test_split(X, y, test_size=0.25, "
                     "random_state=0, stratify=y)"),
-    GradedTest("digits_cnn_layers", "6.2", 10, model_shapes(0.25), hidden=False,
+    GradedTest("digits_cnn_layers", "6.2", 10, model_shapes(0.25), hidden=False, rtol=1e-4, atol=1e-5,
                hint="conv1 = Conv2d(1, 16, 3, padding=1), conv2 = Conv2d(16, 32, 3, padding=1), MaxPool2d(2), "
                     "Flatten, Dropout, fc = Linear(32*4*4, 10); only conv1, conv2 and fc hold parameters"),
     GradedTest("train_step_one_step", "6.3", 15, train_steps(1), hidden=False, rtol=1e-4, atol=1e-6,

@@ -31,25 +31,30 @@ WD_SIGN = "weight decay with the wrong sign: g = ∇J + weight_decay·θ"
 STEP_UPHILL = "the step goes uphill: θ ← θ − lr·(update)"
 
 
-def chain(theta, grads, lr, beta, velocity=None, *, first_beta=None, grad_scale=1.0):
+def chain(theta, grads, lr, beta, velocity=None, *, first_beta=None, grad_scale=1.0, uphill=False):
     """momentum_step applied to fixed gradients, each step fed the previous (θ, V).
     first_beta / grad_scale reproduce slips: β = 0 on the first step gives V_1 = ∇J (torch's rule);
-    gradients scaled by 1/(1 − β) give V_t = βV_{t−1} + ∇J (no (1 − β))."""
+    gradients scaled by 1/(1 − β) give V_t = βV_{t−1} + ∇J (no (1 − β)). uphill gives θ ← θ + αV:
+    V is linear in the gradients, so the reference fed −∇J (and −V_0) carries −V and steps by +αV."""
+    sign = -1.0 if uphill else 1.0
+
     def build(s):
         step = s.student("momentum_step")
-        th, v = theta, velocity
+        th, v = theta, None if velocity is None else sign * velocity
         for t, g in enumerate(grads, start=1):
             b = first_beta if (t == 1 and first_beta is not None) else beta
-            th, v = step(th, g * grad_scale, v, lr, b).unpack(2)
+            th, v = step(th, g * (grad_scale * sign), v, lr, b).unpack(2)
             s.output(f"theta_{t}", th)
-            s.output(f"velocity_{t}", v)
+            s.output(f"velocity_{t}", -v if uphill else v)
     return build
 
 
 def chain_slips(theta, grads, lr, beta, velocity=None):
+    uphill = Slip(STEP_UPHILL, chain(theta, grads, lr, beta, velocity, uphill=True))
     if len(grads) == 1:
-        return (Slip(FIRST_STEP, chain(theta, grads, lr, beta, velocity, first_beta=0.0)),)
-    slips = [Slip(MISSING_ONE_MINUS_BETA, chain(theta, grads, lr, beta, velocity, grad_scale=1 / (1 - beta)))]
+        return (Slip(FIRST_STEP, chain(theta, grads, lr, beta, velocity, first_beta=0.0)), uphill)
+    slips = [Slip(MISSING_ONE_MINUS_BETA, chain(theta, grads, lr, beta, velocity, grad_scale=1 / (1 - beta))),
+             uphill]
     if velocity is None:
         slips.append(Slip(TORCH_FIRST_STEP, chain(theta, grads, lr, beta, velocity, first_beta=0.0)))
     return tuple(slips)
@@ -58,14 +63,16 @@ def chain_slips(theta, grads, lr, beta, velocity=None):
 def sgd_chain(theta, grads, lr, momentum, *, dampening=0.0, nesterov=False, weight_decay=0.0, buf=None,
               slip=None, outputs=("theta", "buf")):
     """sgd_momentum_step over fixed gradients, each step fed the previous (θ, buf). `slip` reproduces a
-    known mistake through the reference: "ema", "damp_first", "damp_swapped", "nesterov_ignored",
-    "wd_ignored", "wd_sign", "uphill"."""
+    known mistake through the reference, always with valid arguments: "ema", "damp_first",
+    "damp_swapped", "nesterov_ignored", "wd_ignored", "wd_sign", "uphill" (θ ← θ + lr·update: the
+    update is linear in g + wd·θ and buf, so the reference fed −(∇J + wd·θ) − wd·θ and −buf carries
+    −buf and steps by +lr·update)."""
     def build(s):
         step = s.student("sgd_momentum_step")
-        th, b = theta, buf
+        th, b = theta, (-buf if slip == "uphill" and buf is not None else buf)
         for t, g in enumerate(grads, start=1):
             first = t == 1 and buf is None
-            grad, damp, nest, wd, lr_t = g, dampening, nesterov, weight_decay, lr
+            grad, damp, nest, wd = g, dampening, nesterov, weight_decay
             if slip == "ema":                      # buf = μ·buf + (1 − μ)·g from buf = 0
                 grad, damp = (g * (1 - momentum), 0.0) if first else (g, momentum)
             elif slip == "damp_first" and first:   # buf = (1 − τ)·g on the first step
@@ -79,13 +86,13 @@ def sgd_chain(theta, grads, lr, momentum, *, dampening=0.0, nesterov=False, weig
             elif slip == "wd_sign":                # ∇J − λθ = (∇J − 2λθ) + λθ
                 grad = th * (-2 * weight_decay) + g
             elif slip == "uphill":
-                lr_t = -lr
-            th, b = step(th, grad, b, lr_t, momentum, dampening=damp, nesterov=nest,
+                grad = th * (-2 * weight_decay) - g
+            th, b = step(th, grad, b, lr, momentum, dampening=damp, nesterov=nest,
                          weight_decay=wd).unpack(2)
             if "theta" in outputs:
                 s.output(f"theta_{t}", th)
             if "buf" in outputs:
-                s.output(f"buf_{t}", b)
+                s.output(f"buf_{t}", -b if slip == "uphill" else b)
     return build
 
 
