@@ -1,65 +1,178 @@
 """Otter-Grader glue: the Gradescope autograder grades through this kit's own engine.
 
-`KitPlugin` (an Otter plugin) grades the submission with the sandboxed engine before Otter
-executes anything, stores the per-test results, and hands Otter a notebook holding none of the
-student's code. Each Otter test then only asks `passed("<test name>")`, so `otter run` and
-`make grade` give the same scores by construction, and student code never runs in Otter's kernel.
+`KitPlugin` works at Otter's earliest hook, `before_grading`: Otter has then only picked the file
+to grade; it has not yet read a `.OTTER_LOG` (which it would unpickle), started a kernel (which
+would import modules from the submission folder) or run anything uploaded. The plugin
+1. keeps the graded file (the assignment's .py if uploaded, else the file Otter picked) aside and
+   deletes everything else uploaded: modules shadowing what Otter imports, `.OTTER_LOG`, folders;
+2. grades it with the sandboxed engine shipped in the zip (a process started in the zip's source
+   folder; its verdicts come back over a pipe, never through a file submission code could reach);
+3. hands Otter a notebook holding none of the student's code (`before_execution`), and
+4. replaces whatever Otter's kernel reported with the engine's verdicts (`after_grading`).
+The zip's Otter tests fail unless step 4 happens, so a plugin that did not run gives no points.
 """
 import json
 import os
 import pprint
+import shutil
+import subprocess
+import sys
+import tempfile
+from textwrap import indent
 
 import nbformat
-
-RESULTS_FILE = ".kit_results.json"
-
-
-def _results_path(directory):
-    return os.path.join(directory, RESULTS_FILE)
+from otter.plugins import AbstractOtterPlugin
+from otter.run.run_autograder.utils import OtterRuntimeError
+from otter.test_files import TestCase, TestCaseResult, TestFile
 
 
-def grade_for_otter(assignment_name, submission_path) -> dict:
-    """{test name: {"passed": bool, "message": str}} from the engine, plus "__notes__"."""
+def grade_for_otter(assignment_name, submission_path, hide=()) -> dict:
+    """{"tests": [{name, task, points, max_points, passed, hidden, message}], "notes": [...]}."""
     from autograder import assignments, engine, golden
     from autograder.sandbox import Sandbox
 
     assignment = assignments.get(assignment_name)
     tests = gradescope_tests(assignment.tests())
     expected = engine.expected_values(tests, assignment.reference(), golden.load(assignment_name))
-    with Sandbox(preload=assignment.preload, hide=[os.path.dirname(os.path.abspath(submission_path))]) as box:
+    hidden_dirs = [os.path.dirname(os.path.abspath(submission_path)), *hide]
+    with Sandbox(preload=assignment.preload, hide=hidden_dirs) as box:
         result = engine.grade_submission("submission", submission_path, assignment, tests, expected, box)
-    table = {t.name: {"passed": t.status == "passed", "message": t.message} for t in result.tests}
-    table["__notes__"] = result.notes
-    return table
+    return {"tests": [{"name": t.name, "task": t.task, "points": t.points, "max_points": t.max_points,
+                       "passed": t.status == "passed", "hidden": t.hidden, "message": t.message}
+                      for t in result.tests],
+            "notes": result.notes}
 
 
-try:
-    from otter.plugins import AbstractOtterPlugin
-except ImportError:  # the student zip has no Otter; only the Gradescope side needs it
-    AbstractOtterPlugin = object
+def _grade_main():
+    """Entry of the grading process (argv: source folder, assignment, file, JSON list to hide).
+    The verdicts go to the parent's pipe on a private descriptor; anything else printed goes to
+    stderr, so nothing can mix into them."""
+    _, assignment, path, hide = sys.argv[1:5]
+    verdicts = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    json.dump(grade_for_otter(assignment, path, json.loads(hide)), verdicts)
+    verdicts.close()
+
+
+def grade_with_zip_engine(source, assignment, path, hide) -> dict:
+    """Grade `path` with the engine in `source` (the unpacked zip), whichever copy of this module
+    Otter imported the plugin from."""
+    code = "import sys; sys.path.insert(0, sys.argv[1]); from autograder.otter import _grade_main; _grade_main()"
+    proc = subprocess.run([sys.executable, "-I", "-c", code, source, assignment, path, json.dumps(hide)],
+                          cwd=source, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the kit's engine failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout)
+
+
+def clear_submission(folder, tests_source):
+    """Delete everything in `folder`; put back Otter's test folder, copied afresh from the zip."""
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        else:
+            os.unlink(path)
+    shutil.copytree(tests_source, os.path.join(folder, "tests"))
+
+
+def _graded_file(folder, assignment, otter_choice):
+    """As `make grade` reads a folder: the assignment's .py first, else the file Otter picked."""
+    own = os.path.join(folder, f"{assignment}.py")
+    return own if os.path.isfile(own) else otter_choice
+
+
+class KitTestFile(TestFile):
+    """One graded test's verdict from the engine, in the shape Otter reports to Gradescope."""
+
+    def __init__(self, entry, public_note=""):
+        case = TestCase(name=entry["name"], body="", hidden=entry["hidden"], points=entry["max_points"],
+                        success_message=None, failure_message=None)
+        super().__init__(entry["name"], "", [case])
+        self.test_case_results = [TestCaseResult(case, entry["message"], entry["passed"])]
+        self.public_note = public_note
+
+    def summary(self, public_only=False):
+        """Never Otter's "All test cases passed!" for a test whose only case is hidden: the public
+        summary names no hidden test (the first one says how many there are), and each test's own
+        line says passed or FAILED."""
+        if public_only and not self.all_public:
+            return self.public_note
+        (result,) = self.test_case_results
+        line = f"{self.name}: {'passed' if result.passed else 'FAILED'} ({self.score:g} / {self.possible:g})"
+        if result.passed or not result.message:
+            return line
+        return line + "\n" + indent(result.message.strip(), "    ")
+
+    @classmethod
+    def from_file(cls, path):
+        raise NotImplementedError("kit verdicts are not read from files")
+
+    @classmethod
+    def from_metadata(cls, s, path):
+        raise NotImplementedError("kit verdicts are not read from notebooks")
+
+    def run(self, global_environment):
+        raise NotImplementedError("kit verdicts come from the sandboxed engine")
 
 
 class KitPlugin(AbstractOtterPlugin):
     """Otter plugin config: {"autograder.otter.KitPlugin": {"assignment": "<name>"}}."""
 
+    verdicts = None
+    error = None
+
+    def before_grading(self, ag_config):
+        folder = os.path.dirname(os.path.abspath(self.submission_path))
+        root = os.path.abspath(ag_config.autograder_dir)
+        assignment = self.plugin_config["assignment"]
+        private = tempfile.mkdtemp(prefix="kit-graded-")
+        try:
+            graded = _graded_file(folder, assignment, self.submission_path)
+            copy = os.path.join(private, os.path.basename(graded))
+            shutil.copy2(graded, copy, follow_symlinks=False)  # a link stays a link: the engine refuses it
+        except OSError as err:
+            self.error = f"the submitted file cannot be read: {err}"
+        try:  # whatever was uploaded, none of it stays for Otter's kernel or log reader
+            clear_submission(folder, os.path.join(root, "source", "tests"))
+            _write_placeholder(self.submission_path)  # Otter reads the file it picked; nothing of it runs
+        except OSError as err:
+            shutil.rmtree(private, ignore_errors=True)
+            raise OtterRuntimeError(f"the submission folder could not be cleared: {err}") from None
+        try:
+            if not self.error:
+                hide = [folder, os.path.join(root, "results")]
+                self.verdicts = grade_with_zip_engine(os.path.join(root, "source"), assignment, copy, hide)
+        except Exception as err:  # reported as Otter's "Autograder Failed" (score 0), never as points
+            self.error = f"{type(err).__name__}: {err}"
+        finally:
+            shutil.rmtree(private, ignore_errors=True)
+
     def before_execution(self, submission):
-        table = grade_for_otter(self.plugin_config["assignment"], self.submission_path)
-        with open(_results_path(os.path.dirname(os.path.abspath(self.submission_path))), "w") as f:
-            json.dump(table, f)
-        notes = "\n".join(f"# {n}" for n in table["__notes__"]) or "# graded by the kit's sandboxed engine"
-        return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(notes)])
+        return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("# graded by the kit's sandboxed engine")])
+
+    def after_grading(self, results):
+        results.clear_results()
+        # Otter keeps a kernel failure here; the kernel ran none of the submission and decides nothing.
+        results._catastrophic_error = RuntimeError(self.error) if self.error or not self.verdicts else None
+        if results._catastrophic_error:
+            return
+        entries = sorted(self.verdicts["tests"], key=lambda e: e["hidden"])  # public tests first
+        hidden = sum(e["hidden"] for e in entries)
+        note = f"...and {hidden} hidden test(s), graded too: their results are not shown here."
+        for i, entry in enumerate(entries):
+            first_hidden = entry["hidden"] and i == len(entries) - hidden
+            results.results[entry["name"]] = KitTestFile(entry, note if first_hidden else "")
+        if self.verdicts["notes"]:
+            results.set_output("\n".join(self.verdicts["notes"]))
 
 
-def passed(test_name) -> bool:
-    """Called by each Otter test (in Otter's kernel, cwd = the submission folder)."""
-    with open(_results_path(os.getcwd())) as f:
-        entry = json.load(f).get(test_name)
-    if entry is None:
-        print(f"{test_name}: no result recorded")
-        return False
-    if not entry["passed"]:
-        print(entry["message"])
-    return entry["passed"]
+def _write_placeholder(path):
+    with open(path, "w") as f:
+        if path.endswith(".ipynb"):
+            nbformat.write(nbformat.v4.new_notebook(), f)
+        else:
+            f.write("# graded by the kit's sandboxed engine\n")
 
 
 def gradescope_tests(tests):
@@ -69,12 +182,10 @@ def gradescope_tests(tests):
 
 
 def ok_test(test) -> str:
-    """The Otter (OK-format) test file for one graded test."""
-    # Otter's kernel runs in the submission folder; the engine sits in the zip's source folder beside it.
-    code = (f">>> import sys; sys.path.insert(0, '../source')\n"
-            f">>> from autograder.otter import passed\n>>> passed({test.name!r})\nTrue")
-    case = {"code": code,
-            "hidden": bool(test.hidden), "locked": False}
+    """The Otter (OK-format) test file for one graded test: it fails by itself, and only the kit's
+    plugin (after_grading) puts the engine's verdict in its place."""
+    code = ">>> False  # replaced by the verdict of the kit's sandboxed engine\nTrue"
+    case = {"code": code, "hidden": bool(test.hidden), "locked": False}
     body = {"name": test.name, "points": test.points,
             "suites": [{"cases": [case], "scored": True, "setup": "", "teardown": "", "type": "doctest"}]}
     return "OK_FORMAT = True\n\ntest = " + pprint.pformat(body, sort_dicts=False) + "\n"

@@ -32,7 +32,9 @@ ENGINE_FILES = ["__init__.py", "__main__.py", "assignments.py", "check.py", "cli
                 "golden.py", "wire.py", "worker.py", "public/__init__.py"]
 FORBIDDEN_NAMES = re.compile(r"(__pycache__|\.pyc$|\.ipynb_checkpoints|\.OTTER_LOG|/hidden/|/goldens/|"
                              r"/samples/|\.npz$|\.npy$|(^|/)solution/)")
-GRADESCOPE_REQUIREMENTS = ["numpy", "torch", "scikit-learn", "nbformat"]
+# Gradescope has no GPU, and on a public index a plain torch pin resolves to the CUDA build
+# (plus ~15 NVIDIA packages): the CPU build comes from PyTorch's own index.
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
 class ReleaseError(RuntimeError):
@@ -94,10 +96,11 @@ def autograder_zip_files(name, workdir) -> dict[str, bytes]:
     with open(os.path.join(workdir, "otter_config.json"), "w") as f:
         json.dump(config, f, indent=2)
     with open(os.path.join(workdir, "requirements.txt"), "w") as f:
-        f.write("\n".join(GRADESCOPE_REQUIREMENTS) + "\n")
+        f.write("\n".join(gradescope_requirements(name)) + "\n")
     generated = os.path.join(workdir, "otter.zip")
     subprocess.run([sys.executable, "-m", "otter", "generate", "-t", "tests", "-o", generated,
-                    "-r", "requirements.txt", "--config", "otter_config.json"],
+                    "-r", "requirements.txt", "--config", "otter_config.json",
+                    "--python-version", python_version()],
                    cwd=workdir, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": ROOT})
     with zipfile.ZipFile(generated) as zf:
         files = {n: zf.read(n) for n in zf.namelist() if not n.endswith("/")}
@@ -106,6 +109,25 @@ def autograder_zip_files(name, workdir) -> dict[str, bytes]:
     files[f"solution/{a.filename}"] = open(os.path.join(ROOT, "solution", a.filename), "rb").read()
     files["solution/__init__.py"] = b""
     return files
+
+
+def python_version():
+    """The Python the kit is tested with (this interpreter's major.minor): Otter's default is newer."""
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def gradescope_requirements(name) -> list[str]:
+    """What the zip installs besides Otter, pinned to the versions this kit is tested with (read
+    from the running environment). Only gpu_training gets torch, as the CPU-only build."""
+    from importlib.metadata import version
+
+    def pin(package):
+        return f"{package}=={version(package).split('+')[0]}"
+
+    lines = [pin("numpy"), pin("nbformat")]
+    if name == "gpu_training":
+        lines += [f"--extra-index-url {TORCH_CPU_INDEX}", f"{pin('torch')}+cpu", pin("scikit-learn")]
+    return lines
 
 
 def _walk(top):
@@ -195,12 +217,14 @@ def otter_run(zip_path, submission, source, workdir) -> tuple[float, float]:
     out = tempfile.mkdtemp(dir=workdir)
     stage = os.path.join(out, os.path.basename(submission))
     shutil.copy(submission, stage)
+    # -I: neither PYTHONPATH nor the working directory (Otter moves into the submission folder) is
+    # on the import path; the plugin comes from the zip's source folder.
     launcher = f"import sys; sys.path.insert(0, {source!r}); from otter.cli import cli; cli()"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     # Each run gets its own Jupyter runtime and IPython folders: kernels started side by side
     # otherwise share them and one may die before it answers.
     env.update(JUPYTER_RUNTIME_DIR=os.path.join(out, ".jupyter-runtime"), IPYTHONDIR=os.path.join(out, ".ipython"))
-    proc = subprocess.run([sys.executable, "-c", launcher, "run", "-a", zip_path, "-o", out, "--no-logo", stage],
+    proc = subprocess.run([sys.executable, "-I", "-c", launcher, "run", "-a", zip_path, "-o", out, "--no-logo", stage],
                           capture_output=True, text=True, env=env, cwd=out)
     results = os.path.join(out, "results.json")
     if not os.path.exists(results):
