@@ -2,17 +2,22 @@
 (`otter run` on the built autograder zip) giving exactly the scores of `make grade`."""
 import hashlib
 import io
+import json
 import os
+import pickle
 import shutil
+import subprocess
+import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
+import yaml
 
 from autograder import assignments
 from tools import dist
-from tools.generate import ROOT
+from tools.generate import ROOT, outputs
 
 SAMPLES = os.path.join(ROOT, "autograder", "samples")
 NAMES = [n for n in assignments.ASSIGNMENTS if os.path.isdir(os.path.join(SAMPLES, n))]
@@ -167,3 +172,122 @@ def test_autograder_zip_carries_only_its_own_assignment(built):
                                       "autograder/public/cnn_layer.py", "solution/__init__.py",
                                       "solution/cnn_layer.py"]
     assert not any("samples/" in n for n in names)
+
+
+# ---------------------------------------------------------------- Otter's own command: nothing uploaded runs
+
+@pytest.fixture(scope="module")
+def momentum_zip(tmp_path_factory):
+    work = tmp_path_factory.mktemp("momentum_zip")
+    path = work / "momentum-autograder.zip"
+    dist.write_zip(str(path), dist.autograder_zip_files("momentum", str(work / "gen")),
+                   executable={"run_autograder", "setup.sh"})
+    return path
+
+
+def _otter_run(zip_path, submission, cwd):
+    """`otter run -a <zip> <submission>` as an instructor types it: Otter's command, no PYTHONPATH."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(JUPYTER_RUNTIME_DIR=str(cwd / ".jupyter-runtime"), IPYTHONDIR=str(cwd / ".ipython"))
+    otter = os.path.join(os.path.dirname(sys.executable), "otter")
+    proc = subprocess.run([otter, "run", "-a", str(zip_path), "--no-logo", submission], cwd=cwd,
+                          capture_output=True, text=True, env=env)
+    assert (cwd / "results.json").exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
+    results = json.loads((cwd / "results.json").read_text())
+    return results, sum(t.get("score", 0) for t in results["tests"])
+
+
+def _blank(name="momentum"):
+    return outputs(name)[f"assignments/{name}/{name}.py"].decode()
+
+
+def test_otter_run_without_pythonpath_reports_hidden_failures_as_failed(momentum_zip, tmp_path):
+    """A buggy sample whose failures are all hidden: the visible summary never says they passed."""
+    from autograder.cli import grade_folder
+    from rich.console import Console
+    sample = os.path.join(SAMPLES, "momentum", "nesterov_ignored.py")
+    folder = tmp_path / "one"
+    folder.mkdir()
+    shutil.copy(sample, folder / "momentum.py")
+    (ours,) = grade_folder(assignments.get("momentum"), str(folder), str(tmp_path / "out"), jobs=1,
+                           console=Console(file=io.StringIO()))
+    failed_hidden = [t.name for t in ours.tests if t.status == "failed" and t.hidden]
+    assert failed_hidden and not [t for t in ours.tests if t.status == "failed" and not t.hidden]
+    results, score = _otter_run(momentum_zip, "momentum.py", folder)
+    assert score == ours.score
+    public = next(t for t in results["tests"] if t["name"] == "Public Tests")
+    assert "All test cases passed" not in json.dumps(results)
+    assert not any(name in public["output"] for name in failed_hidden)
+    for name in failed_hidden:
+        (entry,) = [t for t in results["tests"] if t["name"] == name]
+        assert entry["score"] == 0 and "FAILED" in entry["output"] and entry["visibility"] == "hidden"
+
+
+def test_otter_run_never_runs_an_uploaded_module(momentum_zip, tmp_path):
+    """A notebook uploaded with nbformat.py beside it: Otter's kernel would import that module."""
+    marker = tmp_path / "module_ran"
+    evil = (f"open({str(marker)!r}, 'w').write('ran')\n"
+            "import sys\ndel sys.modules[__name__]\nsys.path = [p for p in sys.path if p not in ('', '.')]\n"
+            "from nbformat import *\n")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_blank())])
+    with zipfile.ZipFile(tmp_path / "upload.zip", "w") as zf:
+        zf.writestr("momentum.ipynb", nbformat.writes(notebook))
+        zf.writestr("nbformat.py", evil)
+        zf.writestr("sitecustomize.py", evil)
+    results, score = _otter_run(momentum_zip, "upload.zip", tmp_path)
+    assert not marker.exists()
+    assert score == 0 and "not implemented yet" in json.dumps(results)
+
+
+class _ForgedLog:
+    """Unpickling this runs code: it would set a full score for whatever Otter reports."""
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        code = (f"open({self.marker!r}, 'w').write('ran'); import otter.test_files as t; "
+                "t.GradingResults.to_gradescope_dict = lambda self, c: "
+                "{'tests': [{'name': 'forged', 'score': 100, 'max_score': 100}]}")
+        return exec, (code,)
+
+
+def test_otter_run_never_unpickles_an_uploaded_otter_log(momentum_zip, tmp_path):
+    marker = tmp_path / "log_unpickled"
+    with zipfile.ZipFile(tmp_path / "upload.zip", "w") as zf:
+        zf.writestr("momentum.py", _blank())
+        zf.writestr(".OTTER_LOG", pickle.dumps(_ForgedLog(str(marker))))
+    results, score = _otter_run(momentum_zip, "upload.zip", tmp_path)
+    assert not marker.exists()
+    assert score == 0 and "forged" not in json.dumps(results)
+
+
+# ---------------------------------------------------------------- what each zip installs
+
+def _requirement(line):
+    name, _, version = line.partition("==")
+    return name.split("[")[0].lower(), version
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_zip_installs_the_tested_versions_and_torch_only_where_needed(name, tmp_path):
+    from importlib.metadata import requires, version
+    files = dist.autograder_zip_files(name, str(tmp_path))
+    env = yaml.safe_load(files["environment.yml"])
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    (pip,) = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
+    assert f"python={sys.version_info.major}.{sys.version_info.minor}" in conda
+    options = [line for line in pip if line.startswith("-")]
+    packages = dict(_requirement(line) for line in pip if not line.startswith("-"))
+    for package, pinned in packages.items():           # every package pinned to what the kit runs with
+        installed = version(package).split("+")[0]
+        assert pinned in (installed, f"{installed}+cpu"), (package, pinned, installed)
+    assert {"otter-grader", "numpy", "nbformat"} <= set(packages)
+    otter_needs = " ".join(requires("otter-grader"))
+    assert "torch" not in otter_needs                   # nor does Otter pull it in
+    if name == "gpu_training":
+        assert packages["torch"] == version("torch").split("+")[0] + "+cpu"
+        assert options == [f"--extra-index-url {dist.TORCH_CPU_INDEX}"]
+        assert "scikit-learn" in packages
+    else:
+        assert not any("torch" in line for line in pip) and options == []
+        assert "scikit-learn" not in packages
