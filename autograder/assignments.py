@@ -28,7 +28,9 @@ ASSIGNMENTS = {a.name: a for a in [
     Assignment("cnn_layer", 3),
     Assignment("dropout", 4),
     Assignment("momentum", 5),
+    Assignment("init_gradflow", 7),
     Assignment("gpu_training", 6, preload=("numpy", "torch", "sklearn.datasets", "sklearn.model_selection")),
+    Assignment("attention", 8),
 ]}
 
 
