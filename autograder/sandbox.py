@@ -1,10 +1,13 @@
 """Start and talk to a sandboxed worker (see worker.py) from the grader's side.
 
-Isolation is probed once: new PID/mount/network namespaces via util-linux `unshare` (as root
-directly, otherwise inside a user namespace), else plain rlimits and killing every process a test
+Isolation is probed once: new PID, mount, network, IPC and UTS namespaces via util-linux
+`unshare` (as root directly, otherwise inside a user namespace), in which the worker switches to
+an allow-listed root of its own (isolation.py); else plain rlimits and killing every process a test
 left (the worker is a child subreaper). As root, every test runs as a uid of its own (61000 + slot,
-or the next one no other grader on this machine holds), never as the worker's. What could not be
-applied is reported with every result, never silently skipped.
+or the next one no other grader on this machine holds), never as the worker's. Each sandbox gets
+a cgroup where the machine allows one (cgroup.py), and each submission a wall-clock budget for
+all its tests together. What could not be applied is reported with every result, never silently
+skipped.
 """
 import functools
 import json
@@ -14,18 +17,17 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 
-from autograder import wire
+from autograder import cgroup, wire
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-# Everything a submission must not read: the reference, hidden tests, goldens, other students.
-_SECRET_DIRS = ["solution", "tests", "assignments", "dist", "build", "out", "bench", "tools", ".git",
-                ".pytest_cache", ".hypothesis", "autograder/hidden", "autograder/goldens",
-                "autograder/samples", "autograder/public"]
 _BASE_UID = 61000
 _UID_SPAN = 1000
 _BOOTSTRAP = "import sys; sys.path.insert(0, {root!r}); from autograder.worker import main; main()"
+# `sh -c` prologue: move this shell into the N cgroup.procs files given first, then exec the rest.
+_JOIN_CGROUP = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo 0 > "$1"; shift; n=$((n - 1)); done; exec "$@"'
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,23 @@ class Limits:
 
     def as_dict(self):
         return dict(self.__dict__)
+
+
+# Per sandbox (one submission), whatever its tests do.
+SANDBOX_MEMORY_BYTES = 3 << 30   # the worker, every test and leftover, tmpfs files, shared memory
+SANDBOX_TASKS = 512              # processes and threads together
+TMP_KIB = 64 << 10               # size of the private /tmp and of /dev/shm
+TMP_INODES = 16384               # files (and folders) each of them may hold
+# Wall-clock budget of one submission, all its tests together: a share of the sum of the tests'
+# own timeouts (each already far above what a correct solution needs), never under the floor.
+BUDGET_SHARE = 0.25
+BUDGET_FLOOR_SECONDS = 30.0
+BUDGET_DEFAULT_SECONDS = 300.0   # for callers that do not size it from their tests
+
+
+def submission_budget(tests) -> float:
+    """Seconds one submission may take over all of `tests` (see BUDGET_SHARE)."""
+    return max(BUDGET_FLOOR_SECONDS, BUDGET_SHARE * sum(t.timeout for t in tests))
 
 
 @dataclass
@@ -56,7 +75,7 @@ def namespace_prefix() -> tuple:
     """The `unshare` command line that works here, or () when none does."""
     if not shutil.which("unshare") or os.environ.get("AUTOGRADER_NO_NAMESPACES"):
         return ()
-    base = ["unshare", "--mount", "--net", "--pid", "--fork", "--mount-proc", "--kill-child"]
+    base = ["unshare", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--mount-proc", "--kill-child"]
     candidates = [base] if os.geteuid() == 0 else []
     candidates.append(base[:1] + ["--user", "--map-root-user"] + base[1:])
     for prefix in candidates:
@@ -101,27 +120,44 @@ def _claim_uid(slot):
 class Sandbox:
     """One warm worker. `load` a submission's source, then `run` recorded scripts against it."""
 
-    def __init__(self, *, preload=("numpy",), slot=0, hide=(), tmp_kib=65536):
+    budget_for = staticmethod(submission_budget)
+
+    def __init__(self, *, preload=("numpy",), slot=0, hide=(), tmp_kib=TMP_KIB, tmp_inodes=TMP_INODES,
+                 memory_bytes=SANDBOX_MEMORY_BYTES, tasks=SANDBOX_TASKS,
+                 budget_seconds=BUDGET_DEFAULT_SECONDS):
+        """`hide` is accepted for older callers and not needed: with namespaces the worker sees
+        only its allow-list, without them there is nothing to hide with."""
         prefix = list(namespace_prefix())
         # As root, each test's child drops to its own uid, namespaces or not (see worker.py).
         self.uid, self._uid_claim = _claim_uid(slot) if os.geteuid() == 0 else (None, None)
-        uid = self.uid
-        config = {
-            "preload": list(preload), "uid": uid, "tmp_kib": tmp_kib,
-            "hide": [os.path.join(ROOT, d) for d in _SECRET_DIRS] + [os.path.abspath(p) for p in hide],
-        }
-        self._proc = subprocess.Popen(
-            prefix + [sys.executable, "-I", "-c", _BOOTSTRAP.format(root=ROOT), json.dumps(config)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=_clean_env(), start_new_session=True)
+        self.budget_seconds = budget_seconds
+        self._budget_started = None
+        self._cgroup, cgroup_report = cgroup.create(memory_bytes=memory_bytes, tasks=tasks)
+        config = {"preload": list(preload), "uid": self.uid, "tmp_kib": tmp_kib,
+                  "tmp_inodes": tmp_inodes, "repo": ROOT}
+        command = prefix + [sys.executable, "-I", "-c", _BOOTSTRAP.format(root=ROOT), json.dumps(config)]
+        if self._cgroup is not None:  # join the cgroup before anything of the sandbox runs
+            command = ["/bin/sh", "-c", _JOIN_CGROUP, "sh", str(len(self._cgroup.procs_files)),
+                       *self._cgroup.procs_files, *command]
+        try:
+            self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, env=_clean_env(), start_new_session=True)
+        except OSError:
+            self._close_cgroup()
+            raise
         self._stderr = []
         threading.Thread(target=self._drain_stderr, daemon=True).start()
         ready = self._receive(timeout=120)
         self.isolation = ready["isolation"]
-        if not prefix:
+        if prefix:
+            self.isolation["namespaces"] = "pid, mount, network, ipc, uts"
+        else:
             why = ("AUTOGRADER_NO_NAMESPACES is set" if os.environ.get("AUTOGRADER_NO_NAMESPACES")
                    else "unshare refused")
-            self.isolation["namespaces"] = f"not available ({why}): no network or PID isolation"
+            self.isolation["namespaces"] = f"not available ({why}): no network, PID or IPC isolation"
+        if self._cgroup is not None and not self._cgroup.holds(self._proc.pid):
+            cgroup_report = "not applied: the worker could not join its cgroup"
+        self.isolation["cgroup"] = cgroup_report
 
     def _drain_stderr(self):
         for line in self._proc.stderr:
@@ -153,23 +189,52 @@ class Sandbox:
             raise SandboxError(f"sandbox worker is gone: {err}") from None
 
     def load(self, source: str, filename: str, modname: str) -> None:
+        """Hand the worker a submission; its time budget starts now."""
+        if self._budget_started is None:
+            self._budget_started = time.monotonic()
         self._send({"cmd": "load", "source": source, "filename": filename, "modname": modname})
         self._receive(timeout=30)
 
     def run(self, script_message: dict, *, timeout: float, limits: Limits = Limits()) -> RunResult:
-        self._send({"cmd": "run", "script": script_message, "timeout": timeout, "limits": limits.as_dict()})
-        reply = self._receive(timeout=timeout + 30)
+        """Run one recorded script; stopped early, or not run, once the budget is spent."""
+        left = self._budget_left()
+        if left <= 0:
+            return self._out_of_budget(stopped=False)
+        allowed = min(timeout, left)
+        self._send({"cmd": "run", "script": script_message, "timeout": allowed, "limits": limits.as_dict()})
+        reply = self._receive(timeout=allowed + 30)
+        if reply["status"] == "timeout" and allowed < timeout:
+            return self._out_of_budget(stopped=True, seconds=reply.get("seconds", allowed),
+                                       stdout=reply.get("stdout", ""))
         return RunResult(status=reply["status"], outputs=reply.get("outputs") or {},
                          error=reply.get("error"), exit=reply.get("exit"),
                          stdout=reply.get("stdout", ""), seconds=reply.get("seconds", 0.0))
+
+    def _budget_left(self):
+        if self.budget_seconds is None or self._budget_started is None:
+            return float("inf")
+        return self.budget_seconds - (time.monotonic() - self._budget_started)
+
+    def _out_of_budget(self, *, stopped, seconds=0.0, stdout=""):
+        what = "this test was stopped when it ran out" if stopped else "this test was not run"
+        return RunResult(status="error", seconds=seconds, stdout=stdout, error={
+            "phase": "sandbox", "type": "TimeBudgetExceeded",
+            "message": (f"the submission used up its grading time budget ({self.budget_seconds:g} s "
+                        f"for all its tests together); {what}")})
 
     def close(self):
         try:
             self._close_worker()
         finally:
+            self._close_cgroup()
             if self._uid_claim is not None:
                 self._uid_claim.close()
                 self._uid_claim = None
+
+    def _close_cgroup(self):
+        if self._cgroup is not None:
+            self._cgroup.close()
+            self._cgroup = None
 
     def _close_worker(self):
         # The worker holds nothing worth a clean exit: killing its process group is quicker than

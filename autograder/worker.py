@@ -27,28 +27,12 @@ import tempfile
 import time
 import types
 
-from autograder import probes, script, wire
+from autograder import isolation, probes, script, wire
 
 _libc = ctypes.CDLL(None, use_errno=True)
-_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
-_MS_REMOUNT, _MS_NOATIME, _MS_NODIRATIME, _MS_BIND = 32, 1024, 2048, 4096
-_MS_REC, _MS_PRIVATE, _MS_RELATIME, _MS_STRICTATIME = 0x4000, 1 << 18, 1 << 21, 1 << 24
-_MOUNT_FLAGS = {"ro": _MS_RDONLY, "nosuid": _MS_NOSUID, "nodev": _MS_NODEV, "noexec": _MS_NOEXEC,
-                "noatime": _MS_NOATIME, "nodiratime": _MS_NODIRATIME, "relatime": _MS_RELATIME,
-                "strictatime": _MS_STRICTATIME}
-_READ_ONLY_AGAIN = _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV
-_CLONE_NEWUSER = 0x10000000
+_CLONE_NEWUSER, _CLONE_NEWIPC = 0x10000000, 0x08000000
 _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS = 4, 36, 38
 _OUTPUT_KEEP = 4096
-# Hidden behind an empty tmpfs besides the grader's list; only the first two stay writable.
-_SYSTEM_HIDE = ["/tmp", "/dev/shm", "/var/tmp", "/root", "/home"]
-_WRITABLE = ("/tmp", "/dev/shm")
-# Never shown to a test, wherever they turn up on sys.path (a non-editable install, say).
-_SECRET_PACKAGES = ["solution", "autograder/hidden", "autograder/goldens", "autograder/samples",
-                    "autograder/public"]
-# Left writable by the read-only remount: kernel interfaces, not storage a test could fill.
-_PSEUDO_FS = {"proc", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2", "securityfs", "debugfs",
-              "tracefs", "bpf", "pstore", "fusectl", "configfs", "binfmt_misc", "hugetlbfs"}
 # A test's child may not stop the worker with these: ignored here, restored in the child.
 _IGNORED_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
                     signal.SIGUSR2, signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF, signal.SIGTSTP,
@@ -87,22 +71,21 @@ def _send(message):
 # ---------------------------------------------------------------- lock-down (once per worker)
 
 def _lock_down(config):
-    """Apply what isolation the OS allows; return {measure: applied or why not}."""
+    """Apply what isolation the OS allows; return {measure: applied, or why it was not}."""
     report = {}
     for sig in _IGNORED_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
     _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     in_namespace = os.getpid() == 1
-    report["namespaces"] = "pid, mount, network" if in_namespace else "not available"
+    config["new_root"] = False
     if in_namespace:
-        _mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE)
-        stay_writable = _remount_readonly()
-        hidden, shown = _hide(config)
-        report["hidden paths"] = f"{len(hidden)} hidden behind empty tmpfs" + (
-            f" ({len(shown)} Python install path(s) inside them shown read-only)" if shown else "")
-        report["file system"] = (
-            f"NOT read-only: {', '.join(stay_writable)[:200]}" if stay_writable
-            else f"read-only except /tmp and /dev/shm ({config['tmp_kib'] // 1024} MiB each)")
+        try:
+            report["file system"] = isolation.enter_new_root(
+                repo=config["repo"], tmp_kib=config["tmp_kib"], tmp_inodes=config["tmp_inodes"],
+                uid=config.get("uid"))
+            config["new_root"] = True
+        except OSError as err:
+            report["file system"] = f"not isolated: the allow-list root could not be built ({err})"
     else:
         report["hidden paths"] = "not hidden (no mount namespace): rely on file permissions"
         report["file system"] = "not read-only (no mount namespace): tests may write where their user may"
@@ -119,74 +102,26 @@ def _lock_down(config):
         report["user"] = "capabilities dropped (nested user namespace)" if ok else "capabilities NOT dropped"
     else:
         report["user"] = "not dropped: tests run as the grader's own user"
+    config["private_ipc"] = _can_unshare_ipc()
+    report["ipc"] = ("private to each test (System V and POSIX queues die with it)" if config["private_ipc"]
+                     else "not private per test: the kernel refused a new IPC namespace")
     _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     return report
 
 
-def _mount(source, target, fstype, flags, data=None):
-    return _libc.mount(source, target, fstype, flags, data) == 0
-
-
-def _remount_readonly():
-    """Make every mount of this (private) namespace read-only; return those that stay writable."""
-    with open("/proc/self/mountinfo") as f:
-        entries = [line.split() for line in f]
-    failed = []
-    for fields in entries:
-        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
-        options = fields[5].split(",")
-        fstype = fields[fields.index("-") + 1]
-        if fstype in _PSEUDO_FS or "ro" in options:
-            continue
-        flags = _MS_REMOUNT | _MS_BIND | _MS_RDONLY  # MS_BIND: this mount only, never the file system
-        flags |= sum(_MOUNT_FLAGS[o] for o in options if o in _MOUNT_FLAGS)
-        if not _mount(None, point.encode(), None, flags) and point not in failed:
-            failed.append(point)
-    return failed
-
-
-def _hide(config):
-    """Cover secret and system directories with empty tmpfs; Python's own files stay visible."""
-    keep = _outermost(_python_paths())
-    secret = [os.path.join(entry, name) for entry in sys.path if entry for name in _SECRET_PACKAGES]
-    hidden, shown = [], []
-    for path in config["hide"] + secret + _SYSTEM_HIDE:
-        if not os.path.isdir(path) or path in hidden:
-            continue
-        system = path in _SYSTEM_HIDE
-        inside = [p for p in keep if p.startswith(path.rstrip("/") + "/")] if system else []
-        if system and path in keep:
-            continue  # Python itself lives here
-        fds = [(p, os.open(p, os.O_PATH)) for p in inside]
-        try:
-            writable = path in _WRITABLE
-            options = b"size=%dk,mode=%s" % ((config["tmp_kib"], b"1777") if writable else (64, b"755"))
-            if not _mount(b"tmpfs", path.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV, options):
-                continue
-            hidden.append(path)
-            for p, fd in fds:
-                os.makedirs(p, mode=0o755, exist_ok=True)
-                if _mount(f"/proc/self/fd/{fd}".encode(), p.encode(), None, _MS_BIND | _MS_REC):
-                    _mount(None, p.encode(), None, _READ_ONLY_AGAIN)
-                    shown.append(p)
-            if not writable:
-                _mount(None, path.encode(), None, _READ_ONLY_AGAIN)
-        finally:
-            for _, fd in fds:
-                os.close(fd)
-    return hidden, shown
+def _can_unshare_ipc():
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0 if _libc.unshare(_CLONE_NEWIPC) == 0 else 1)
+    _, status = os.waitpid(pid, 0)
+    return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
 def _python_paths():
     paths = [sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix]
     paths += [p for p in sys.path if p and os.path.isdir(p)]
     return list(dict.fromkeys(os.path.abspath(p) for p in paths))
-
-
-def _outermost(paths):
-    paths = sorted(set(paths))
-    return [p for p in paths if not any(p.startswith(q.rstrip("/") + "/") for q in paths if q != p)]
 
 
 def _readable_by_others(path):
@@ -223,7 +158,7 @@ def _run_test(source, request, counter, config):
             if pid == 0:
                 try:
                     os.close(read_end)
-                    _child(source, request, out_fd, workdir, write_end, uid)
+                    _child(source, request, out_fd, workdir, write_end, config)
                 finally:
                     os._exit(70)
             os.close(write_end)
@@ -238,12 +173,19 @@ def _run_test(source, request, counter, config):
         for fd in (out_fd, read_end, write_end):
             if fd is not None:
                 os.close(fd)
-        shutil.rmtree(workdir, ignore_errors=True)
+        if config["new_root"]:  # the private scratch space starts empty for every test
+            isolation.wipe("/tmp")
+            isolation.wipe("/dev/shm")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _child(source, request, out_fd, workdir, result_fd, uid):
+def _child(source, request, out_fd, workdir, result_fd, config):
+    uid = config.get("uid")
     try:
         os.setsid()
+        if config["private_ipc"] and _libc.unshare(_CLONE_NEWIPC) != 0:
+            raise OSError(ctypes.get_errno(), "could not make this test's IPC namespace")
         os.chdir(workdir)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)

@@ -507,7 +507,7 @@ CASES = [
                 print("LEAKED", _name, [t.name for t in _m.TESTS])
             except Exception as e:
                 print("refused", type(e).__name__)
-        """), NONE, stdout=("listed hidden empty",)),
+        """), NONE, stdout=("refused FileNotFoundError",)),  # not there at all: an allow-list root
     Case("read_other_students", "4", "fast", textwrap.dedent("""\
         import os as _os
         for _path in ("@SUBS@/good.py", "@SUBS@/flipped.py", "@OUT@/grades.csv"):

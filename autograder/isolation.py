@@ -1,0 +1,228 @@
+"""The sandbox's own file system: an allow-list, not a list of hidden secrets.
+
+The worker, as root of a fresh mount namespace and after importing everything it needs, builds a
+new root on a tmpfs and switches into it with pivot_root (as bubblewrap and nsjail do). What it
+holds, all read-only unless said:
+- the Python installation: sys.prefix, sys.base_prefix (and exec prefixes), sys.path entries;
+- the system's shared-library directories, the loader and its cache (/etc/ld.so.cache), so an
+  extension module imported later can still load its libraries;
+- /dev/null, zero, random, urandom (and /dev/nvidia* on a GPU machine, with a read-only /sys);
+- a /proc of the sandbox's own PID namespace;
+- a private /tmp and /dev/shm: tmpfs capped in size and in inodes (files), writable;
+- a two-line /etc/passwd and /etc/group.
+The grader's repository, home folders, /etc, /work, ... are simply not there.
+"""
+import ctypes
+import os
+import platform
+import shutil
+import socket
+import sys
+import sysconfig
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_REMOUNT, _MS_NOATIME, _MS_NODIRATIME, _MS_BIND = 32, 1024, 2048, 4096
+_MS_REC, _MS_PRIVATE, _MS_RELATIME = 0x4000, 1 << 18, 1 << 21
+_MNT_DETACH = 2
+# statvfs flags a read-only remount must keep: the kernel refuses to clear locked ones.
+_KEEP_FLAGS = [(os.ST_NOEXEC, _MS_NOEXEC), (os.ST_NOATIME, _MS_NOATIME),
+               (os.ST_NODIRATIME, _MS_NODIRATIME), (os.ST_RELATIME, _MS_RELATIME)]
+_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217,
+               "i686": 217, "armv7l": 218}
+_DEVICES = ["null", "zero", "random", "urandom"]
+_STAGE = "/tmp"  # where the new root is assembled (covered by it in this namespace only)
+
+
+class IsolationError(OSError):
+    """A step of building the new root failed; the message names it."""
+
+
+def python_dirs(exclude):
+    """Directories (and zip files) of the Python installation the worker runs, minus `exclude`
+    (the grader's repository) unless they lie inside a prefix (a venv inside the repository)."""
+    prefixes = {os.path.abspath(p) for p in (sys.prefix, sys.exec_prefix, sys.base_prefix,
+                                             sys.base_exec_prefix)}
+    paths = set(prefixes) | {os.path.abspath(p) for p in sysconfig.get_paths().values()}
+    paths |= {os.path.abspath(p) for p in sys.path if p}
+    exclude = os.path.abspath(exclude)
+
+    def allowed(p):
+        inside_prefix = any(_within(p, q) for q in prefixes)
+        return os.path.exists(p) and p != "/" and (inside_prefix or not _within(p, exclude))
+    return sorted(p for p in paths if allowed(p))
+
+
+def library_dirs():
+    """Where shared libraries are found: those mapped now, the loader's multiarch and lib64
+    directories (not /usr/lib as a whole, which holds the system's own Python packages)."""
+    found = set()
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split(maxsplit=5)[-1].strip() if line.count(" ") >= 5 else ""
+            if path.startswith("/") and ".so" in os.path.basename(path) and os.path.exists(path):
+                found.add(os.path.dirname(path))
+    arch = sysconfig.get_config_var("MULTIARCH")
+    candidates = ["/lib64", "/usr/lib64"] + ([f"/lib/{arch}", f"/usr/lib/{arch}"] if arch else [])
+    found |= {p for p in candidates if os.path.isdir(p)}
+    return sorted(found)
+
+
+def _within(path, folder):
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _outermost(paths):
+    return [p for p in paths if not any(q != p and _within(p, q) for q in paths)]
+
+
+def _mount(source, target, fstype, flags, data=None):
+    enc = (lambda s: s if s is None or isinstance(s, bytes) else s.encode())
+    if _libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)) != 0:
+        err = ctypes.get_errno()
+        raise IsolationError(err, f"mount {source} on {target}: {os.strerror(err)}")
+
+
+def _remount_readonly(target, *, devices=False):
+    """This bind mount (only) read-only and nosuid (nodev unless it is a device node), keeping
+    the flags the kernel locks."""
+    flags = _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | (0 if devices else _MS_NODEV)
+    f_flag = os.statvfs(target).f_flag
+    flags |= sum(ms for st, ms in _KEEP_FLAGS if f_flag & st)
+    _mount(None, target, None, flags)
+
+
+def _mirror(path, root):
+    """Create `path`'s parents under `root` as the host has them (symlinks stay symlinks, so
+    /lib -> usr/lib keeps working); return the real path, where the bind goes."""
+    current = "/"
+    for part in path.strip("/").split("/"):
+        host = os.path.join(current, part)
+        inside = root + host
+        if os.path.islink(host):
+            if not os.path.lexists(inside):
+                os.symlink(os.readlink(host), inside)
+            current = os.path.realpath(host)
+            _mirror(current, root)
+        else:
+            current = host
+            if os.path.isdir(host):
+                os.makedirs(inside, mode=0o755, exist_ok=True)
+    return current
+
+
+def _bind_point(source_fd_path, target, is_dir):
+    if is_dir:
+        os.makedirs(target, mode=0o755, exist_ok=True)
+    elif not os.path.exists(target):
+        os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
+        open(target, "w").close()
+    _mount(source_fd_path, target, None, _MS_BIND)
+
+
+def _tmpfs(target, *, kib, inodes, mode):
+    os.makedirs(target, mode=0o755, exist_ok=True)
+    _mount("tmpfs", target, "tmpfs", _MS_NOSUID | _MS_NODEV,
+           f"size={kib}k,nr_inodes={inodes},mode={mode}")
+
+
+def enter_new_root(*, repo, tmp_kib, tmp_inodes, uid):
+    """Build the allow-listed root and pivot into it. Returns a one-line description; raises
+    IsolationError naming the step that failed (the caller reports it)."""
+    gpu = sorted(f"/dev/{n}" for n in os.listdir("/dev") if n.startswith("nvidia"))
+    wanted = python_dirs(repo) + library_dirs() + ["/etc/ld.so.cache"] + (["/sys"] if gpu else [])
+    wanted = [p for p in wanted if os.path.exists(p)]
+    # Open every source first: the stage below may cover some of them (a venv under /tmp).
+    real = {}
+    for path in wanted:
+        real.setdefault(os.path.realpath(path), []).append(path)
+    sources = {p: os.open(p, os.O_PATH | os.O_CLOEXEC) for p in _outermost(sorted(real))}
+    devices = {d: os.open(d, os.O_PATH | os.O_CLOEXEC) for d in [f"/dev/{n}" for n in _DEVICES] + gpu
+               if os.path.exists(d)}
+    try:
+        _mount("none", "/", None, _MS_REC | _MS_PRIVATE)
+        _tmpfs(_STAGE, kib=1024, inodes=4096, mode="755")
+        root = _STAGE
+        for path in wanted:
+            _mirror(path, root)
+        for path, fd in sources.items():
+            target = root + path
+            _bind_point(f"/proc/self/fd/{fd}", target, os.path.isdir(path))
+            _remount_readonly(target)
+        for top in os.listdir("/"):  # /bin -> usr/bin and the like, for a later exec
+            if os.path.islink("/" + top) and not os.path.lexists(f"{root}/{top}"):
+                os.symlink(os.readlink("/" + top), f"{root}/{top}")
+        _populate_dev(root, devices, kib=tmp_kib, inodes=tmp_inodes)
+        _tmpfs(f"{root}/tmp", kib=tmp_kib, inodes=tmp_inodes, mode="1777")
+        _mount_proc(f"{root}/proc")
+        _write_etc(root, uid)
+        _pivot(root)
+    finally:
+        for fd in list(sources.values()) + list(devices.values()):
+            os.close(fd)
+    _mount(None, "/", None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+    try:
+        socket.sethostname("sandbox")
+    except OSError:
+        pass  # no UTS namespace of our own: keep the name rather than rename the host
+    sys.path[:] = [p for p in sys.path if p and os.path.exists(p)]
+    return (f"only the Python installation (read-only), /dev, /proc and a private /tmp and /dev/shm "
+            f"({tmp_kib // 1024} MiB, {tmp_inodes} files each) are visible")
+
+
+def _populate_dev(root, devices, *, kib, inodes):
+    os.makedirs(f"{root}/dev", mode=0o755, exist_ok=True)
+    for path, fd in devices.items():
+        _bind_point(f"/proc/self/fd/{fd}", root + path, False)
+        _remount_readonly(root + path, devices=True)  # writes to a device node still work
+    for name, target in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")]:
+        os.symlink(target, f"{root}/dev/{name}")
+    _tmpfs(f"{root}/dev/shm", kib=kib, inodes=inodes, mode="1777")
+
+
+def _mount_proc(target):
+    os.makedirs(target, mode=0o555, exist_ok=True)
+    try:
+        _mount("proc", target, "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    except IsolationError:
+        # In a user namespace the kernel may refuse a fresh proc; `unshare --mount-proc` already
+        # mounted one of this PID namespace on /proc.
+        _mount("/proc", target, None, _MS_BIND | _MS_REC)
+
+
+def _write_etc(root, uid):
+    os.makedirs(f"{root}/etc", mode=0o755, exist_ok=True)
+    users = [("root", 0)] + ([("sandbox", uid)] if uid is not None else [])
+    with open(f"{root}/etc/passwd", "w") as f:
+        f.writelines(f"{name}:x:{n}:{n}::/tmp:/bin/false\n" for name, n in users)
+    with open(f"{root}/etc/group", "w") as f:
+        f.writelines(f"{name}:x:{n}:\n" for name, n in users)
+
+
+def _pivot(root):
+    number = _PIVOT_ROOT.get(platform.machine())
+    if number is None:
+        raise IsolationError(0, f"pivot_root: unknown system call number on {platform.machine()}")
+    os.chdir(root)
+    # pivot_root(".", "."): the old root ends up stacked on the new one, and is then detached.
+    if _libc.syscall(number, b".", b".") != 0:
+        err = ctypes.get_errno()
+        raise IsolationError(err, f"pivot_root: {os.strerror(err)}")
+    if _libc.umount2(b".", _MNT_DETACH) != 0:
+        err = ctypes.get_errno()
+        raise IsolationError(err, f"detaching the old root: {os.strerror(err)}")
+    os.chdir("/")
+
+
+def wipe(folder):
+    """Remove everything in `folder` (a private tmpfs), so nothing a test wrote outlives it."""
+    with os.scandir(folder) as entries:
+        for entry in list(entries):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(entry.path)
+                except OSError:
+                    pass
