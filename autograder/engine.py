@@ -250,7 +250,7 @@ def grade_all(assignment, entries, *, tests, expected, jobs=1, hide=(), on_done=
             for attempt in (1, 2):
                 try:
                     with Sandbox(preload=assignment.preload, slot=slot,
-                                 hide=[os.path.dirname(os.path.abspath(path)), *hide]) as sandbox:
+                                 budget_seconds=Sandbox.budget_for(tests)) as sandbox:
                         return grade_submission(student, path, assignment, tests, expected, sandbox)
                 except SandboxError as err:
                     if attempt == 2:
