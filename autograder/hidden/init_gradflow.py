@@ -8,7 +8,7 @@ shipped to students). Input validation is given in the skeleton and tested in te
 import numpy as np
 
 from autograder.public.init_gradflow import (
-    BN_BACKWARD_HINT, BN_HINT, PER_TENSOR, TESTS as PUBLIC, WS_SQUARE, X_SQUARE, activations, batchnorm,
+    BN_BACKWARD_HINT, BN_HINT, PER_TENSOR, TESTS as PUBLIC, WS_SQUARE, X_SQUARE, batchnorm,
     batchnorm_grads, clip, draw, fan_slips, fans, grad_norm_slips, grad_norms, scale_slips)
 from autograder.testcase import GradedTest, Slip
 
