@@ -4,7 +4,9 @@ Only None, bool, int, float, str, lists, str-keyed dicts and numeric NumPy array
 encoding is JSON plus raw .npy blobs; decoding checks each blob's header against its size and
 copies the bytes into a fresh numeric ndarray (no pickle, no allocation a header merely claims),
 so the grader never unpickles anything and never holds an object a submission made. Anything
-malformed, too deep or too big raises WireError.
+malformed, too deep or too big raises WireError; the size of a frame, of its JSON head, the number
+of values and of arrays in it are checked before any of it is built, so decoding costs at most a
+fixed amount of memory and time whatever the peer sends.
 """
 import io
 import json
@@ -14,7 +16,11 @@ import struct
 
 import numpy as np
 
-MAX_FRAME = 256 * 2**20
+MAX_FRAME = 64 * 2**20           # one message, arrays included
+MAX_HEAD_BYTES = 8 * 2**20       # its JSON part
+MAX_VALUES = 2**20               # numbers, strings, lists, dicts in the JSON part (counted from above)
+MAX_ARRAYS = 4096
+_MAX_DEPTH = 64
 _NUMERIC_KINDS = "biuf"
 
 
@@ -54,10 +60,9 @@ def decode(data: bytes):
     """The value `encode` made, or WireError: nothing in a frame can run code, exhaust memory or
     recursion, or come back as anything but plain data (see the module docstring)."""
     try:
-        n_head, n_blobs = struct.unpack_from("<II", data, 0)
-        pos = 8
-        head = json.loads(bytes(data[pos:pos + n_head]).decode())
-        pos += n_head
+        raw, n_blobs = check(data)
+        head = json.loads(raw.decode())
+        pos = 8 + len(raw)
         blobs = []
         for _ in range(n_blobs):
             (size,) = struct.unpack_from("<Q", data, pos)
@@ -66,12 +71,36 @@ def decode(data: bytes):
                 raise WireError("array blob cut short")
             blobs.append(_load_array(data[pos:pos + size]))
             pos += size
+    except WireError:
+        raise
     except (struct.error, ValueError, UnicodeDecodeError, RecursionError, MemoryError, OverflowError) as exc:
         raise WireError(f"malformed message: {type(exc).__name__}: {str(exc)[:200]}") from None
     try:
         return _decode_value(head, blobs)
     except (RecursionError, MemoryError) as exc:
         raise WireError(f"malformed message: {type(exc).__name__}") from None
+
+
+def check(data):
+    """(JSON head bytes, number of arrays) of a message within every limit, else WireError; builds
+    nothing. Values are counted from above: every value but the first follows a ',' or opens with
+    '[' or '{' (commas inside strings only make the count larger). A deep head is stopped by json
+    at the interpreter's recursion limit, then by _MAX_DEPTH."""
+    if len(data) > MAX_FRAME:
+        raise WireError(f"message of {len(data)} bytes is over the {MAX_FRAME}-byte limit")
+    try:
+        n_head, n_blobs = struct.unpack_from("<II", data, 0)
+    except struct.error:
+        raise WireError("message cut short") from None
+    if n_head > MAX_HEAD_BYTES:
+        raise WireError(f"message head of {n_head} bytes is over the {MAX_HEAD_BYTES}-byte limit")
+    raw = bytes(data[8:8 + n_head])
+    values = raw.count(b",") + raw.count(b"[") + raw.count(b"{") + 1
+    if values > MAX_VALUES:
+        raise WireError(f"message holds up to {values} values, over the limit of {MAX_VALUES}")
+    if n_blobs > MAX_ARRAYS:
+        raise WireError(f"message holds {n_blobs} arrays, over the limit of {MAX_ARRAYS}")
+    return raw, n_blobs
 
 
 def _decode_value(head, blobs):
@@ -106,9 +135,6 @@ def _decode_value(head, blobs):
     return dec(head)
 
 
-_MAX_DEPTH = 64
-
-
 def _items(value):
     if not isinstance(value, list):
         raise WireError("malformed container")
@@ -141,11 +167,14 @@ def _load_array(blob) -> np.ndarray:
 
 
 def send(fd: int, value) -> None:
-    """Write one length-prefixed frame to a file descriptor."""
+    """Write one length-prefixed frame to a file descriptor; WireError (nothing written) if
+    the peer would refuse it."""
     payload = encode(value)
-    view = memoryview(struct.pack("<Q", len(payload)) + payload)
-    while view:
-        view = view[os.write(fd, view):]
+    check(payload)
+    for part in (struct.pack("<Q", len(payload)), payload):
+        view = memoryview(part)
+        while view:
+            view = view[os.write(fd, view):]
 
 
 def recv(fd: int, limit: int = MAX_FRAME):
