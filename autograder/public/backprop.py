@@ -102,10 +102,10 @@ def hand_backward(params, X, y, *, hidden_deriv=True, output_deriv=True):
 
 def backward_slips(params, X, y):
     n = X.shape[0]
-    return (Slip(NO_HIDDEN_DERIV, hand_backward(params, X, y, hidden_deriv=False)),
-            Slip(NO_OUTPUT_DERIV, hand_backward(params, X, y, output_deriv=False)),
-            Slip(DELTA_SIGN, backward(params, X, y, -1.0)),
-            Slip(MEAN, backward(params, X, y, 1 / n)))
+    slips = (Slip(NO_HIDDEN_DERIV, hand_backward(params, X, y, hidden_deriv=False)),
+             Slip(NO_OUTPUT_DERIV, hand_backward(params, X, y, output_deriv=False)),
+             Slip(DELTA_SIGN, backward(params, X, y, -1.0)))
+    return slips + ((Slip(MEAN, backward(params, X, y, 1 / n)),) if n > 1 else ())  # N = 1: mean = sum
 
 
 def penalties(W, lam, which=("l2", "l1"), l2_value_scale=1.0, l2_grad_scale=1.0, l1_grad_at_zero=None):
