@@ -132,13 +132,13 @@ class Sandbox:
         self.uid, self._uid_claim = _claim_uid(slot) if os.geteuid() == 0 else (None, None)
         self.budget_seconds = budget_seconds
         self._budget_started = None
-        self._cgroup, cgroup_report = cgroup.create(memory_bytes=memory_bytes, tasks=tasks)
+        self.cgroup, cgroup_report = cgroup.create(memory_bytes=memory_bytes, tasks=tasks)
         config = {"preload": list(preload), "uid": self.uid, "tmp_kib": tmp_kib,
                   "tmp_inodes": tmp_inodes, "repo": ROOT}
         command = prefix + [sys.executable, "-I", "-c", _BOOTSTRAP.format(root=ROOT), json.dumps(config)]
-        if self._cgroup is not None:  # join the cgroup before anything of the sandbox runs
-            command = ["/bin/sh", "-c", _JOIN_CGROUP, "sh", str(len(self._cgroup.procs_files)),
-                       *self._cgroup.procs_files, *command]
+        if self.cgroup is not None:  # join the cgroup before anything of the sandbox runs
+            command = ["/bin/sh", "-c", _JOIN_CGROUP, "sh", str(len(self.cgroup.procs_files)),
+                       *self.cgroup.procs_files, *command]
         try:
             self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE, env=_clean_env(), start_new_session=True)
@@ -155,7 +155,7 @@ class Sandbox:
             why = ("AUTOGRADER_NO_NAMESPACES is set" if os.environ.get("AUTOGRADER_NO_NAMESPACES")
                    else "unshare refused")
             self.isolation["namespaces"] = f"not available ({why}): no network, PID or IPC isolation"
-        if self._cgroup is not None and not self._cgroup.holds(self._proc.pid):
+        if self.cgroup is not None and not self.cgroup.holds(self._proc.pid):
             cgroup_report = "not applied: the worker could not join its cgroup"
         self.isolation["cgroup"] = cgroup_report
 
@@ -232,9 +232,9 @@ class Sandbox:
                 self._uid_claim = None
 
     def _close_cgroup(self):
-        if self._cgroup is not None:
-            self._cgroup.close()
-            self._cgroup = None
+        if self.cgroup is not None:
+            self.cgroup.close()
+            self.cgroup = None
 
     def _close_worker(self):
         # The worker holds nothing worth a clean exit: killing its process group is quicker than

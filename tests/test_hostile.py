@@ -12,13 +12,15 @@ they get when graded alone. Per-test timeouts are lowered to TIMEOUT seconds to 
 the import probe keeps its own 10 s.
 
 Guarantees (SPEC): 1 only the grader scores, 2 a failure stays in its test, 3 limits,
-4 confidential, 5 honest comparison.
+4 confidential, 5 honest comparison, 6 alone (nothing passes between submissions or outlives a test).
 """
+import ctypes
 import dataclasses
 import json
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import time
 import textwrap
@@ -28,7 +30,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from autograder import assignments, cli, engine, sandbox
+from autograder import assignments, cgroup, cli, engine, sandbox
 from autograder.assignments import Assignment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +40,14 @@ TIMEOUT = 3.0                       # per graded test, instead of the usual 10 s
 JOBS = 2
 FUNCTIONS = ("conv2d_forward", "conv2d_backward", "conv1d_forward")
 NAMESPACES = bool(sandbox.namespace_prefix())
+_probe, _ = cgroup.create(memory_bytes=1 << 30, tasks=64)
+CGROUPS = _probe is not None                           # a cgroup per sandbox can be made here
+CGROUP_PARENTS = [os.path.dirname(d) for d in _probe.dirs] if CGROUPS else []
+if CGROUPS:
+    _probe.close()
+SHM_HOST = 0x5A100000 + os.getpid() % 0x10000 * 8      # a System V key the host holds during the runs
+SHM_OWN = SHM_HOST + 1                                 # six keys a submission publishes
+PLANTED = []                                           # correct solutions stored outside the repository
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="the sandbox needs Linux")
 
@@ -224,6 +234,14 @@ def _nothing_writes_later(ctx, res):
     before = {p.name: p.stat().st_size for p in ctx.drop.iterdir()}
     time.sleep(0.5)
     assert {p.name: p.stat().st_size for p in ctx.drop.iterdir()} == before
+
+
+def _no_segments(ctx):
+    """No System V segment a submission made is left on the host (nor one of the host seen)."""
+    keys = set(range(SHM_OWN, SHM_OWN + 6))
+    with open("/proc/sysvipc/shm") as table:
+        rows = [line.split() for line in table][1:]
+    assert not [r for r in rows if int(r[0]) in keys], "a submission's segments outlived the sandbox"
 
 
 def _links_harmless(ctx, res):
@@ -789,6 +807,85 @@ CASES = [
         except OSError as e:
             print("refused", type(e).__name__)
         """), NONE, stdout=("refused",), check=_scratch_intact),
+
+    # -- issue 10: what a submission sees, shares and costs beyond a single test
+    Case("walks_file_system", "4", "fast", textwrap.dedent("""\
+        import json as _json, os as _os
+        _allowed = _json.loads('@PYTHON_DIRS@')
+        _foreign = []
+        for _dir, _subdirs, _files in _os.walk("/"):
+            if _dir == "/proc":
+                _subdirs[:] = []
+                continue
+            # the Python installation itself may hold any .py; everything else is foreign
+            _subdirs[:] = [d for d in _subdirs if not any(
+                (_os.path.join(_dir, d) + "/").startswith(a.rstrip("/") + "/") for a in _allowed)]
+            _foreign += [_os.path.join(_dir, f) for f in _files if f.endswith(".py")]
+            if len(_foreign) >= 20:
+                break
+        print("foreign python files:", _foreign[:20] and ["LEAKED"] + _foreign[:20] or "none")
+        for _path in _json.loads('@HOST_ONLY@'):
+            if _os.path.exists(_path):
+                print("LEAKED: the host's", _path, "is visible")
+        for _path in _json.loads('@PLANTED@'):
+            try:
+                exec(open(_path).read(), globals())
+                print("LEAKED", _path)
+            except OSError as e:
+                print("planted solution out of sight:", type(e).__name__)
+        """), ALL, base=STUBS, stdout=("foreign python files: none", "planted solution out of sight")),
+    Case("sysv_shm_published", "6", "fast", textwrap.dedent("""\
+        import ctypes as _ctypes
+        _libc = _ctypes.CDLL(None, use_errno=True)
+        _libc.shmat.restype = _ctypes.c_void_p
+        _libc.shmat.argtypes = [_ctypes.c_int, _ctypes.c_void_p, _ctypes.c_int]
+        _libc.shmdt.argtypes = [_ctypes.c_void_p]
+        _SIZE = 64 << 20
+        if _libc.shmget(@SHM_HOST@, 0, 0) >= 0:
+            print("LEAKED: the host's segment is visible")
+        else:
+            print("host segment: invisible")
+        _earlier = [k for k in range(@SHM_OWN@, @SHM_OWN@ + 6) if _libc.shmget(k, 0, 0) >= 0]
+        print("earlier segments:", "LEAKED, survived" if _earlier else "gone")
+        for _key in range(@SHM_OWN@, @SHM_OWN@ + 6):  # published and left behind, 6 x 64 MiB
+            _id = _libc.shmget(_key, _SIZE, 0o1000 | 0o666)
+            if _id >= 0:
+                _addr = _libc.shmat(_id, None, 0)
+                _ctypes.memset(_addr, 7, _SIZE)
+                _libc.shmdt(_addr)
+        """), NONE, stdout=("host segment: invisible", "earlier segments: gone"), check=lambda ctx, res: _no_segments(ctx)),
+    Case("sysv_shm_classmate", "6", "fast", textwrap.dedent("""\
+        import ctypes as _ctypes
+        _libc = _ctypes.CDLL(None, use_errno=True)
+        _seen = [k for k in range(@SHM_OWN@, @SHM_OWN@ + 6) if _libc.shmget(k, 0, 0) >= 0]
+        print("classmate's segments:", "LEAKED" if _seen else "invisible")
+        """), NONE, stdout=("classmate's segments: invisible",)),
+    Case("millions_of_files", "3", "fast", WRAP + textwrap.dedent("""\
+        import os as _os
+        def conv1d_forward(*args, **kwargs):
+            made = {}
+            for place in (".", "/dev/shm"):
+                n = 0
+                try:
+                    while n < 3_000_000:
+                        _os.close(_os.open(f"{place}/f{n}", _os.O_CREAT | _os.O_WRONLY, 0o600))
+                        n += 1
+                except OSError:
+                    pass
+                made[place] = n
+            print("files made:", "fewer than 100000 per place" if max(made.values()) < 100_000 else made)
+            return _ref1(*args, **kwargs)
+        """), NONE, stdout=("files made: fewer than 100000 per place",)),
+    Case("frame_of_empty_lists", "1", "fast", WRAP + FORGE + textwrap.dedent("""\
+        def conv1d_forward(*args, **kwargs):
+            head = b"[" + b"[]," * 16_000_000 + b"[]]"   # 48 MB: under the frame limit
+            _forge(_struct.pack("<II", len(head), 0) + head)
+            return _ref1(*args, **kwargs)
+        def conv2d_backward(dout, cache):
+            head = b"[" + b"0," * 3_000_000 + b"0]"      # 6 MB of small values
+            _forge(_struct.pack("<II", len(head), 0) + head)
+            return _refb(dout, cache)
+        """), entry("conv1d_forward", "conv2d_backward"), message="WireError"),
 ]
 
 # Graded again with AUTOGRADER_NO_NAMESPACES=1: what must hold without namespaces (the daemon may
@@ -801,7 +898,7 @@ assert len(BY_NAME) == len(CASES)
 
 def test_catalog_covers_every_guarantee():
     assert len(CASES) >= 32
-    assert {c.guarantee for c in CASES} == {"1", "2", "3", "4", "5"}
+    assert {c.guarantee for c in CASES} == {"1", "2", "3", "4", "5", "6"}
 
 
 # ---------------------------------------------------------------- grading runs
@@ -875,6 +972,14 @@ def _sandbox_processes():
     return found
 
 
+def _leftover_cgroups():
+    """Sandbox cgroups this process made that are still there."""
+    found = []
+    for parent in CGROUP_PARENTS:
+        found += [str(p) for p in Path(parent).glob(f"autograder-{os.getpid()}-*")]
+    return found
+
+
 def _describe(pid):
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
@@ -913,6 +1018,8 @@ class Run:
             "@SCRATCH@": str(self.scratch), "@MARKER@": str(self.marker), "@DROP@": str(self.drop),
             "@PORT@": str(self.listener.port), "@HOST_IP@": _host_ip(),
             "@NEEDLE_A@": needle[:len(needle) // 2], "@NEEDLE_B@": needle[len(needle) // 2:],
+            "@PYTHON_DIRS@": json.dumps(_python_dirs()), "@HOST_ONLY@": json.dumps(_host_only()),
+            "@PLANTED@": json.dumps(PLANTED), "@SHM_HOST@": str(SHM_HOST), "@SHM_OWN@": str(SHM_OWN),
         }
         sources = dict(NEIGHBOURS)
         sources.update({c.name: c.source(self) for c in cases})
@@ -921,8 +1028,9 @@ class Run:
         self.students = list(sources)
         already_running = set(_sandbox_processes())
         with pytest.MonkeyPatch.context() as mp:
-            if no_namespaces:
+            if no_namespaces:  # and no cgroup: a TA's laptop that allows neither
                 mp.setenv("AUTOGRADER_NO_NAMESPACES", "1")
+                mp.setenv("AUTOGRADER_NO_CGROUP", "1")
             sandbox.namespace_prefix.cache_clear()
             try:
                 results = cli.grade_folder(ASSIGNMENT, str(self.subs), str(self.out), jobs=JOBS,
@@ -939,10 +1047,61 @@ def _points(result):
     return {t.name: t.points for t in result.tests}
 
 
+def _python_dirs():
+    """Where Python source may legitimately be seen: the interpreter's and the venv's installation."""
+    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    dirs |= {p for p in sys.path if p and os.path.isdir(p) and not Path(p).resolve() == ROOT}
+    return sorted(os.path.abspath(d) for d in dirs)
+
+
+def _host_only():
+    """Paths of this machine that are no part of a Python installation: none may be seen."""
+    candidates = ["/work/shared", "/etc/hostname", "/etc/os-release", "/home", "/usr/share", "/var",
+                  "/usr/bin/env", str(ROOT / "solution"), str(ROOT / ".git"), str(ROOT / "autograder"),
+                  str(Path.home() / ".bashrc")]
+    return [p for p in candidates if os.path.exists(p)]
+
+
+def _plant_solutions():
+    """The reference, world-readable, in unrelated folders of this machine (a TA's old course
+    folder, say): outside the repository and outside any list of known secrets."""
+    for parent in {ROOT.parent, Path.home(), Path(tempfile.gettempdir())}:
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="old-course-", dir=parent))
+        except OSError:
+            continue
+        os.chmod(folder, 0o755)
+        (folder / "cnn_layer.py").write_text(REFERENCE)
+        os.chmod(folder / "cnn_layer.py", 0o644)
+        PLANTED.append(str(folder / "cnn_layer.py"))
+
+
+def _host_segment():
+    """A System V segment of the host's, holding a marker; its id (removed by the caller)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmat.restype = ctypes.c_void_p
+    libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+    libc.shmdt.argtypes = [ctypes.c_void_p]
+    shmid = libc.shmget(SHM_HOST, 4096, 0o1000 | 0o644)
+    if shmid >= 0:
+        addr = libc.shmat(shmid, None, 0)
+        ctypes.memmove(addr, b"answers", 7)
+        libc.shmdt(addr)
+    return libc, shmid
+
+
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
     path, owned = _scratch_base(tmp_path_factory)
+    _plant_solutions()
+    libc, shmid = _host_segment()
     yield path
+    for key in range(SHM_HOST, SHM_OWN + 6):  # ours, and any a sandbox failed to keep to itself
+        found = libc.shmget(key, 0, 0)
+        if found >= 0:
+            libc.shmctl(found, 0, None)  # IPC_RMID
+    for planted in PLANTED:
+        shutil.rmtree(os.path.dirname(planted), ignore_errors=True)
     if owned:
         shutil.rmtree(path, ignore_errors=True)
 
@@ -989,6 +1148,7 @@ def _assert_neighbours(run, alone_run):
 
 def _assert_clean(run):
     assert run.leftovers == [], f"sandbox processes outlived the run: {run.leftovers}"
+    assert _leftover_cgroups() == []
     for folder in (Path("/run/lock"), ROOT, Path.home()):
         assert not list(folder.glob("filler-*")), f"a submission wrote into {folder}"
     rows = (run.out / "grades.csv").read_text().splitlines()
@@ -998,8 +1158,10 @@ def _assert_clean(run):
 def test_alone_baseline(alone):
     assert alone.results["good"].score == 100
     assert 0 < alone.results["flipped"].score < 100
-    if NAMESPACES and os.geteuid() == 0:
-        assert alone.results["good"].notes == []  # every isolation measure applied
+    if NAMESPACES and os.geteuid() == 0:  # every isolation measure applied (a cgroup if one can be made)
+        notes = alone.results["good"].notes
+        assert notes == [] or (len(notes) == 1 and notes[0].startswith("isolation not applied: cgroup")
+                               and not CGROUPS), notes
 
 
 def _skip_unless_possible(case, namespaces=True):
@@ -1053,6 +1215,7 @@ def test_fallback_without_namespaces(name, runs, alone, alone_fallback):
     notes = " ".join(res.notes)
     assert "namespaces: not available (AUTOGRADER_NO_NAMESPACES is set)" in notes
     assert "hidden paths: not hidden" in notes and "file system: not read-only" in notes
+    assert "cgroup: not applied (AUTOGRADER_NO_CGROUP is set)" in notes
     for text in case.stdout:
         assert text in "\n".join(t.stdout for t in res.tests)
     if case.check:
@@ -1061,6 +1224,48 @@ def test_fallback_without_namespaces(name, runs, alone, alone_fallback):
         assert _points(run.results[student]) == _points(alone_fallback.results[student])
         assert _points(alone_fallback.results[student]) == _points(alone.results[student])
     _assert_clean(run)
+
+
+# ---------------------------------------------------------------- a budget for the whole submission
+
+SLEEPY = REFERENCE + "\n\n" + WRAP + textwrap.dedent("""\
+    import time as _time
+    _ref2 = conv2d_forward
+    def conv2d_forward(*args, **kwargs):
+        _time.sleep(@NAP@)
+        return _ref2(*args, **kwargs)
+    def conv2d_backward(dout, cache):
+        _time.sleep(@NAP@)
+        return _refb(dout, cache)
+    def conv1d_forward(*args, **kwargs):
+        _time.sleep(@NAP@)
+        return _ref1(*args, **kwargs)
+    """)
+
+
+def test_time_budget_stops_a_submission_sleeping_under_every_timeout(tmp_path):
+    """Each test sleeps just under its timeout, then answers correctly: once the submission's
+    budget is spent, the test running is stopped and the rest are not run, each saying why."""
+    nap = 0.8 * TIMEOUT
+    budget = 2.5 * TIMEOUT        # room for at most 3 naps
+    path = tmp_path / "sleepy.py"
+    path.write_text(SLEEPY.replace("@NAP@", repr(nap)))
+    expected = engine.expected_values(TESTS, ASSIGNMENT.reference())
+    with sandbox.Sandbox(preload=ASSIGNMENT.preload, budget_seconds=budget) as box:
+        res = engine.grade_submission("sleepy", str(path), ASSIGNMENT, TESTS, expected, box)
+    over = [i for i, t in enumerate(res.tests) if "grading time budget" in t.message]
+    assert over == list(range(over[0], len(TESTS))), [t.message for t in res.tests]
+    assert len(TESTS) - len(over) <= int(budget / nap)   # every test before them took a nap
+    assert all(res.tests[i].points == 0 for i in over)
+    assert f"({budget:g} s for all its tests together)" in res.tests[-1].message
+    assert "was not run" in res.tests[-1].message
+
+
+def test_default_budget_is_below_the_sum_of_timeouts():
+    """Sized from the tests' own timeouts: a submission sleeping through them all is stopped early."""
+    for name in ("cnn_layer", "gpu_training", "momentum"):
+        tests = assignments.get(name).tests()
+        assert sandbox.BUDGET_FLOOR_SECONDS <= sandbox.Sandbox.budget_for(tests) < sum(t.timeout for t in tests)
 
 
 # ---------------------------------------------------------------- known gaps outside the sandbox

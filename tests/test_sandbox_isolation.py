@@ -1,0 +1,243 @@
+"""The sandbox's measures one by one (issue 10), beside the hostile catalog (test_hostile.py):
+the wire refuses what it cannot afford before building it, the trusted side stays bounded, a
+cgroup charges memory and tasks to the sandbox as a whole and goes with it, and grading still
+works, saying what is missing, where the OS refuses namespaces or cgroups."""
+import os
+import resource
+import struct
+import textwrap
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from autograder import cgroup, script, wire
+from autograder.sandbox import Sandbox, namespace_prefix
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="the sandbox needs Linux")
+
+_probe, _ = cgroup.create(memory_bytes=1 << 30, tasks=64)
+CGROUPS = _probe is not None
+if CGROUPS:
+    _probe.close()
+MiB = 1 << 20
+
+
+def _frame(head, n_blobs=0):
+    return struct.pack("<II", len(head), n_blobs) + head
+
+
+# ---------------------------------------------------------------- the wire, on its own
+
+def _peak_while(fn):
+    """Bytes Python allocated at most while fn ran (tracemalloc), and what fn raised."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        try:
+            fn()
+            raised = None
+        except wire.WireError as err:
+            raised = err
+        return tracemalloc.get_traced_memory()[1], raised
+    finally:
+        tracemalloc.stop()
+
+
+def test_frame_of_16_million_empty_lists_is_refused_before_building_anything():
+    data = _frame(b"[" + b"[]," * 16_000_000 + b"[]]")   # 48 MB, under the frame limit
+    assert len(data) < wire.MAX_FRAME
+    peak, raised = _peak_while(lambda: wire.decode(data))
+    assert raised is not None and "head" in str(raised)
+    assert peak < MiB  # not one list built (16 million would take about 1 GB)
+
+
+def test_many_small_values_are_refused_before_json_builds_them():
+    head = b"[" + b"0," * 3_000_000 + b"0]"              # 6 MB: under the head limit
+    assert len(head) < wire.MAX_HEAD_BYTES
+    data = _frame(head)
+    peak, raised = _peak_while(lambda: wire.decode(data))
+    assert raised is not None and "values" in str(raised)
+    assert peak < len(head) + MiB  # one copy of the head, no list of 3 million ints
+
+
+def test_too_many_arrays_too_deep_and_oversized_frames_are_refused():
+    with pytest.raises(wire.WireError, match="arrays"):
+        wire.decode(_frame(b"[]", wire.MAX_ARRAYS + 1))  # refused before any array is read
+    deep = wire.encode(_nested(70))
+    with pytest.raises(wire.WireError, match="deeply"):
+        wire.decode(deep)
+    with pytest.raises(wire.WireError, match="limit"):
+        wire.decode(memoryview(bytes(wire.MAX_FRAME + 1)))
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, struct.pack("<Q", wire.MAX_FRAME + 1))  # a size alone: nothing more is read
+        with pytest.raises(wire.WireError, match="limit"):
+            wire.recv(read_end)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+def _nested(depth):
+    value = [1.5]
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def test_values_within_the_limits_come_back_unchanged():
+    value = {"losses": [0.1 * i for i in range(100_000)], "deep": _nested(60), "text": "a,b,[c]",
+             "big": 2**70, "inf": float("-inf"), "pair": (1, "x"), "w": np.arange(12.0).reshape(3, 4)}
+    back = wire.decode(wire.encode(value))
+    assert back["losses"] == value["losses"] and back["deep"] == value["deep"]
+    assert back["text"] == "a,b,[c]" and back["big"] == 2**70 and back["inf"] == float("-inf")
+    assert back["pair"] == (1, "x")
+    np.testing.assert_array_equal(back["w"], value["w"])
+
+
+def test_send_writes_nothing_the_peer_would_refuse():
+    read_end, write_end = os.pipe()
+    try:
+        with pytest.raises(wire.WireError, match="values"):
+            wire.send(write_end, [0] * (wire.MAX_VALUES + 10))
+        os.set_blocking(read_end, False)
+        with pytest.raises(BlockingIOError):
+            os.read(read_end, 1)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+# ---------------------------------------------------------------- the trusted side stays bounded
+
+FORGE_AT_IMPORT = textwrap.dedent("""\
+    import os, stat, struct
+    head = b"[" + b"[]," * 16_000_000 + b"[]]"
+    frame = struct.pack("<Q", len(head) + 8) + struct.pack("<II", len(head), 0) + head
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                os.write(fd, frame)
+        except OSError:
+            pass
+    """)
+
+
+def _worker_pid(box):
+    """The worker process: the sandbox's own process or, with namespaces, its child."""
+    pid = box._proc.pid
+    for _ in range(3):
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            args = f.read().split(b"\0")
+        if os.path.basename(args[0]) not in (b"sh", b"unshare") and b"autograder.worker" in b" ".join(args):
+            return pid
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            pid = int(f.read().split()[0])
+    raise AssertionError("no worker process found")
+
+
+def _status_kib(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+
+def test_grader_and_worker_stay_bounded_when_a_test_forges_a_huge_frame():
+    own_peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
+    own_now = _status_kib(os.getpid(), "VmRSS")
+    with Sandbox(preload=("numpy",)) as box:
+        box.load(FORGE_AT_IMPORT, "forge.py", "forge")
+        worker = _worker_pid(box)
+        worker_before = _status_kib(worker, "VmRSS")
+        result = box.run(script.Script().to_message(), timeout=30)
+        worker_peak = _status_kib(worker, "VmHWM")
+    assert result.status == "error" and result.error["type"] == "WireError", result
+    assert worker_peak - worker_before < 512 * 1024
+    own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert own_peak <= max(own_peak_before, own_now + 512 * 1024)
+
+
+# ---------------------------------------------------------------- a cgroup per sandbox
+
+needs_cgroup = pytest.mark.skipif(not CGROUPS, reason="no cgroup can be made on this machine")
+
+
+def _setting(dirs, *names):
+    """The first of `names` found in the cgroup's directories (v2: one; v1: one per controller)."""
+    for directory in dirs:
+        for name in names:
+            path = os.path.join(directory, name)
+            if os.path.exists(path):
+                with open(path) as f:
+                    return f.read().strip()
+    raise AssertionError(f"none of {names} in {dirs}")
+
+
+@needs_cgroup
+def test_each_sandbox_has_its_own_cgroup_with_its_limits_and_removes_it():
+    with Sandbox(preload=("numpy",), memory_bytes=768 * MiB, tasks=300) as box:
+        assert box.isolation["cgroup"].startswith("memory 0.75 GiB and 300 tasks for the whole sandbox")
+        dirs = list(box.cgroup.dirs)
+        assert _setting(dirs, "memory.max", "memory.limit_in_bytes") == str(768 * MiB)
+        assert _setting(dirs, "pids.max") == "300"
+        assert box._proc.pid in box.cgroup.pids() and _worker_pid(box) in box.cgroup.pids()
+        with Sandbox(preload=("numpy",)) as other:
+            assert set(other.cgroup.dirs).isdisjoint(dirs)
+    assert not any(os.path.exists(d) for d in dirs)
+
+
+SHARED_MEMORY_HOG = textwrap.dedent("""\
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.shmat.restype = ctypes.c_void_p
+    libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+    libc.shmdt.argtypes = [ctypes.c_void_p]
+    for n in range(16):  # 1 GiB in all, never more than 64 MiB of it mapped at once
+        shmid = libc.shmget(0, 64 << 20, 0o1000 | 0o600)
+        addr = libc.shmat(shmid, None, 0)
+        ctypes.memset(addr, 1, 64 << 20)
+        libc.shmdt(addr)
+        print("segments made:", n + 1, flush=True)
+    """)
+
+
+@needs_cgroup
+def test_memory_held_outside_any_process_is_charged_to_the_sandbox():
+    """Detached System V segments count in no process's address space (RLIMIT_AS cannot see them);
+    the sandbox's cgroup does: the test is killed before it holds 1 GiB, and the worker lives on."""
+    with Sandbox(preload=("numpy",), memory_bytes=512 * MiB) as box:
+        box.load(SHARED_MEMORY_HOG, "hog.py", "hog")
+        hog = box.run(script.Script().to_message(), timeout=60)
+        box.load("print('still here')\n", "calm.py", "calm")
+        calm = box.run(script.Script().to_message(), timeout=30)
+    assert hog.status == "crashed" and "SIGKILL" in hog.exit, hog
+    assert "segments made: 16" not in hog.stdout
+    assert calm.status == "ok" and "still here" in calm.stdout
+
+
+# ---------------------------------------------------------------- where the OS refuses a measure
+
+@pytest.mark.parametrize("refused", [["AUTOGRADER_NO_NAMESPACES"], ["AUTOGRADER_NO_CGROUP"],
+                                     ["AUTOGRADER_NO_NAMESPACES", "AUTOGRADER_NO_CGROUP"]])
+def test_grading_works_and_says_what_was_not_applied(refused, monkeypatch):
+    for name in refused:
+        monkeypatch.setenv(name, "1")
+    namespace_prefix.cache_clear()
+    try:
+        with Sandbox(preload=("numpy",)) as box:
+            box.load("import numpy as np\nprint(np.arange(4).sum())\n", "m.py", "m")
+            result = box.run(script.Script().to_message(), timeout=30)
+            isolation = box.isolation
+    finally:
+        namespace_prefix.cache_clear()
+    assert result.status == "ok" and result.stdout.strip() == "6"
+    if "AUTOGRADER_NO_NAMESPACES" in refused:
+        assert isolation["namespaces"].startswith("not available (AUTOGRADER_NO_NAMESPACES is set)")
+        assert isolation["file system"].startswith("not read-only")
+    elif namespace_prefix():
+        assert isolation["namespaces"] == "pid, mount, network, ipc, uts"
+        assert isolation["file system"].startswith("only the Python installation")
+    if "AUTOGRADER_NO_CGROUP" in refused:
+        assert isolation["cgroup"].startswith("not applied (AUTOGRADER_NO_CGROUP is set)")
+    elif CGROUPS:
+        assert isolation["cgroup"].startswith("memory 3 GiB and 512 tasks")
