@@ -16,7 +16,9 @@ b feeds two nodes, so its two contributions add. In reverse mode every node z
 receives the cumulative gradient dL/dz from the nodes that use it, multiplies it by
 its own *local* gradient dz/dx and passes dL/dx = dL/dz · dz/dx on to each input x.
 Each op's local gradient sits in a `_backward` closure right under its forward
-computation (micrograd's layout), so the code reads like the lecture.
+computation (micrograd's layout), so the code reads like the lecture. (Lecture 000's
+layer graph writes z^(l) before the activation and a^(l) after it; lecture 002 and the
+backprop assignment write a^(l) for the value before the activation.)
 
 Shapes: a Tensor holds a float64 ndarray of any shape (S). Binary ops broadcast as
 NumPy does, so an operand's gradient is the upstream gradient summed back to that

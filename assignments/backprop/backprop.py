@@ -2,13 +2,15 @@
 
 What it teaches: the chain rule worked out on paper and then written as NumPy code,
 with no autograd. We start with the two-node computation graph e = (a + b)(b + 1)
-and the gradient of linear regression's squared error (lecture 000), then derive the
-delta formulas of a two-layer sigmoid network trained on the squared error, add L1/L2
-penalties to the loss, and take a gradient-descent step (lecture 002).
+(lecture 000), then, from lecture 002, the gradient of linear regression's squared
+error, the delta formulas of a two-layer sigmoid network trained on the squared error,
+L1/L2 penalties added to the loss, and a gradient-descent step w ← w − η∇E(w).
 
 Notation follows the lectures: c = a + b, d = b + 1 for the graph; for the network
 a^(1) = pre-activations of the hidden layer, h = σ(a^(1)), a^(2) = the output unit's
 pre-activation, o = σ(a^(2)), E = ½ Σ_n (y_n − o_n)², δ = ∂E/∂a^(2).
+Beware: a^(l) is the PRE-activation here, as in lecture 002; lecture 000 writes z^(l)
+for the pre-activation and a^(l) for the activation (our h).
 Shapes use one letter set: N examples, D inputs (the lecture's d), H hidden units
 (the lecture's d_1).
 
@@ -130,7 +132,7 @@ def graph_example(a, b):
 # ## Task 2.2: linear_regression_grad
 
 def linear_regression_grad(w, X, y):
-    """Gradient of the squared error of a linear hypothesis (lecture 000).
+    """Gradient of the squared error of a linear hypothesis (lecture 002).
 
         o_n = ⟨w, x_n⟩,   E(w) = Σ_n (y_n − o_n)²
         ∂E/∂w_j = −2 Σ_n (y_n − o_n) x_{n,j},   i.e.  ∇E(w) = −2 Xᵀ(y − Xw)
@@ -281,6 +283,10 @@ def l1_penalty(W, lam):
 
         R(W)  = λ ‖W‖₁ = λ Σ_{i,j} |W_{ij}|
         ∇R(W) = λ sign(W)    with sign(0) = 0 (the subgradient torch uses too)
+
+    A descent step with this subgradient does not make weights exactly zero: it jumps
+    across 0 (a weight whose optimum is 0 keeps jumping, of order ηλ from it). Exact
+    zeros come from the proximal step w ← sign(z)·max(|z| − ηλ, 0), z = w − η∇E(w).
 
     Args:
         W: weights, an ndarray of any shape.

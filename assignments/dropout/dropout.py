@@ -8,7 +8,12 @@ training, weights multiplied by 1−p at test time).
 
 Notation: p is the probability of DROPPING a unit, as in the lecture ("drop out each
 node with probability p"; test weights scaled by 1 − p). PyTorch's ``nn.Dropout(p)``
-uses p the same way (drop probability, inverted scaling). Beware of CS231n's
+uses p the same way (drop probability, inverted scaling). The paper the lecture cites
+uses the opposite convention: Srivastava et al. (2014) write p for the probability of
+RETAINING a unit (r_j ~ Bernoulli(p)) and scale the test-time weights by p, i.e. the
+lecture's 1 − p. (Lecture 002 also says the thinned network's node count is binomial
+"with success probability p"; with its drop probability p the kept count is
+Binomial(m, 1 − p), and the dropped count is Binomial(m, p).) Beware of CS231n's
 ``dropout_forward``: its starter code has used p both ways over the years ("we drop
 each neuron output with probability p" in early copies, "we keep each neuron output
 with probability p" in later ones), so check the docstring before reusing a solution.

@@ -146,8 +146,15 @@ check("autodiff", "1.3");
 # node $z$ receives the **cumulative gradient** $\partial L/\partial z$ from the nodes
 # that use it, multiplies it by its **local gradient** $\partial z/\partial x$, and
 # passes $\partial L/\partial x = \partial L/\partial z \cdot \partial z/\partial x$ to
-# each input $x$ (lecture 000, "Compute Graph for a Single Layer"). Each op's forward
-# value and its `_backward` closure sit side by side:
+# each input $x$ (lecture 000, "Compute Graph for a Single Layer").
+#
+# *Notation warning.* That slide writes $z^{(l)}$ for the layer's output before the
+# activation (computed from $W^{(l)}$, $b^{(l)}$ and $a^{(l-1)}$) and $a^{(l)}$ for the
+# value after the activation. Lecture 002, which the backprop assignment follows, uses
+# $a^{(l)}$ for the value **before** the activation and $h$ for the value after it. Same
+# letter, opposite meaning: check which lecture a formula with $a$ comes from.
+#
+# Each op's forward value and its `_backward` closure sit side by side:
 #
 # | op | forward | what `_backward` adds to each input's `.grad` ($g = \partial L/\partial\,\text{out}$) |
 # |---|---|---|

@@ -2,9 +2,9 @@
 # # Assignment 2: Backpropagation by hand
 #
 # Before letting a library differentiate for us, we do it on paper once and then write
-# the result as NumPy code, with no autograd: the computation graph of lecture 000, the
-# gradient of linear regression's squared error, and the **δ formulas** of the two-layer
-# sigmoid network of lecture 002, plus its L1/L2 penalties and a gradient-descent step.
+# the result as NumPy code, with no autograd: the computation graph of lecture 000, then,
+# from lecture 002, the gradient of linear regression's squared error, the **δ formulas**
+# of the two-layer sigmoid network, its L1/L2 penalties and a gradient-descent step.
 #
 # **How to work.** You fill in `backprop.py`, the file next to this notebook. A function
 # you have not written yet raises `NotImplementedError("Task 2.x: ...")`, so its cells
@@ -50,7 +50,7 @@ check("backprop", "2.1");
 # %% [markdown]
 # ## Task 2.2: linear_regression_grad
 #
-# Lecture 000 fits $o_n = \langle w, x_n\rangle$ by minimizing
+# Lecture 002 fits $o_n = \langle w, x_n\rangle$ by minimizing
 # $E(w) = \sum_n (y_n - o_n)^2$ with gradient descent. One partial derivative, by the
 # chain rule through $o_n$:
 #
@@ -86,6 +86,14 @@ check("backprop", "2.2");
 # In matrix form, with `W1` $(H, D)$ holding the rows $w^{(1)}_j$, `b1` $(H,)$, `w2`
 # $(H,)$ and the float `b2`: `h = σ(X W1ᵀ + b1)` of shape $(N, H)$ and
 # `o = σ(h w2 + b2)` of shape $(N,)$. `cache` keeps what backprop will reuse.
+#
+# **Notation warning: the lectures use $a$ for two different things.** Lecture 002 (and
+# this assignment) writes $a^{(l)}$ for the **pre-activation**, the weighted sum before
+# $\sigma$, and $h$ for the activation. Lecture 000's "Compute Graph for a Single Layer"
+# writes $z^{(l)}$ for the pre-activation and $a^{(l)}$ for the value **after** the
+# activation, so its $a^{(l-1)}$ is our $h$ (or $x$). When you read a formula with $a$ in
+# it, check which lecture it comes from: $\partial h_j/\partial a^{(1)}_j = h_j(1 - h_j)$
+# here would read $\partial a/\partial z$ in lecture 000's letters.
 #
 # **Overflow.** $e^{-a}$ overflows for $a \lesssim -710$. With $u = e^{-|a|} \le 1$,
 # $\sigma(a) = 1/(1+u)$ for $a \ge 0$ and $u/(1+u)$ for $a < 0$: no overflow, no warning.
@@ -180,9 +188,10 @@ check("backprop", "2.5");
 # shrinks every weight in proportion to its size. (`weight_decay=λ` in
 # `torch.optim.SGD` adds exactly this $\lambda W$ to the gradient.)
 #
-# **L1**: $E(w) + \lambda\sum_\ell\sum_{i,j}|w^{(\ell)}_{ij}|$; the gradient is
-# $\lambda\,\mathrm{sign}(W)$ (taking 0 at 0), a constant push towards zero whatever the
-# size of the weight, which drives small weights to exactly zero (sparsity).
+# **L1**: $E(w) + \lambda\sum_\ell\sum_{i,j}|w^{(\ell)}_{ij}|$; away from 0 the gradient
+# is $\lambda\,\mathrm{sign}(W)$, a constant push towards zero whatever the size of the
+# weight. $|w|$ has no derivative at 0; any number in $[-\lambda, \lambda]$ is a
+# *subgradient* there, and we take 0 (as `torch.sign` does).
 #
 # Each function returns `(value, grad)` for one weight array.
 
@@ -196,13 +205,42 @@ for name, penalty in [("L2", backprop.l2_penalty), ("L1", backprop.l1_penalty)]:
 left.set_title("penalty R(w), λ = 1"); right.set_title("gradient dR/dw")
 left.legend(); right.legend(); plt.show()
 
+# %% [markdown]
+# **Where do the zeros come from?** Lecture 002 says L1 "tends to shrink the weights and
+# make many of them zero". That is true of the *minimizer* of the penalized loss, not of
+# gradient descent with the subgradient. A step $w - \eta\lambda\,\mathrm{sign}(w)$ jumps
+# over 0 instead of stopping there: a weight whose minimizer is 0 keeps jumping from one
+# side to the other, a distance of order $\eta\lambda$ from 0, and is exactly 0 only by
+# luck. Exact zeros need the **proximal step** (soft thresholding): take the gradient step
+# on $E$ alone, then shrink by $\eta\lambda$ and stop at 0,
+#
+# $$w \leftarrow \mathrm{sign}(z)\,\max(|z| - \eta\lambda,\ 0), \qquad z = w - \eta\,\nabla E(w).$$
+#
+# Below, $E(w) = \tfrac12\|w - t\|^2$ for 1000 random targets $t$. The minimizer of
+# $E + \lambda\|w\|_1$ is $\mathrm{sign}(t)\max(|t| - \lambda, 0)$, which is exactly 0 for
+# every $|t_i| \le \lambda$. The subgradient steps use your `l1_penalty`.
+
+# %%
+t = np.random.default_rng(5).standard_normal(1000)      # E(w) = ½‖w − t‖², ∇E(w) = w − t
+lam, lr = 0.5, 0.1
+w_sub, w_prox = t.copy(), t.copy()
+for _ in range(300):
+    w_sub = w_sub - lr * (w_sub - t) - lr * backprop.l1_penalty(w_sub, lam)[1]
+    z = w_prox - lr * (w_prox - t)
+    w_prox = np.sign(z) * np.maximum(np.abs(z) - lr * lam, 0.0)
+zero_at_minimum = np.abs(t) <= lam
+print(f"the minimizer has {zero_at_minimum.sum()} exact zeros")
+print(f"subgradient steps: {np.sum(w_sub == 0)} exact zeros; those {zero_at_minimum.sum()} weights "
+      f"are up to {np.abs(w_sub[zero_at_minimum]).max():.3f} from 0 (ηλ = {lr * lam})")
+print(f"proximal steps:    {np.sum(w_prox == 0)} exact zeros")
+
 # %%
 check("backprop", "2.6");
 
 # %% [markdown]
 # ## Task 2.7: sgd_step
 #
-# Gradient descent updates every parameter with the same rule (lecture 000):
+# Gradient descent updates every parameter with the same rule (lecture 002):
 #
 # $$w^{(\text{new})} = w - \eta\,\nabla E(w).$$
 #

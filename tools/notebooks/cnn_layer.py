@@ -37,23 +37,52 @@ import cnn_layer
 # filters, a $6\times3\times5\times5$ weight array with a 6-vector of biases, give six
 # maps stacked into a $6\times28\times28$ output; a batch
 # $N\times C_\text{in}\times H\times W$ gives $N\times C_\text{out}\times H_\text{out}\times W_\text{out}$.
-# With $P$ zeros of padding on each side and a stride $s$:
+#
+# **Kernel axes.** The lecture writes the filters as $C_\text{out}\times C_\text{in}\times K_w\times K_h$,
+# width before height. This kit, like PyTorch's `Conv2d.weight`, stores them as
+# `(C_out, C_in, KH, KW)`: **height first**, in the same order as the image's $(H, W)$.
+# The lecture's $5\times5$ filters are square, so nothing changes there; for a
+# $3\times5$ kernel the order matters.
+#
+# **Padding and stride.** The lecture only counts $32 - 5 + 1 = 28$ positions (no
+# padding, stride 1). The general rule is the one in Dumoulin & Visin, *A guide to
+# convolution arithmetic for deep learning* (2016), and it takes two lines. With $P$
+# zeros added on each side, the padded axis has rows $0, \dots, H + 2P - 1$. With a
+# stride $s$, output row $i$ reads rows $is$ to $is + KH - 1$, so it exists when
+# $is + KH - 1 \le H + 2P - 1$, i.e. $i \le (H + 2P - KH)/s$. Counting
+# $i = 0, 1, \dots$ up to that bound:
 #
 # $$H_\text{out} = \left\lfloor\frac{H + 2P - KH}{s}\right\rfloor + 1, \qquad
 #   W_\text{out} = \left\lfloor\frac{W + 2P - KW}{s}\right\rfloor + 1,$$
 #
-# in code `H_out = (H + 2*P - KH)//s + 1`. For the lecture's example,
-# $(32 + 0 - 5)//1 + 1 = 28$; with $P = 2$ the size is kept at 32, with $s = 2$ it
-# drops to $(32 - 5)//2 + 1 = 14$.
+# in code `H_out = (H + 2*P - KH)//s + 1`. With $P = 0$ and $s = 1$ it is the lecture's
+# $32 - 5 + 1 = 28$. With $P = 2$ the size stays 32. With $s = 2$ it drops to
+# $(32 - 5)//2 + 1 = 14$: the floor discards a window that would stick out of the
+# image (the last window reads rows 26 to 30; row 31 is never read).
 #
 # **Values.** With $\tilde x$ the zero-padded input,
 #
 # $$\text{out}[n, o, i, j] = b[o] + \sum_{c=0}^{C_\text{in}-1}\sum_{p=0}^{KH-1}\sum_{q=0}^{KW-1}
 #   w[o, c, p, q]\;\tilde x[n, c,\, i s + p,\, j s + q].$$
 #
-# This is **cross-correlation**: the kernel is not flipped. The lecture and PyTorch
-# (`torch.nn.functional.conv2d`) both call it convolution, and so do we; a textbook
-# convolution would read $w[o, c, KH-1-p, KW-1-q]$.
+# This is **cross-correlation**: the kernel is not flipped. Lecture 003 ("slide over the
+# image spatially, computing dot products", $w^\top x + b$) and PyTorch
+# (`torch.nn.functional.conv2d`) both call it convolution, and so do we. Lecture 001,
+# though, defines a true convolution,
+#
+# $$f(x)_{ij} = \sum_{k,l} w_{kl}\, x_{i-k,\,j-l},$$
+#
+# where the input index runs *backwards* as the kernel index runs forwards. The two differ
+# only by flipping the kernel along both axes:
+#
+# $$\text{conv}(x, w) = \text{xcorr}(x, \text{flip}(w)), \qquad
+#   \text{flip}(w)[p, q] = w[KH-1-p,\, KW-1-q].$$
+#
+# For a layer that *learns* its filters the flip does not matter: the network learns the
+# flipped weights instead, so libraries skip it. It matters when a kernel is given to
+# you (a blur or an edge detector written as a convolution), and it comes back in
+# Task 3.2: with stride 1, $d\tilde x$ is a true convolution of dout with $w$ (summed
+# over the output channels).
 #
 # **Without loops.** Unroll every $C_\text{in}\times KH\times KW$ window into one column
 # of a matrix ("im2col", shape $(C_\text{in}KH\,KW,\; N H_\text{out} W_\text{out})$);
@@ -67,6 +96,23 @@ w = np.random.default_rng(1).standard_normal((6, 3, 5, 5))        # six 3x5x5 fi
 out, cache = cnn_layer.conv2d_forward(x, w, np.zeros(6))
 print(out.shape)                                                   # (2, 6, 28, 28)
 print(cnn_layer.conv2d_forward(x, w, np.zeros(6), stride=2, padding=2)[0].shape)  # (2, 6, 16, 16)
+
+# %% [markdown]
+# Both operations on a $4\times4$ input with an unsymmetric $2\times2$ kernel. Lecture
+# 001's sum is evaluated directly, at the $3\times3$ positions where the whole kernel
+# lies inside the image. It equals `conv2d_forward` with the flipped kernel, not with
+# the kernel itself.
+
+# %%
+x = np.arange(16.0).reshape(4, 4)
+k = np.array([[1.0, 2.0], [3.0, 4.0]])
+lecture_001 = np.array([[sum(k[a, b] * x[i - a, j - b] for a in range(2) for b in range(2))
+                         for j in range(1, 4)] for i in range(1, 4)])
+xcorr = cnn_layer.conv2d_forward(x[None, None], k[None, None], np.zeros(1))[0][0, 0]
+conv = cnn_layer.conv2d_forward(x[None, None], k[::-1, ::-1][None, None], np.zeros(1))[0][0, 0]
+print("xcorr(x, k), what the layer computes:\n", xcorr)
+print("lecture 001's convolution of x with k:\n", lecture_001)
+print("equal to xcorr(x, flip(k)):", np.allclose(lecture_001, conv))
 
 # %% [markdown]
 # A tiny case you can check by hand: a $4\times4$ input and a $2\times2$ filter of ones

@@ -9,18 +9,22 @@
 # time the full network stands in for the average of the ensemble.
 #
 # **What $p$ means.** In this kit $p$ is the probability of **dropping** a unit, as in
-# the lecture ("drop each node with probability $p$") and in PyTorch's
-# `torch.nn.Dropout(p)`. Old CS231n starter code used $p$ both ways over the years, in
-# some copies as the probability of **keeping** a unit. The same number means opposite
-# things, so always read the docstring:
+# lecture 002 ("drop out each node with probability $p$") and in PyTorch's
+# `torch.nn.Dropout(p)`. The paper the lecture cites does the opposite: Srivastava et
+# al. (2014) write $p$ for the probability of **retaining** a unit, $r_j \sim
+# \text{Bernoulli}(p)$, and multiply the weights by $p$ at test time. Old CS231n starter
+# code used $p$ both ways over the years. The same number means opposite things, so
+# always read the docstring:
 #
 # | scheme | $p$ is | training | test time |
 # |---|---|---|---|
+# | Srivastava et al. 2014 | **retain** probability | $x \odot r$, $r_i \sim \text{Bernoulli}(p)$ | weights scaled by $p$ |
 # | lecture 002, classic | drop probability | $x \odot \text{keep}$ | weights scaled by $1 - p$ |
 # | inverted (this kit, `nn.Dropout`) | drop probability | $x \odot \text{keep}/(1 - p)$ | unchanged, out $= x$ |
 # | some CS231n copies | keep probability | $x \odot \text{keep}/p$ | unchanged |
 #
-# with $\text{keep}_i \sim \text{Bernoulli}(1 - p)$ in our convention.
+# with $\text{keep}_i \sim \text{Bernoulli}(1 - p)$ in our convention. The first two rows
+# are the same algorithm: the paper's $p$ is the lecture's $1 - p$.
 #
 # **How to work.** You fill in `dropout.py`, the file next to this notebook. A function
 # you have not written yet raises `NotImplementedError("Task 4.x: ...")`, so its cells
@@ -65,9 +69,15 @@ print(dropout.dropout_forward(np.array([1.0, 2.0, 3.0, 4.0]), 0.25, mask=mask)[0
 # %% [markdown]
 # **What the masks look like.** Left: one keep-mask for a $20\times60$ layer at
 # $p = 0.3$ (dark = dropped). Right: the fraction of units dropped in each of 2000 rows of
-# 100 units. The number of dropped units is Binomial$(100, p)$ (lecture 002), so the
-# fractions centre on $p$, not on $1 - p$: if yours centre on 0.7 you have the keep
-# convention.
+# 100 units. The number of dropped units is Binomial$(100, p)$, so the fractions centre on
+# $p$, not on $1 - p$: if yours centre on 0.7 you have the keep convention.
+#
+# **A slip in the slides.** Lecture 002 says that "the number of nodes in a thinned
+# network follows a binomial distribution with success probability $p$". With its own
+# $p$ (the drop probability), a thinned network of $m$ units keeps
+# Binomial$(m, 1 - p)$ of them, on average $m(1 - p)$; it is the number of **dropped**
+# units that is Binomial$(m, p)$. "Success probability $p$" is right only in Srivastava's
+# convention, where $p$ is the retain probability. The printed counts check this.
 
 # %%
 p = 0.3
@@ -78,6 +88,9 @@ left.imshow(small["mask"], cmap="gray"); left.set_title(f"keep-mask, p = {p}"); 
 right.hist(1 - big["mask"].mean(axis=1), bins=25)
 right.axvline(p, color="red", ls="--", label="p"); right.set_xlabel("fraction dropped per row")
 right.legend(); plt.show()
+kept = big["mask"].sum(axis=1)                    # units kept in each row of m = 100
+print(f"units kept per row: mean {kept.mean():.2f}, variance {kept.var():.2f}; "
+      f"Binomial(100, 1 - p): mean {100 * (1 - p):.0f}, variance {100 * p * (1 - p):.0f}")
 
 # %%
 check("dropout", "4.1");

@@ -13,14 +13,22 @@ Notation
     ``*_backward(dout, cache) -> (dx, dw, db)``. One letter set for shapes throughout:
     N (batch), C_in / C_out (channels), H, W (input height/width), KH, KW (kernel),
     H_out, W_out (output), L, K, L_out (the 1-D case), s = stride, P = padding.
-    x~ is the input zero-padded by P on each side of each spatial axis.
+    x~ is the input zero-padded by P on each side of each spatial axis. Filters are
+    (C_out, C_in, KH, KW), height before width as in PyTorch's Conv2d.weight; seed 003
+    writes them C_out x C_in x K_w x K_h (its 5x5 filters are square, so no difference
+    there). Seed 003 only counts 32 - 5 + 1 = 28 positions; the general
+    H_out = (H + 2P - KH)//s + 1 is Dumoulin & Visin's (2016, "A guide to convolution
+    arithmetic for deep learning"): output row i reads padded rows i*s .. i*s + KH - 1,
+    which fit while i*s + KH <= H + 2P.
 
 Where it departs from PyTorch
     Nowhere in the numbers: the results equal ``torch.nn.functional.conv2d`` /
-    ``conv1d`` and their autograd gradients. Like PyTorch (and the lecture), the
-    operation called "convolution" is really *cross-correlation*: the kernel is not
-    flipped. Everything is computed in float64; ``stride`` and ``padding`` are single
-    integers used for both spatial axes.
+    ``conv1d`` and their autograd gradients. Like PyTorch (and seed 003's "slide the
+    filter over the image computing dot products"), the operation called "convolution"
+    is really *cross-correlation*: the kernel is not flipped. Seed 001 defines a true
+    convolution, f(x)_ij = sum_kl w_kl x_{i-k, j-l}; it equals the cross-correlation
+    with the flipped kernel w[..., ::-1, ::-1]. Everything is computed in float64;
+    ``stride`` and ``padding`` are single integers used for both spatial axes.
 """
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -110,8 +118,9 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     out[n, o, i, j] = b[o] + sum_{c, p, q} w[o, c, p, q] * x~[n, c, i*s + p, j*s + q]
 
     i.e. the dot product w^T x + b of each filter with each C_in x KH x KW chunk of the
-    input (seed 003). The lecture's "convolution" is this cross-correlation: the kernel
-    is NOT flipped, exactly as ``torch.nn.functional.conv2d``.
+    input (seed 003). Seed 003's "convolution" is this cross-correlation: the kernel is
+    NOT flipped, exactly as ``torch.nn.functional.conv2d``. Seed 001's convolution
+    sum_kl w_kl x_{i-k, j-l} is this function applied to the flipped kernel.
 
     Args:
         x: (N, C_in, H, W) input.
