@@ -134,7 +134,7 @@ class Sandbox:
         self._budget_started = None
         self.cgroup, cgroup_report = cgroup.create(memory_bytes=memory_bytes, tasks=tasks)
         config = {"preload": list(preload), "uid": self.uid, "tmp_kib": tmp_kib,
-                  "tmp_inodes": tmp_inodes, "repo": ROOT}
+                  "tmp_inodes": tmp_inodes, "repo": ROOT, "namespaces": bool(prefix)}
         command = prefix + [sys.executable, "-I", "-c", _BOOTSTRAP.format(root=ROOT), json.dumps(config)]
         if self.cgroup is not None:  # join the cgroup before anything of the sandbox runs
             command = ["/bin/sh", "-c", _JOIN_CGROUP, "sh", str(len(self.cgroup.procs_files)),

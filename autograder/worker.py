@@ -1,5 +1,8 @@
-"""The sandbox's warm worker: it imports the heavy modules once, locks itself down, then forks a
-fresh child for every graded test. Runs as PID 1 of its own namespaces when the OS allows it.
+"""The sandbox's warm worker: it imports the heavy modules (and its own code) once, locks itself
+down, then forks a fresh child for every graded test. Runs as PID 1 of its own namespaces when
+the OS allows it; it then switches to an allow-listed root of its own (isolation.py), so nothing
+of the grader's repository or the host's folders is there to be read. Each test's child gets an
+IPC namespace of its own, and the private /tmp and /dev/shm are emptied after every test.
 
 Protocol on fds 0/1 (wire frames): the grader sends {"cmd": "load", ...} once, then
 {"cmd": "run", ...} per test; every reply is a dict. Student code only ever runs in a child.
@@ -16,7 +19,6 @@ import importlib
 import json
 import linecache
 import os
-import re
 import resource
 import select
 import shutil
@@ -106,9 +108,9 @@ def _lock_down(config):
         report["user"] = "capabilities dropped (nested user namespace)" if ok else "capabilities NOT dropped"
     else:
         report["user"] = "not dropped: tests run as the grader's own user"
-    config["private_ipc"] = _can_unshare_ipc()
+    config["private_ipc"] = config["namespaces"] and _can_unshare_ipc()
     report["ipc"] = ("private to each test (System V and POSIX queues die with it)" if config["private_ipc"]
-                     else "not private per test: the kernel refused a new IPC namespace")
+                     else "not private per test: no IPC namespace could be made")
     _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     return report
