@@ -192,21 +192,35 @@ def _grade_test(test, expected, sandbox):
     if test.needs_gpu and not _cuda_available():
         return TestResult(**base, points=0.0, status="skipped",
                           message="skipped: needs a CUDA GPU and this grader has none")
-    message = test.script().to_message()
-    run = sandbox.run(message, timeout=test.timeout, limits=test.limits)
+    calls = test.script().to_message()
+    run = sandbox.run(calls, timeout=test.timeout, limits=test.limits)
     verdict = judge(test, expected, run)
     if verdict.passed and "valid" in expected["expected"]:
-        verdict = _judge_valid_calls(test, expected["expected"], message, sandbox)
+        verdict = _judge_valid_calls(test, expected["expected"], calls, sandbox)
     message = verdict.message
     if not verdict.passed:
         slip = _slip_hint(test, expected, run)
         if slip:
             message += f"\nLikely slip: {slip}"
-        elif test.hint:
-            message += f"\nHint: {test.hint}"
+        else:
+            message = _explain_inputs_test(test, expected, calls, run, message)
     return TestResult(**base, points=test.points if verdict.passed else 0.0,
                       status="passed" if verdict.passed else "failed", message=message,
                       stdout=run.stdout, seconds=run.seconds)
+
+
+def _explain_inputs_test(test, expected, calls, run, message):
+    """The failure message with the hint. A test that reads its inputs back (s.value) reports a
+    changed input first; if the inputs are intact and a result is wrong, it says so instead of
+    its hint, which is about modifying inputs and would mislead."""
+    read_back = {name for name, i in calls["outputs"].items() if calls["steps"][i][0] == "const"}
+    want = expected["expected"].get("outputs", {})
+    if read_back and run.status == "ok" and test.judge is None:
+        inputs = _compare_outputs(test, {k: v for k, v in want.items() if k in read_back}, run.outputs)
+        if inputs.passed:
+            return "inputs left unchanged pay only next to right results, and a result is wrong: " + message
+        message = inputs.message
+    return message + (f"\nHint: {test.hint}" if test.hint else "")
 
 
 def _judge_valid_calls(test, want, message, sandbox):

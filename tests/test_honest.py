@@ -190,6 +190,8 @@ def test_a_property_pays_only_with_right_results(tmp_path):
     assert wrong["classic_test_weights_rejects_p_one"].points == 0
     assert "valid call before the invalid one is wrong" in wrong["classic_test_weights_rejects_p_one"].message
     assert wrong["classic_test_weights_input_unchanged"].points == 0
+    assert wrong["classic_test_weights_input_unchanged"].message.startswith(
+        "inputs left unchanged pay only next to right results, and a result is wrong: W_test")
 
 
 def test_valid_calls_are_the_steps_before_the_raising_one():
