@@ -113,7 +113,9 @@ def _compare_arrays(expected, got, rtol, atol, name, notes):
     err = np.where(np.isnan(exp) & np.isnan(arr), 0.0, err)
     allowed = atol + rtol * np.abs(exp)
     if not (err <= allowed).all():
-        excess = np.where(np.isfinite(err), err / allowed, np.inf)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a zero tolerance is allowed
+            excess = np.where(np.isfinite(err) & (err > allowed), err / allowed, 0.0)
+        excess = np.where(np.isfinite(err), excess, np.inf)
         flat = int(np.argmax(excess))
         idx = _index(flat, exp.shape)
         e, g = exp[idx] if exp.ndim else float(exp), arr[idx] if arr.ndim else float(arr)

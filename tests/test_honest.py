@@ -278,3 +278,36 @@ def test_accuracy_is_measured_from_the_returned_weights():
     assert not verdict.passed and "not those of DigitsCNN" in verdict.message
     verdict = judge({"test logits": forged}, dict(got, **{"test logits": honest_logits}))
     assert not verdict.passed and "did not lower the loss" in verdict.message
+
+
+@pytest.fixture(scope="module")
+def reference_training():
+    """What the sandbox sends back for the reference's train(), recorded here (no sandbox)."""
+    pytest.importorskip("torch")
+    from autograder.hidden import gpu_training as hidden
+
+    return engine.run_reference(hidden._train, assignments.get("gpu_training").reference())["outputs"]
+
+
+def test_reported_numbers_are_only_compared_with_measured_ones(reference_training):
+    from autograder.hidden import gpu_training as hidden
+
+    got = reference_training
+    assert hidden._judge_training()(got, got).passed
+    history = dict(got["history"], test_acc=[0.5] * 15)
+    verdict = hidden._judge_training()(got, dict(got, history=history))
+    assert not verdict.passed and "train reports a final test_acc of 0.5" in verdict.message
+    assert "measured by the grader" in verdict.message
+    slow = dict(got, **{"measured seconds": hidden.GPU_BUDGET_SECONDS + 1.0})
+    verdict = hidden._judge_training(hidden.GPU_BUDGET_SECONDS)(got, slow)
+    assert not verdict.passed and "took" in verdict.message
+    assert hidden._judge_training(hidden.GPU_BUDGET_SECONDS)(got, dict(got, **{"measured seconds": 0.5})).passed
+
+
+def test_training_that_changes_its_data_fails(reference_training):
+    from autograder.hidden import gpu_training as hidden
+
+    got = reference_training
+    scaled = dict(got, **{"X_test after train": np.asarray(got["X_test after train"]["$tensor"]) * 16})
+    verdict = hidden._judge_training()(got, scaled)
+    assert not verdict.passed and "changed the data" in verdict.message
