@@ -133,10 +133,8 @@ def enter_new_root(*, repo, tmp_kib, tmp_inodes, uid):
     wanted = python_dirs(repo) + library_dirs() + ["/etc/ld.so.cache"] + (["/sys"] if gpu else [])
     wanted = [p for p in wanted if os.path.exists(p)]
     # Open every source first: the stage below may cover some of them (a venv under /tmp).
-    real = {}
-    for path in wanted:
-        real.setdefault(os.path.realpath(path), []).append(path)
-    sources = {p: os.open(p, os.O_PATH | os.O_CLOEXEC) for p in _outermost(sorted(real))}
+    real = sorted({os.path.realpath(p) for p in wanted})
+    sources = {p: os.open(p, os.O_PATH | os.O_CLOEXEC) for p in _outermost(real)}
     devices = {d: os.open(d, os.O_PATH | os.O_CLOEXEC) for d in [f"/dev/{n}" for n in _DEVICES] + gpu
                if os.path.exists(d)}
     try:
@@ -162,9 +160,9 @@ def enter_new_root(*, repo, tmp_kib, tmp_inodes, uid):
             os.close(fd)
     _mount(None, "/", None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
     try:
-        socket.sethostname("sandbox")
+        socket.sethostname("sandbox")  # in the sandbox's own UTS namespace (see sandbox.py)
     except OSError:
-        pass  # no UTS namespace of our own: keep the name rather than rename the host
+        pass
     sys.path[:] = [p for p in sys.path if p and os.path.exists(p)]
     return (f"only the Python installation (read-only), /dev, /proc and a private /tmp and /dev/shm "
             f"({tmp_kib // 1024} MiB, {tmp_inodes} files each) are visible")
@@ -172,8 +170,8 @@ def enter_new_root(*, repo, tmp_kib, tmp_inodes, uid):
 
 def _populate_dev(root, devices, *, kib, inodes):
     os.makedirs(f"{root}/dev", mode=0o755, exist_ok=True)
-    for path, fd in devices.items():
-        _bind_point(f"/proc/self/fd/{fd}", root + path, False)
+    for path, fd in devices.items():  # /dev/nvidia-caps is a folder
+        _bind_point(f"/proc/self/fd/{fd}", root + path, os.path.isdir(path))
         _remount_readonly(root + path, devices=True)  # writes to a device node still work
     for name, target in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")]:
