@@ -27,9 +27,9 @@ from tools.generate import ROOT, outputs
 from tools.skeleton import solution_lines
 
 EPOCH = (1980, 1, 1, 0, 0, 0)
-ENGINE_FILES = ["__init__.py", "__main__.py", "assignments.py", "check.py", "cli.py", "compare.py",
-                "engine.py", "probes.py", "report.py", "sandbox.py", "script.py", "testcase.py",
-                "golden.py", "wire.py", "worker.py", "public/__init__.py"]
+# The student zip's self-check needs the whole engine but the grader-only modules (Otter's glue
+# needs Otter; the TA report is for graders). A list kept by hand went stale as modules were added.
+GRADER_ONLY = {"otter.py", "ta_report.py"}
 FORBIDDEN_NAMES = re.compile(r"(__pycache__|\.pyc$|\.ipynb_checkpoints|\.OTTER_LOG|/hidden/|/goldens/|"
                              r"/samples/|\.npz$|\.npy$|(^|/)solution/)")
 # Gradescope has no GPU, and on a public index a plain torch pin resolves to the CUDA build
@@ -64,12 +64,18 @@ def student_files(name) -> dict[str, bytes]:
     generated = outputs(name)
     files = {f"{name}/{os.path.basename(rel)}": data for rel, data in generated.items()
              if rel.startswith(f"assignments/{name}/")}
-    files.update(read_tree([f"autograder/{f}" for f in ENGINE_FILES], prefix=f"{name}/"))
+    files.update(read_tree([f"autograder/{f}" for f in engine_files()], prefix=f"{name}/"))
     files[f"{name}/autograder/public/{name}.py"] = open(
         os.path.join(ROOT, "autograder", "public", f"{name}.py"), "rb").read()
     files[f"{name}/autograder/public/{name}.expected"] = generated[f"autograder/public/{name}.expected"]
     files[f"{name}/README.md"] = _student_readme(name).encode()
     return files
+
+
+def engine_files():
+    modules = sorted(f for f in os.listdir(os.path.join(ROOT, "autograder"))
+                     if f.endswith(".py") and f not in GRADER_ONLY)
+    return modules + ["public/__init__.py"]
 
 
 def _student_readme(name):
