@@ -154,9 +154,10 @@ class KitPlugin(AbstractOtterPlugin):
     def after_grading(self, results):
         results.clear_results()
         # Otter keeps a kernel failure here; the kernel ran none of the submission and decides nothing.
-        results._catastrophic_error = RuntimeError(self.error) if self.error or not self.verdicts else None
-        if results._catastrophic_error:
+        if self.error or not self.verdicts:
+            results._catastrophic_error = RuntimeError(self.error or "the kit's engine gave no verdicts")
             return
+        results._catastrophic_error = None
         entries = sorted(self.verdicts["tests"], key=lambda e: e["hidden"])  # public tests first
         hidden = sum(e["hidden"] for e in entries)
         note = f"...and {hidden} hidden test(s), graded too: their results are not shown here."
