@@ -25,6 +25,7 @@ _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REMOUNT, _MS_NOATIME, _MS_NODIRATIME, _MS_BIND = 32, 1024, 2048, 4096
 _MS_REC, _MS_PRIVATE, _MS_RELATIME = 0x4000, 1 << 18, 1 << 21
 _MNT_DETACH = 2
+_IPC_RMID = 0
 # statvfs flags a read-only remount must keep: the kernel refuses to clear locked ones.
 _KEEP_FLAGS = [(os.ST_NOEXEC, _MS_NOEXEC), (os.ST_NOATIME, _MS_NOATIME),
                (os.ST_NODIRATIME, _MS_NODIRATIME), (os.ST_RELATIME, _MS_RELATIME)]
@@ -177,6 +178,11 @@ def _populate_dev(root, devices, *, kib, inodes):
                          ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")]:
         os.symlink(target, f"{root}/dev/{name}")
     _tmpfs(f"{root}/dev/shm", kib=kib, inodes=inodes, mode="1777")
+    os.makedirs(f"{root}/dev/mqueue", mode=0o1777, exist_ok=True)
+    try:  # POSIX message queues of the sandbox's IPC namespace, so they can be listed and removed
+        _mount("mqueue", f"{root}/dev/mqueue", "mqueue", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+    except IsolationError:
+        pass
 
 
 def _mount_proc(target):
@@ -213,14 +219,43 @@ def _pivot(root):
     os.chdir("/")
 
 
-def wipe(folder):
-    """Remove everything in `folder` (a private tmpfs), so nothing a test wrote outlives it."""
-    with os.scandir(folder) as entries:
-        for entry in list(entries):
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(entry.path, ignore_errors=True)
+def remove_ipc_objects():
+    """Remove every System V segment, semaphore set and message queue of this IPC namespace (the
+    sandbox's own), and every POSIX message queue: at once, so the memory they held is free
+    before the next test starts (a namespace's own teardown is deferred)."""
+    for table in ("shm", "sem", "msg"):
+        try:
+            with open(f"/proc/sysvipc/{table}") as f:
+                ids = [int(line.split()[1]) for line in f.read().splitlines()[1:]]
+        except OSError:
+            continue
+        for ident in ids:
+            if table == "sem":
+                _libc.semctl(ident, 0, _IPC_RMID)
             else:
-                try:
+                getattr(_libc, f"{table}ctl")(ident, _IPC_RMID, None)
+    if os.path.isdir("/dev/mqueue"):
+        for name in os.listdir("/dev/mqueue"):
+            try:
+                os.unlink(f"/dev/mqueue/{name}")
+            except OSError:
+                pass
+
+
+def empty(folder, *, kib, inodes):
+    """Leave `folder`, a private tmpfs of the new root, empty: remove what a test left there, or
+    where that fails (a tree too deep to walk), put a fresh tmpfs in the old one's place."""
+    try:
+        with os.scandir(folder) as entries:
+            for entry in list(entries):
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
                     os.unlink(entry.path)
-                except OSError:
-                    pass
+        return
+    except (OSError, RecursionError):
+        pass
+    if _libc.umount2(folder.encode(), _MNT_DETACH) != 0:
+        err = ctypes.get_errno()
+        raise IsolationError(err, f"emptying {folder}: {os.strerror(err)}")
+    _tmpfs(folder, kib=kib, inodes=inodes, mode="1777")

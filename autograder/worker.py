@@ -1,8 +1,8 @@
 """The sandbox's warm worker: it imports the heavy modules (and its own code) once, locks itself
 down, then forks a fresh child for every graded test. Runs as PID 1 of its own namespaces when
 the OS allows it; it then switches to an allow-listed root of its own (isolation.py), so nothing
-of the grader's repository or the host's folders is there to be read. Each test's child gets an
-IPC namespace of its own, and the private /tmp and /dev/shm are emptied after every test.
+of the grader's repository or the host's folders is there to be read. After every test its
+System V and POSIX IPC objects are removed and the private /tmp and /dev/shm emptied.
 
 Protocol on fds 0/1 (wire frames): the grader sends {"cmd": "load", ...} once, then
 {"cmd": "run", ...} per test; every reply is a dict. Student code only ever runs in a child.
@@ -24,6 +24,7 @@ import select
 import shutil
 import signal
 import stat
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +33,7 @@ import types
 from autograder import isolation, probes, script, wire
 
 _libc = ctypes.CDLL(None, use_errno=True)
-_CLONE_NEWUSER, _CLONE_NEWIPC = 0x10000000, 0x08000000
+_CLONE_NEWUSER = 0x10000000
 _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS = 4, 36, 38
 _OUTPUT_KEEP = 4096
 # A test's child may not stop the worker with these: ignored here, restored in the child.
@@ -103,23 +104,24 @@ def _lock_down(config):
             report["imports"] = (f"not all: {unreadable[0]} is not readable to uid {uid}, "
                                  "so only modules the worker preloaded import")
     elif in_namespace and os.geteuid() == 0:
-        # A user namespace made us root here: a nested one leaves us no power over the mounts.
-        ok = _libc.unshare(_CLONE_NEWUSER) == 0
-        report["user"] = "capabilities dropped (nested user namespace)" if ok else "capabilities NOT dropped"
+        # A user namespace made us root here: each test's child enters a nested one, which leaves
+        # it no power over the sandbox's mounts (the worker keeps it, to empty /tmp).
+        config["nested_user"] = _child_can_unshare(_CLONE_NEWUSER)
+        report["user"] = ("capabilities dropped in every test (nested user namespace)" if config["nested_user"]
+                          else "capabilities NOT dropped: no nested user namespace could be made")
     else:
         report["user"] = "not dropped: tests run as the grader's own user"
-    config["private_ipc"] = config["namespaces"] and _can_unshare_ipc()
-    report["ipc"] = ("private to each test (System V and POSIX queues die with it)" if config["private_ipc"]
-                     else "not private per test: no IPC namespace could be made")
+    report["ipc"] = ("private to the sandbox; System V objects and POSIX queues removed after every test"
+                     if config["namespaces"] else "not private: no IPC namespace (objects a test makes may stay)")
     _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     return report
 
 
-def _can_unshare_ipc():
+def _child_can_unshare(flag):
     pid = os.fork()
     if pid == 0:
-        os._exit(0 if _libc.unshare(_CLONE_NEWIPC) == 0 else 1)
+        os._exit(0 if _libc.unshare(flag) == 0 else 1)
     _, status = os.waitpid(pid, 0)
     return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
@@ -179,19 +181,29 @@ def _run_test(source, request, counter, config):
         for fd in (out_fd, read_end, write_end):
             if fd is not None:
                 os.close(fd)
+        if config["namespaces"]:  # the sandbox's own IPC namespace: nothing in it is the host's
+            isolation.remove_ipc_objects()
         if config["new_root"]:  # the private scratch space starts empty for every test
-            isolation.wipe("/tmp")
-            isolation.wipe("/dev/shm")
+            for folder in ("/tmp", "/dev/shm"):
+                isolation.empty(folder, kib=config["tmp_kib"], inodes=config["tmp_inodes"])
         else:
-            shutil.rmtree(workdir, ignore_errors=True)
+            _remove_tree(workdir)
+
+
+def _remove_tree(path):
+    try:
+        shutil.rmtree(path)
+    except FileNotFoundError:
+        pass
+    except (OSError, RecursionError):  # too deep for rmtree: rm walks by file descriptors
+        subprocess.run(["rm", "-rf", "--one-file-system", path], stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
 def _child(source, request, out_fd, workdir, result_fd, config):
     uid = config.get("uid")
     try:
         os.setsid()
-        if config["private_ipc"] and _libc.unshare(_CLONE_NEWIPC) != 0:
-            raise OSError(ctypes.get_errno(), "could not make this test's IPC namespace")
         os.chdir(workdir)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
@@ -214,6 +226,8 @@ def _child(source, request, out_fd, workdir, result_fd, config):
             os.setuid(uid)
             if os.getuid() != uid or os.geteuid() != uid:
                 raise PermissionError(f"could not drop to uid {uid}")
+        elif config.get("nested_user") and _libc.unshare(_CLONE_NEWUSER) != 0:
+            raise PermissionError("could not enter a nested user namespace")
         reply = _execute(source, request)
         for stream in (sys.stdout, sys.stderr):
             try:

@@ -47,6 +47,7 @@ if CGROUPS:
     _probe.close()
 SHM_HOST = 0x5A100000 + os.getpid() % 0x10000 * 8      # a System V key the host holds during the runs
 SHM_OWN = SHM_HOST + 1                                 # six keys a submission publishes
+MQ_NAME = f"/published-{os.getpid()}"                  # a POSIX message queue a submission leaves
 PLANTED = []                                           # correct solutions stored outside the repository
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="the sandbox needs Linux")
@@ -242,6 +243,8 @@ def _no_segments(ctx):
     with open("/proc/sysvipc/shm") as table:
         rows = [line.split() for line in table][1:]
     assert not [r for r in rows if int(r[0]) in keys], "a submission's segments outlived the sandbox"
+    queue = ctypes.CDLL("librt.so.1").mq_open(MQ_NAME.encode(), 0)
+    assert queue < 0, "a submission's message queue outlived the sandbox"
 
 
 def _links_harmless(ctx, res):
@@ -847,13 +850,17 @@ CASES = [
             print("host segment: invisible")
         _earlier = [k for k in range(@SHM_OWN@, @SHM_OWN@ + 6) if _libc.shmget(k, 0, 0) >= 0]
         print("earlier segments:", "LEAKED, survived" if _earlier else "gone")
+        _rt = _ctypes.CDLL("librt.so.1", use_errno=True)
+        print("earlier queue:", "LEAKED, survived" if _rt.mq_open(b"@MQ@", 2) >= 0 else "gone")
+        _rt.mq_open(b"@MQ@", 0o100 | 2, 0o600, None)  # a POSIX message queue, left behind
         for _key in range(@SHM_OWN@, @SHM_OWN@ + 6):  # published and left behind, 6 x 64 MiB
             _id = _libc.shmget(_key, _SIZE, 0o1000 | 0o666)
             if _id >= 0:
                 _addr = _libc.shmat(_id, None, 0)
                 _ctypes.memset(_addr, 7, _SIZE)
                 _libc.shmdt(_addr)
-        """), NONE, stdout=("host segment: invisible", "earlier segments: gone"), check=lambda ctx, res: _no_segments(ctx)),
+        """), NONE, stdout=("host segment: invisible", "earlier segments: gone", "earlier queue: gone"),
+         check=lambda ctx, res: _no_segments(ctx)),
     Case("sysv_shm_classmate", "6", "fast", textwrap.dedent("""\
         import ctypes as _ctypes
         _libc = _ctypes.CDLL(None, use_errno=True)
@@ -876,6 +883,19 @@ CASES = [
             print("files made:", "fewer than 100000 per place" if max(made.values()) < 100_000 else made)
             return _ref1(*args, **kwargs)
         """), NONE, stdout=("files made: fewer than 100000 per place",)),
+    Case("deep_tree_in_tmp", "2", "fast", textwrap.dedent("""\
+        import os as _os
+        _start, _depth = _os.getcwd(), 0
+        try:  # every test (each imports the module) leaves a tree too deep to walk recursively
+            while _depth < 1200:
+                _os.mkdir("d")
+                _os.chdir("d")
+                _depth += 1
+        except OSError:
+            pass
+        _os.chdir(_start)
+        print("deep tree made")
+        """), NONE, stdout=("deep tree made",)),
     Case("frame_of_empty_lists", "1", "fast", WRAP + FORGE + textwrap.dedent("""\
         def conv1d_forward(*args, **kwargs):
             head = b"[" + b"[]," * 16_000_000 + b"[]]"   # 48 MB: under the frame limit
@@ -891,7 +911,7 @@ CASES = [
 # Graded again with AUTOGRADER_NO_NAMESPACES=1: what must hold without namespaces (the daemon may
 # write into a world-writable folder there, but must stop with its test).
 FALLBACK = ["sys_exit_in_function", "os_exit_in_function", "infinite_loop_in_function",
-            "daemon_left_running", "signals_and_rlimits", "fork_until_refused"]
+            "daemon_left_running", "signals_and_rlimits", "fork_until_refused", "deep_tree_in_tmp"]
 BY_NAME = {c.name: c for c in CASES}
 assert len(BY_NAME) == len(CASES)
 
@@ -1019,7 +1039,7 @@ class Run:
             "@PORT@": str(self.listener.port), "@HOST_IP@": _host_ip(),
             "@NEEDLE_A@": needle[:len(needle) // 2], "@NEEDLE_B@": needle[len(needle) // 2:],
             "@PYTHON_DIRS@": json.dumps(_python_dirs()), "@HOST_ONLY@": json.dumps(_host_only()),
-            "@PLANTED@": json.dumps(PLANTED), "@SHM_HOST@": str(SHM_HOST), "@SHM_OWN@": str(SHM_OWN),
+            "@PLANTED@": json.dumps(PLANTED), "@SHM_HOST@": str(SHM_HOST), "@SHM_OWN@": str(SHM_OWN), "@MQ@": MQ_NAME,
         }
         sources = dict(NEIGHBOURS)
         sources.update({c.name: c.source(self) for c in cases})
@@ -1100,6 +1120,7 @@ def base(tmp_path_factory):
         found = libc.shmget(key, 0, 0)
         if found >= 0:
             libc.shmctl(found, 0, None)  # IPC_RMID
+    ctypes.CDLL("librt.so.1").mq_unlink(MQ_NAME.encode())
     for planted in PLANTED:
         shutil.rmtree(os.path.dirname(planted), ignore_errors=True)
     if owned:
