@@ -7,7 +7,7 @@ tests' own recordings (which student functions a test calls, which outputs depen
 the catalog follows the graded tests when their points change.
 
 Submissions are graded in a few batched runs (`cli.grade_folder`, 2 jobs), always beside the
-reference (`good`) and a kernel-flipped bug (`flipped`), whose per-test points must equal those
+reference (`good`) and a partly right bug (`slipped`), whose per-test points must equal those
 they get when graded alone. Per-test timeouts are lowered to TIMEOUT seconds to keep loops cheap;
 the import probe keeps its own 10 s.
 
@@ -531,7 +531,7 @@ CASES = [
         """), NONE, stdout=("refused FileNotFoundError",)),  # not there at all: an allow-list root
     Case("read_other_students", "4", "fast", textwrap.dedent("""\
         import os as _os
-        for _path in ("@SUBS@/good.py", "@SUBS@/flipped.py", "@OUT@/grades.csv"):
+        for _path in ("@SUBS@/good.py", "@SUBS@/slipped.py", "@OUT@/grades.csv"):
             try:
                 exec(open(_path).read(), globals())
                 print("LEAKED", _path)
@@ -923,15 +923,15 @@ def test_catalog_covers_every_guarantee():
 
 # ---------------------------------------------------------------- grading runs
 
-FLIPPED = REFERENCE + textwrap.dedent("""\
+SLIPPED = REFERENCE + textwrap.dedent("""\
 
 
-    # slip: the kernel is flipped (true convolution instead of cross-correlation)
-    _unflipped_forward = conv2d_forward
-    def conv2d_forward(x, w, b, stride=1, padding=0):
-        return _unflipped_forward(x, np.asarray(w)[:, :, ::-1, ::-1], b, stride=stride, padding=padding)
+    # slip: conv1d ignores its padding (partly right: a neighbour that scores between 0 and 100)
+    _padded_conv1d = conv1d_forward
+    def conv1d_forward(x, w, b, stride=1, padding=0):
+        return _padded_conv1d(x, w, b, stride=stride, padding=0)
     """)
-NEIGHBOURS = {"good": REFERENCE, "flipped": FLIPPED}
+NEIGHBOURS = {"good": REFERENCE, "slipped": SLIPPED}
 
 
 class _Listener:
@@ -1129,7 +1129,7 @@ def base(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def alone(base):
-    """good and flipped graded on their own: what they must get beside any hostile file."""
+    """good and slipped graded on their own: what they must get beside any hostile file."""
     return Run(base, "alone", [])
 
 
@@ -1178,7 +1178,7 @@ def _assert_clean(run):
 
 def test_alone_baseline(alone):
     assert alone.results["good"].score == 100
-    assert 0 < alone.results["flipped"].score < 100
+    assert 0 < alone.results["slipped"].score < 100
     if NAMESPACES and os.geteuid() == 0:  # every isolation measure applied (a cgroup if one can be made)
         notes = alone.results["good"].notes
         assert notes == [] or (len(notes) == 1 and notes[0].startswith("isolation not applied: cgroup")
