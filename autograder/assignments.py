@@ -1,37 +1,67 @@
-"""The six assignments the grader knows: module names, numbering, and what their workers preload."""
+"""The assignments the grader knows: one folder each under autograder/course/<name>/.
+
+A course folder holds everything about its assignment but the reference (solution/<name>.py) and
+the generated student material (assignments/<name>/):
+
+    assignment.toml   number, title, tasks, preload modules, Gradescope requirements
+    public.py         public graded tests (students get them), public.expected their values
+    hidden.py         every graded test (TESTS = public + hidden, 100 points)
+    samples.toml      known-buggy samples as edits of the reference (samples.py builds them)
+    notebook.py       the teaching notebook's jupytext source
+    oracle.py         the PyTorch oracle `make goldens` replays the tests on; gpu.golden its outputs
+
+Everything else (pytest task markers, dist, goldens, the generator, the docs) reads these files.
+"""
 import importlib
+import os
+import tomllib
 from dataclasses import dataclass
+
+COURSE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "course")
 
 
 @dataclass(frozen=True)
 class Assignment:
     name: str
     number: int
-    preload: tuple = ("numpy",)
+    title: str
+    tasks: dict           # task id ("3.1") -> what the task asks for
+    preload: tuple        # modules the sandbox worker imports once, before any submission
+    requirements: tuple   # packages its Gradescope environment installs
 
     @property
     def filename(self):
         return f"{self.name}.py"
 
+    @property
+    def folder(self):
+        return os.path.join(COURSE_DIR, self.name)
+
+    def path(self, file):
+        return os.path.join(self.folder, file)
+
     def tests(self, *, public_only=False):
-        """The graded tests: public ones from autograder.public, plus hidden ones when available."""
-        module = f"autograder.public.{self.name}" if public_only else f"autograder.hidden.{self.name}"
-        return list(importlib.import_module(module).TESTS)
+        """The graded tests: the public ones, or all of them (public and hidden) where available."""
+        module = "public" if public_only else "hidden"
+        return list(importlib.import_module(f"autograder.course.{self.name}.{module}").TESTS)
 
     def reference(self):
         return importlib.import_module(f"solution.{self.name}")
 
 
-ASSIGNMENTS = {a.name: a for a in [
-    Assignment("autodiff", 1),
-    Assignment("backprop", 2),
-    Assignment("cnn_layer", 3),
-    Assignment("dropout", 4),
-    Assignment("momentum", 5),
-    Assignment("init_gradflow", 7),
-    Assignment("gpu_training", 6, preload=("numpy", "torch", "sklearn.datasets", "sklearn.model_selection")),
-    Assignment("attention", 8),
-]}
+def load(name) -> Assignment:
+    with open(os.path.join(COURSE_DIR, name, "assignment.toml"), "rb") as f:
+        data = tomllib.load(f)
+    return Assignment(name, data["number"], data["title"], dict(data["tasks"]), tuple(data["preload"]),
+                      tuple(data["requirements"]))
+
+
+def _discover():
+    names = [n for n in os.listdir(COURSE_DIR) if os.path.isfile(os.path.join(COURSE_DIR, n, "assignment.toml"))]
+    return {a.name: a for a in sorted(map(load, names), key=lambda a: a.number)}
+
+
+ASSIGNMENTS = _discover()
 
 
 def get(name: str) -> Assignment:

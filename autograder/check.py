@@ -8,11 +8,9 @@ import numpy as np
 from autograder import assignments, engine, wire
 from autograder.sandbox import Sandbox
 
-PUBLIC_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "public")
-
 
 def expected_path(name):
-    return os.path.join(PUBLIC_DIR, f"{name}.expected")
+    return assignments.get(name).path("public.expected")
 
 
 def record_public_expected(name) -> bytes:

@@ -3,6 +3,7 @@ import argparse
 import os
 import re
 import sys
+import tempfile
 import time
 
 from autograder import assignments, engine, golden, report, submissions
@@ -43,9 +44,14 @@ def _grade(args):
     else:
         names = [assignments.get(args.assignment).name]
     for name in names:
-        folder = args.submissions or os.path.join(os.path.dirname(__file__), "samples", name)
         out = os.path.join(args.out, name) if args.assignment == "all" else args.out
-        grade_folder(assignments.get(name), folder, out, jobs=max(1, args.jobs), console=console)
+        if args.submissions:
+            grade_folder(assignments.get(name), args.submissions, out, jobs=max(1, args.jobs), console=console)
+            continue
+        from autograder.course import samples  # generated from solution/ and samples.toml
+        with tempfile.TemporaryDirectory(prefix=f"{name}-samples-") as folder:
+            grade_folder(assignments.get(name), samples.write(name, folder), out, jobs=max(1, args.jobs),
+                         console=console)
     return 0
 
 
@@ -54,15 +60,14 @@ def grade_folder(assignment, folder, out, *, jobs, console):
     tests = assignment.tests()
     expected = engine.expected_values(tests, assignment.reference(), golden.load(assignment.name))
     entries = submissions.discover(folder, assignment)
-    hide = [os.path.abspath(out)]
     if sys.stderr.isatty() and not console.quiet:
         from rich.progress import Progress
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(f"grading {assignment.name}", total=len(entries))
             results = engine.grade_all(assignment, entries, tests=tests, expected=expected, jobs=jobs,
-                                       hide=hide, on_done=lambda _: progress.advance(task))
+                                       on_done=lambda _: progress.advance(task))
     else:
-        results = engine.grade_all(assignment, entries, tests=tests, expected=expected, jobs=jobs, hide=hide)
+        results = engine.grade_all(assignment, entries, tests=tests, expected=expected, jobs=jobs)
     files = {student: os.path.basename(path) for student, path in entries}
     path, problems = report.write_gradebook(results, out, tests, files)
     for problem in problems:  # one student's unwritable feedback costs no one else's files

@@ -1,6 +1,5 @@
 """Grade submissions: expected values from the reference (in this process, trusted), student
 values from a sandbox (never trusted), and a verdict per graded test."""
-import os
 import queue
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -251,7 +250,7 @@ def _cuda_available():
         return False
 
 
-def grade_all(assignment, entries, *, tests, expected, jobs=1, hide=(), on_done=None) -> list[SubmissionResult]:
+def grade_all(assignment, entries, *, tests, expected, jobs=1, on_done=None) -> list[SubmissionResult]:
     """Grade (student, path) entries, `jobs` sandboxes at a time; results in input order."""
     slots = queue.Queue()
     for slot in range(jobs):

@@ -1,6 +1,6 @@
 """PyTorch outputs recorded on a CUDA GPU (`make goldens`), read by the grader.
 
-autograder/goldens/<assignment>.golden is a wire-encoded dict:
+autograder/course/<assignment>/gpu.golden is a wire-encoded dict:
     {"provenance": {gpu, driver, cuda, cudnn, torch, date, device, ...},
      "tests": {test name: {"hash": sha256 of the test's recorded calls + the oracle code,
                            "calls": sha256 of the test's recorded calls alone,
@@ -10,15 +10,14 @@ The grader uses an entry only while its "calls" hash matches the test as it is n
 edited after recording falls back to the reference alone instead of failing correct work.
 """
 import hashlib
-import os
 
-from autograder import wire
+from autograder import assignments, wire
 
-GOLDEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "goldens")
+FILENAME = "gpu.golden"
 
 
 def path(name):
-    return os.path.join(GOLDEN_DIR, f"{name}.golden")
+    return assignments.get(name).path(FILENAME)
 
 
 def load(name) -> dict | None:

@@ -26,7 +26,7 @@ from otter.run.run_autograder.utils import OtterRuntimeError
 from otter.test_files import TestCase, TestCaseResult, TestFile
 
 
-def grade_for_otter(assignment_name, submission_path, hide=()) -> dict:
+def grade_for_otter(assignment_name, submission_path) -> dict:
     """{"tests": [{name, task, points, max_points, passed, hidden, message}], "notes": [...]}."""
     from autograder import assignments, engine, golden
     from autograder.sandbox import Sandbox
@@ -34,8 +34,7 @@ def grade_for_otter(assignment_name, submission_path, hide=()) -> dict:
     assignment = assignments.get(assignment_name)
     tests = gradescope_tests(assignment.tests())
     expected = engine.expected_values(tests, assignment.reference(), golden.load(assignment_name))
-    hidden_dirs = [os.path.dirname(os.path.abspath(submission_path)), *hide]
-    with Sandbox(preload=assignment.preload, hide=hidden_dirs) as box:
+    with Sandbox(preload=assignment.preload) as box:
         result = engine.grade_submission("submission", submission_path, assignment, tests, expected, box)
     return {"tests": [{"name": t.name, "task": t.task, "points": t.points, "max_points": t.max_points,
                        "passed": t.status == "passed", "hidden": t.hidden, "message": t.message}
@@ -44,21 +43,21 @@ def grade_for_otter(assignment_name, submission_path, hide=()) -> dict:
 
 
 def _grade_main():
-    """Entry of the grading process (argv: source folder, assignment, file, JSON list to hide).
+    """Entry of the grading process (argv: source folder, assignment, file).
     The verdicts go to the parent's pipe on a private descriptor; anything else printed goes to
     stderr, so nothing can mix into them."""
-    _, assignment, path, hide = sys.argv[1:5]
+    _, assignment, path = sys.argv[1:4]
     verdicts = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
-    json.dump(grade_for_otter(assignment, path, json.loads(hide)), verdicts)
+    json.dump(grade_for_otter(assignment, path), verdicts)
     verdicts.close()
 
 
-def grade_with_zip_engine(source, assignment, path, hide) -> dict:
+def grade_with_zip_engine(source, assignment, path) -> dict:
     """Grade `path` with the engine in `source` (the unpacked zip), whichever copy of this module
     Otter imported the plugin from."""
     code = "import sys; sys.path.insert(0, sys.argv[1]); from autograder.otter import _grade_main; _grade_main()"
-    proc = subprocess.run([sys.executable, "-I", "-c", code, source, assignment, path, json.dumps(hide)],
+    proc = subprocess.run([sys.executable, "-I", "-c", code, source, assignment, path],
                           cwd=source, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"the kit's engine failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
@@ -141,8 +140,7 @@ class KitPlugin(AbstractOtterPlugin):
             raise OtterRuntimeError(f"the submission folder could not be cleared: {err}") from None
         try:
             if not self.error:
-                hide = [folder, os.path.join(root, "results")]
-                self.verdicts = grade_with_zip_engine(os.path.join(root, "source"), assignment, copy, hide)
+                self.verdicts = grade_with_zip_engine(os.path.join(root, "source"), assignment, copy)
         except Exception as err:  # reported as Otter's "Autograder Failed" (score 0), never as points
             self.error = f"{type(err).__name__}: {err}"
         finally:

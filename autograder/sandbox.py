@@ -122,11 +122,9 @@ class Sandbox:
 
     budget_for = staticmethod(submission_budget)
 
-    def __init__(self, *, preload=("numpy",), slot=0, hide=(), tmp_kib=TMP_KIB, tmp_inodes=TMP_INODES,
+    def __init__(self, *, preload=("numpy",), slot=0, tmp_kib=TMP_KIB, tmp_inodes=TMP_INODES,
                  memory_bytes=SANDBOX_MEMORY_BYTES, tasks=SANDBOX_TASKS,
                  budget_seconds=BUDGET_DEFAULT_SECONDS):
-        """`hide` is accepted for older callers and not needed: with namespaces the worker sees
-        only its allow-list, without them there is nothing to hide with."""
         prefix = list(namespace_prefix())
         # As root, each test's child drops to its own uid, namespaces or not (see worker.py).
         self.uid, self._uid_claim = _claim_uid(slot) if os.geteuid() == 0 else (None, None)

@@ -16,16 +16,15 @@ import zipfile
 from rich.console import Console
 
 from autograder import assignments, cli
+from autograder.course import samples
 from tools import dist
-from tools.generate import ROOT
 
 N_SUBMISSIONS = 200
 N_OTTER = 10
 
 
 def _make_submissions(folder):
-    samples = os.path.join(ROOT, "autograder", "samples", "cnn_layer")
-    sources = [open(os.path.join(samples, f), "rb").read() for f in sorted(os.listdir(samples))]
+    sources = [text.encode() for _, text in sorted(samples.sources("cnn_layer").items())]
     paths = []
     for i in range(N_SUBMISSIONS):
         path = os.path.join(folder, f"student{i:03d}.py")

@@ -5,7 +5,6 @@ import io
 import json
 import os
 import pickle
-import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,11 +15,11 @@ import pytest
 import yaml
 
 from autograder import assignments
+from autograder.course import samples
 from tools import dist
 from tools.generate import ROOT, outputs
 
-SAMPLES = os.path.join(ROOT, "autograder", "samples")
-NAMES = [n for n in assignments.ASSIGNMENTS if os.path.isdir(os.path.join(SAMPLES, n))]
+NAMES = list(assignments.ASSIGNMENTS)
 
 
 # ---------------------------------------------------------------- student zip refusals
@@ -47,21 +46,25 @@ def test_refuses_a_line_of_solution_code(student):
 
 
 def test_refuses_hidden_tests_by_path_and_by_name(student):
-    _refused({**student, "cnn_layer/autograder/hidden/cnn_layer.py": b"x = 1\n"}, r"hidden/cnn_layer\.py: not allowed")
+    _refused({**student, "cnn_layer/autograder/course/cnn_layer/hidden.py": b"x = 1\n"},
+             r"cnn_layer/hidden\.py: not allowed")
     _refused({**student, "cnn_layer/notes.md": b"see conv2d_backward_stride2_pad1\n"},
              r"notes\.md: names the hidden test 'conv2d_backward_stride2_pad1'")
 
 
 @pytest.mark.parametrize("path", ["cnn_layer/autograder/__pycache__/engine.cpython-311.pyc",
                                   "cnn_layer/.ipynb_checkpoints/cnn_layer-checkpoint.ipynb",
-                                  "cnn_layer/.OTTER_LOG", "cnn_layer/autograder/goldens/cnn_layer.npz",
+                                  "cnn_layer/.OTTER_LOG", "cnn_layer/autograder/course/cnn_layer/gpu.golden",
+                                  "cnn_layer/autograder/course/cnn_layer/samples.toml",
+                                  "cnn_layer/autograder/course/samples.py",
+                                  "cnn_layer/autograder/course/cnn_layer/oracle.py",
                                   "cnn_layer/solution/cnn_layer.py"])
 def test_refuses_caches_goldens_and_solutions(student, path):
     _refused({**student, path: b"\x00"}, "not allowed in a student zip")
 
 
 def test_refuses_expected_values_other_than_the_public_ones(student):
-    _refused({**student, "cnn_layer/autograder/public/all.expected": b""}, "expected values other than the public")
+    _refused({**student, "cnn_layer/autograder/course/all.expected": b""}, "expected values other than the public")
 
 
 def test_refuses_notebook_outputs(student):
@@ -113,16 +116,12 @@ def test_student_zip_works_on_its_own(built, tmp_path):
 
 
 def test_refuses_when_a_buggy_sample_is_not_caught(built, tmp_path, monkeypatch):
-    samples = tmp_path / "samples" / "cnn_layer"
-    shutil.copytree(os.path.join(SAMPLES, "cnn_layer"), samples)
-    shutil.copy(samples / "reference.py", samples / "looks_buggy.py")
-    monkeypatch.setattr(dist, "ROOT", str(tmp_path / "fake"))
-    os.makedirs(tmp_path / "fake" / "autograder")
-    os.symlink(tmp_path / "samples", tmp_path / "fake" / "autograder" / "samples")
+    sources = samples.sources("cnn_layer")
+    sources["looks_buggy"] = sources["reference"]
     work = tmp_path / "work"
     work.mkdir()
     with pytest.raises(dist.ReleaseError, match=r"the buggy sample looks_buggy\.py is not caught"):
-        dist.verify_autograder_zip(str(built[0] / "cnn_layer-autograder.zip"), "cnn_layer", str(work))
+        dist.verify_autograder_zip(str(built[0] / "cnn_layer-autograder.zip"), "cnn_layer", str(work), sources)
 
 
 def test_refuses_when_the_reference_in_the_zip_is_wrong(built, tmp_path):
@@ -130,7 +129,7 @@ def test_refuses_when_the_reference_in_the_zip_is_wrong(built, tmp_path):
     broken = tmp_path / "broken.zip"
     with zipfile.ZipFile(built[0] / "cnn_layer-autograder.zip") as zf:
         files = {n: zf.read(n) for n in zf.namelist()}
-    flipped = open(os.path.join(SAMPLES, "cnn_layer", "kernel_flipped.py"), "rb").read()
+    flipped = samples.sources("cnn_layer")["kernel_flipped"].encode()
     files["solution/cnn_layer.py"] = flipped
     dist.write_zip(str(broken), files)
     work = tmp_path / "work"
@@ -152,7 +151,7 @@ def test_otter_run_gives_the_same_scores_as_make_grade(name, tmp_path):
                    executable={"run_autograder", "setup.sh"})
     source = str(work / "unzipped")
     zipfile.ZipFile(zip_path).extractall(source)
-    folder = os.path.join(SAMPLES, name)
+    folder = samples.write(name, str(tmp_path / "samples"))
     results = grade_folder(assignments.get(name), folder, str(tmp_path / "out"), jobs=2,
                            console=Console(file=io.StringIO()))
     ours = {r.student: r.score for r in results}
@@ -166,12 +165,14 @@ def test_otter_run_gives_the_same_scores_as_make_grade(name, tmp_path):
 def test_autograder_zip_carries_only_its_own_assignment(built):
     with zipfile.ZipFile(built[0] / "cnn_layer-autograder.zip") as zf:
         names = zf.namelist()
-    per_assignment = [n for n in names if n.startswith(("autograder/hidden/", "autograder/public/", "solution/"))]
-    assert sorted(per_assignment) == ["autograder/hidden/__init__.py", "autograder/hidden/cnn_layer.py",
-                                      "autograder/public/__init__.py", "autograder/public/cnn_layer.expected",
-                                      "autograder/public/cnn_layer.py", "solution/__init__.py",
+    per_assignment = [n for n in names if n.startswith(("autograder/course/", "solution/"))]
+    assert sorted(per_assignment) == ["autograder/course/__init__.py", "autograder/course/cnn_layer/__init__.py",
+                                      "autograder/course/cnn_layer/assignment.toml",
+                                      "autograder/course/cnn_layer/hidden.py",
+                                      "autograder/course/cnn_layer/public.expected",
+                                      "autograder/course/cnn_layer/public.py", "solution/__init__.py",
                                       "solution/cnn_layer.py"]
-    assert not any("samples/" in n for n in names)
+    assert not any("samples" in n or "notebook.py" in n for n in names)
 
 
 # ---------------------------------------------------------------- Otter's own command: nothing uploaded runs
@@ -205,10 +206,9 @@ def test_otter_run_without_pythonpath_reports_hidden_failures_as_failed(momentum
     """A buggy sample whose failures are all hidden: the visible summary never says they passed."""
     from autograder.cli import grade_folder
     from rich.console import Console
-    sample = os.path.join(SAMPLES, "momentum", "nesterov_ignored.py")
     folder = tmp_path / "one"
     folder.mkdir()
-    shutil.copy(sample, folder / "momentum.py")
+    (folder / "momentum.py").write_text(samples.sources("momentum")["nesterov_ignored"])
     (ours,) = grade_folder(assignments.get("momentum"), str(folder), str(tmp_path / "out"), jobs=1,
                            console=Console(file=io.StringIO()))
     failed_hidden = [t.name for t in ours.tests if t.status == "failed" and t.hidden]

@@ -50,7 +50,7 @@ def test_generation_does_not_depend_on_the_blas_kernel_or_threads(setting):
 
 
 def _committed_expected(name):
-    with open(os.path.join(ROOT, "autograder", "public", f"{name}.expected"), "rb") as f:
+    with open(ASSIGNMENTS[name].path("public.expected"), "rb") as f:
         return wire.decode(f.read())
 
 

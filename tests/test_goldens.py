@@ -1,4 +1,4 @@
-"""The PyTorch golden pipeline (tools/goldens.py, tools/oracles/): recorded outputs agree with the
+"""The PyTorch golden pipeline (tools/goldens.py, autograder/course/<name>/oracle.py): recorded outputs agree with the
 NumPy reference, their hashes go stale when a test or the oracle changes, committed goldens are
 fresh, and the grader fails a submission that matches the reference but not the golden."""
 import dataclasses
@@ -90,7 +90,7 @@ def test_hashes_are_fresh_right_after_recording(recorded):
 
 def test_stale_reports_a_test_whose_inputs_changed(recorded, monkeypatch):
     name = "cnn_layer"
-    hidden = importlib.import_module(f"autograder.hidden.{name}")
+    hidden = importlib.import_module(f"autograder.course.{name}.hidden")
     index = next(i for i, t in enumerate(hidden.TESTS) if t.name == "conv1d_forward_basic")
     tests = list(hidden.TESTS)
     tests[index] = dataclasses.replace(tests[index], build=tests[index + 1].build)
@@ -100,7 +100,7 @@ def test_stale_reports_a_test_whose_inputs_changed(recorded, monkeypatch):
 
 def test_stale_reports_a_test_that_no_longer_exists(recorded, monkeypatch):
     name = "momentum"
-    hidden = importlib.import_module(f"autograder.hidden.{name}")
+    hidden = importlib.import_module(f"autograder.course.{name}.hidden")
     gone = hidden.TESTS[0].name
     monkeypatch.setattr(hidden, "TESTS", hidden.TESTS[1:])
     assert goldens.stale(name, recorded[name]) == [gone]
@@ -108,17 +108,19 @@ def test_stale_reports_a_test_that_no_longer_exists(recorded, monkeypatch):
 
 def test_stale_reports_every_test_when_the_oracle_changes(recorded, monkeypatch, tmp_path):
     name = "momentum"
-    for file in ("__init__.py", f"{name}.py"):
-        shutil.copy(os.path.join(goldens.ORACLE_DIR, file), tmp_path / file)
-    monkeypatch.setattr(goldens, "ORACLE_DIR", str(tmp_path))
+    copies = []
+    for file in goldens.oracle_files(name):
+        copies.append(str(tmp_path / f"{len(copies)}_{os.path.basename(file)}"))
+        shutil.copy(file, copies[-1])
+    monkeypatch.setattr(goldens, "oracle_files", lambda _: copies)
     assert goldens.stale(name, recorded[name]) == []
-    with open(tmp_path / f"{name}.py", "a") as f:
+    with open(copies[1], "a") as f:
         f.write("# an edit\n")
     assert goldens.stale(name, recorded[name]) == list(recorded[name]["tests"])
 
 
 def test_refuses_without_a_gpu_unless_allowed(tmp_path):
-    if goldens.oracles.DEVICE.type == "cuda":
+    if goldens.oracle.DEVICE.type == "cuda":
         pytest.skip("this machine has a CUDA GPU")
     with pytest.raises(SystemExit, match="no CUDA GPU.*--allow-cpu"):
         goldens.main(["-o", str(tmp_path), "momentum"])
@@ -144,7 +146,7 @@ def test_grader_fails_a_submission_that_differs_from_the_gpu_golden(tmp_path):
     name = "cnn_layer"
     assignment = assignments.get(name)
     tests = [t for t in assignment.tests() if t.name in ("conv2d_forward_basic", "conv1d_forward_basic")]
-    oracle = importlib.import_module(f"tools.oracles.{name}")
+    oracle = importlib.import_module(f"autograder.course.{name}.oracle")
     fake = {"provenance": {"gpu": "Fake GPU", "driver": "0", "cuda": "0", "torch": "0", "date": "2000-01-01",
                            "device": "cuda"},
             "tests": {}}
@@ -154,8 +156,8 @@ def test_grader_fails_a_submission_that_differs_from_the_gpu_golden(tmp_path):
             outputs = {k: v + 1e-3 * np.abs(v).max() for k, v in outputs.items()}
         fake["tests"][test.name] = {"hash": "", "calls": golden.calls_hash(test), "outputs": outputs}
     expected = engine.expected_values(tests, assignment.reference(), fake)
-    sample = os.path.join(os.path.dirname(golden.GOLDEN_DIR), "samples", name, "reference.py")
-    with Sandbox(preload=assignment.preload, hide=[os.path.dirname(sample)]) as sandbox:
+    sample = os.path.join(goldens.ROOT, "solution", f"{name}.py")
+    with Sandbox(preload=assignment.preload) as sandbox:
         result = engine.grade_submission("reference", sample, assignment, tests, expected, sandbox)
     by_name = {t.name: t for t in result.tests}
     assert by_name["conv2d_forward_basic"].status == "passed", by_name["conv2d_forward_basic"].message

@@ -1,5 +1,6 @@
-"""`make grade` on the shipped samples: the reference gets full marks, the blank skeleton 0, and
-every buggy sample loses points with feedback that names its slip."""
+"""`make grade` on the samples: the reference gets full marks, the blank skeleton 0, and every
+buggy sample (autograder/course/<name>/samples.toml) loses points with feedback that says what its
+`expect` line says."""
 import csv
 import io
 import json
@@ -9,10 +10,10 @@ import pytest
 from rich.console import Console
 
 from autograder import assignments, cli
+from autograder.course import samples
 from tools.generate import ROOT, outputs
 
-SAMPLES = os.path.join(ROOT, "autograder", "samples")
-NAMES = [n for n in assignments.ASSIGNMENTS if os.path.isdir(os.path.join(SAMPLES, n))]
+NAMES = list(assignments.ASSIGNMENTS)
 
 
 def _grade(name, folder, out, jobs=2):
@@ -23,13 +24,10 @@ def _grade(name, folder, out, jobs=2):
 
 @pytest.fixture(scope="module", params=NAMES)
 def graded(request, tmp_path_factory):
-    """Grade the shipped samples of one assignment (blank.py is the generated skeleton)."""
+    """Grade the samples of one assignment (blank.py is the generated skeleton)."""
     name = request.param
-    folder = tmp_path_factory.mktemp(f"{name}_samples")
-    for file in os.listdir(os.path.join(SAMPLES, name)):
-        with open(os.path.join(SAMPLES, name, file), "rb") as src, open(folder / file, "wb") as dst:
-            dst.write(src.read())
-    assert (folder / "blank.py").read_bytes() == outputs(name)[f"assignments/{name}/{name}.py"]
+    folder = samples.write(name, tmp_path_factory.mktemp(f"{name}_samples"))
+    assert open(os.path.join(folder, "blank.py"), "rb").read() == outputs(name)[f"assignments/{name}/{name}.py"]
     out = tmp_path_factory.mktemp(f"{name}_out")
     return name, folder, out, _grade(name, str(folder), str(out))
 
@@ -54,25 +52,30 @@ def test_points_sum_to_100_and_tasks_are_registered(graded):
     tests = assignments.get(name).tests()
     assert sum(t.points for t in tests) == 100
     assert len({t.name for t in tests}) == len(tests)
-    markers = open(os.path.join(ROOT, "pyproject.toml")).read()
-    for t in tests:
-        assert f'"task{t.task.replace(".", "_")}:' in markers, t.task
+    tasks = assignments.get(name).tasks
+    assert {t.task for t in tests} == set(tasks), "every graded test's task is in assignment.toml, and back"
 
 
-def test_every_buggy_sample_loses_points_and_feedback_names_the_slip(graded):
-    name, folder, out, results = graded
-    for file in sorted(os.listdir(folder)):
-        student = file[:-3]
-        if student in ("reference", "blank"):
-            continue
-        lines = open(os.path.join(folder, file)).read().splitlines()
-        assert results[student].score < 100, f"{file} is not caught"
-        feedback = open(os.path.join(out, "feedback", f"{student}.md")).read()
-        expect = [ln.split(":", 1)[1].strip() for ln in lines[:3] if ln.startswith("# Expect feedback:")]
-        if expect:
-            assert expect[0] in feedback, f"{file}: feedback does not say {expect[0]!r}"
-        else:
-            assert "Likely slip:" in feedback or "Hint:" in feedback, f"{file}: feedback names no slip"
+def test_every_buggy_sample_loses_points_and_feedback_says_what_it_expects(graded):
+    name, _, out, results = graded
+    buggy = samples.buggy(name)
+    assert len(buggy) >= 6, f"{name}: too few known-buggy samples"
+    for sample in buggy:
+        assert sample.expect, f"{name} [{sample.name}]: no expected feedback"
+        assert results[sample.name].score < results[sample.name].max_score, f"{sample.name} is not caught"
+        messages = "\n".join(t.message for t in results[sample.name].tests)
+        assert sample.expect in messages, f"{name} [{sample.name}]: feedback does not say {sample.expect!r}"
+
+
+def test_a_sample_edit_that_no_longer_fits_fails_naming_the_sample(monkeypatch):
+    reference = samples.reference_source("momentum")
+    sample = samples.buggy("momentum")[0]
+    assert sample.apply(reference, "m").startswith("# Sample slip:")
+    find, _ = sample.edits[0]
+    with pytest.raises(samples.SampleError, match=rf"m \[{sample.name}\] edit 1: .* occurs 0 times"):
+        sample.apply(reference.replace(find, ""), "m")
+    with pytest.raises(samples.SampleError, match="occurs 2 times"):
+        sample.apply(reference + find, "m")
 
 
 def test_gradebook_and_feedback_files(graded):

@@ -35,7 +35,7 @@ from autograder.assignments import Assignment
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = (ROOT / "solution" / "cnn_layer.py").read_text()
-HIDDEN_SOURCE = (ROOT / "autograder" / "hidden" / "cnn_layer.py").read_text()
+HIDDEN_SOURCE = (ROOT / "autograder" / "course" / "cnn_layer" / "hidden.py").read_text()
 TIMEOUT = 3.0                       # per graded test, instead of the usual 10 s
 JOBS = 2
 FUNCTIONS = ("conv2d_forward", "conv2d_backward", "conv1d_forward")
@@ -491,7 +491,7 @@ CASES = [
 
     # -- guarantee 4: confidential
     Case("read_reference", "4", "fast", textwrap.dedent("""\
-        for _path in ("@ROOT@/solution/cnn_layer.py", "@ROOT@/autograder/samples/cnn_layer/reference.py",
+        for _path in ("@ROOT@/solution/cnn_layer.py", "@ROOT@/autograder/course/cnn_layer/samples.toml",
                       "@ROOT@/.git/HEAD"):
             try:
                 exec(open(_path).read(), globals())
@@ -513,8 +513,8 @@ CASES = [
         """), ALL, base=STUBS, stdout=("refused",)),
     Case("read_hidden_tests_and_goldens", "4", "fast", textwrap.dedent("""\
         import os as _os, importlib as _importlib
-        for _path in ("@ROOT@/autograder/hidden", "@ROOT@/autograder/goldens", "@ROOT@/autograder/samples",
-                      "@ROOT@/autograder/public", "@ROOT@/tests", "@ROOT@/tools", "@ROOT@/.git"):
+        for _path in ("@ROOT@/autograder/course/cnn_layer", "@ROOT@/autograder/course",
+                      "@ROOT@/tests", "@ROOT@/tools", "@ROOT@/.git"):
             try:
                 _found = _os.listdir(_path)
                 print("listed", _path.rsplit("/", 1)[-1], "empty" if not _found else "LEAKED")
@@ -522,7 +522,7 @@ CASES = [
                     print(open(_os.path.join(_path, _name)).read())
             except Exception as e:
                 print("refused", type(e).__name__)
-        for _name in ("autograder.hidden.cnn_layer", "autograder.public.cnn_layer"):
+        for _name in ("autograder.course.cnn_layer.hidden", "autograder.course.cnn_layer.public"):
             try:
                 _m = _importlib.import_module(_name)
                 print("LEAKED", _name, [t.name for t in _m.TESTS])

@@ -11,7 +11,6 @@ recorded from the reference.
 import os
 import re
 import shutil
-import tomllib
 
 import nbformat
 import pytest
@@ -34,12 +33,8 @@ def needs_reference(name):
 
 
 def tasks_of(name):
-    """The task IDs ("3.1", ...) registered in pyproject.toml for assignment `name`."""
-    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
-        markers = tomllib.load(f)["tool"]["pytest"]["ini_options"]["markers"]
-    number = ASSIGNMENTS[name].number
-    found = (re.fullmatch(rf"task{number}_(\d+): {name}\b.*", m) for m in markers)
-    return [f"{number}.{m.group(1)}" for m in found if m]
+    """The task IDs ("3.1", ...) of assignment `name` (its assignment.toml)."""
+    return list(ASSIGNMENTS[name].tasks)
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +45,12 @@ def autograder_copy(tmp_path_factory):
     dest = tmp_path_factory.mktemp("autograder_copy") / "autograder"
     shutil.copytree(os.path.join(ROOT, "autograder"), dest,
                     ignore=shutil.ignore_patterns("__pycache__"))
-    public = dest / "public"
     for name in NAMES:
-        if not (public / f"{name}.py").exists():
-            (public / f"{name}.py").write_text("TESTS = []  # public tests not written yet\n")
-        elif not (public / f"{name}.expected").exists():
-            (public / f"{name}.expected").write_bytes(autograder_check.record_public_expected(name))
+        course = dest / "course" / name
+        if not (course / "public.py").exists():
+            (course / "public.py").write_text("TESTS = []  # public tests not written yet\n")
+        elif not (course / "public.expected").exists():
+            (course / "public.expected").write_bytes(autograder_check.record_public_expected(name))
     return dest
 
 

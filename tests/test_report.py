@@ -15,9 +15,8 @@ from rich.console import Console
 from autograder import assignments, cli, report
 from autograder.engine import SubmissionResult
 from autograder.engine import TestResult as Result
-from tools.generate import ROOT
+from autograder.course import samples
 
-SAMPLES = os.path.join(ROOT, "autograder", "samples")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -171,7 +170,7 @@ class _Elements(HTMLParser):
 @pytest.fixture(scope="module")
 def graded_momentum(tmp_path_factory):
     out = tmp_path_factory.mktemp("momentum_out")
-    _grade(os.path.join(SAMPLES, "momentum"), out)
+    _grade(samples.write("momentum", str(out.parent / "momentum_samples")), out)
     return out
 
 

@@ -22,7 +22,8 @@ import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
-from autograder import assignments, otter
+from autograder import assignments, golden, otter
+from autograder.course import samples
 from tools.generate import ROOT, outputs
 from tools.skeleton import solution_lines
 
@@ -30,8 +31,11 @@ EPOCH = (1980, 1, 1, 0, 0, 0)
 # The student zip's self-check needs the whole engine but the grader-only modules (Otter's glue
 # needs Otter; the TA report is for graders). A list kept by hand went stale as modules were added.
 GRADER_ONLY = {"otter.py", "ta_report.py"}
-FORBIDDEN_NAMES = re.compile(r"(__pycache__|\.pyc$|\.ipynb_checkpoints|\.OTTER_LOG|/hidden/|/goldens/|"
-                             r"/samples/|\.npz$|\.npy$|(^|/)solution/)")
+FORBIDDEN_NAMES = re.compile(r"(__pycache__|\.pyc$|\.ipynb_checkpoints|\.OTTER_LOG|/hidden\.py$|\.golden$|"
+                             r"/samples\.(toml|py)$|/oracle\.py$|\.npz$|\.npy$|(^|/)solution/)")
+# What each zip takes from the assignment's course folder (autograder/course/<name>/).
+STUDENT_COURSE_FILES = ("__init__.py", "assignment.toml", "public.py", "public.expected")
+GRADER_COURSE_FILES = STUDENT_COURSE_FILES + ("hidden.py", golden.FILENAME)
 # Gradescope has no GPU, and on a public index a plain torch pin resolves to the CUDA build
 # (plus ~15 NVIDIA packages): the CPU build comes from PyTorch's own index.
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -64,18 +68,22 @@ def student_files(name) -> dict[str, bytes]:
     generated = outputs(name)
     files = {f"{name}/{os.path.basename(rel)}": data for rel, data in generated.items()
              if rel.startswith(f"assignments/{name}/")}
-    files.update(read_tree([f"autograder/{f}" for f in engine_files()], prefix=f"{name}/"))
-    files[f"{name}/autograder/public/{name}.py"] = open(
-        os.path.join(ROOT, "autograder", "public", f"{name}.py"), "rb").read()
-    files[f"{name}/autograder/public/{name}.expected"] = generated[f"autograder/public/{name}.expected"]
+    files.update(read_tree([f"autograder/{f}" for f in engine_files() if f not in GRADER_ONLY], prefix=f"{name}/"))
+    files.update(read_tree(course_files(name, STUDENT_COURSE_FILES), prefix=f"{name}/"))
+    files[f"{name}/autograder/course/{name}/public.expected"] = generated[f"autograder/course/{name}/public.expected"]
     files[f"{name}/README.md"] = _student_readme(name).encode()
     return files
 
 
 def engine_files():
-    modules = sorted(f for f in os.listdir(os.path.join(ROOT, "autograder"))
-                     if f.endswith(".py") and f not in GRADER_ONLY)
-    return modules + ["public/__init__.py"]
+    """The engine's modules (autograder/*.py) and the course package's __init__."""
+    modules = sorted(f for f in os.listdir(os.path.join(ROOT, "autograder")) if f.endswith(".py"))
+    return modules + ["course/__init__.py"]
+
+
+def course_files(name, wanted) -> list[str]:
+    folder = assignments.get(name).folder
+    return [os.path.relpath(os.path.join(folder, f), ROOT) for f in wanted if os.path.exists(os.path.join(folder, f))]
 
 
 def _student_readme(name):
@@ -110,8 +118,7 @@ def autograder_zip_files(name, workdir) -> dict[str, bytes]:
                    cwd=workdir, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": ROOT})
     with zipfile.ZipFile(generated) as zf:
         files = {n: zf.read(n) for n in zf.namelist() if not n.endswith("/")}
-    engine = [os.path.relpath(p, ROOT) for p in _walk("autograder") if _shippable(p, name)]
-    files.update(read_tree(engine))
+    files.update(read_tree([f"autograder/{f}" for f in engine_files()] + course_files(name, GRADER_COURSE_FILES)))
     files[f"solution/{a.filename}"] = open(os.path.join(ROOT, "solution", a.filename), "rb").read()
     files["solution/__init__.py"] = b""
     return files
@@ -130,27 +137,13 @@ def gradescope_requirements(name) -> list[str]:
     def pin(package):
         return f"{package}=={version(package).split('+')[0]}"
 
-    lines = [pin("numpy"), pin("nbformat")]
-    if name == "gpu_training":
-        lines += [f"--extra-index-url {TORCH_CPU_INDEX}", f"{pin('torch')}+cpu", pin("scikit-learn")]
+    lines = [pin("nbformat")]  # the engine reads notebook submissions
+    for package in assignments.get(name).requirements:
+        if package == "torch":
+            lines += [f"--extra-index-url {TORCH_CPU_INDEX}", f"{pin('torch')}+cpu"]
+        else:
+            lines.append(pin(package))
     return lines
-
-
-def _walk(top):
-    for dirpath, dirnames, filenames in os.walk(os.path.join(ROOT, top)):
-        dirnames[:] = sorted(d for d in dirnames if d not in ("__pycache__", "samples"))
-        for f in sorted(filenames):
-            yield os.path.join(dirpath, f)
-
-
-def _shippable(path, name):
-    """Engine files, and of the per-assignment folders only this assignment's entries."""
-    if path.endswith(".pyc") or "__pycache__" in path:
-        return False
-    folder = os.path.basename(os.path.dirname(path))
-    if folder in ("hidden", "public", "goldens"):
-        return os.path.basename(path) == "__init__.py" or os.path.splitext(os.path.basename(path))[0] == name
-    return True
 
 
 def solutions_files() -> dict[str, bytes]:
@@ -170,7 +163,7 @@ def check_student_zip(zip_name, files, name):
         if FORBIDDEN_NAMES.search("/" + path):
             raise ReleaseError(f"{zip_name}: {path}: not allowed in a student zip "
                                "(caches, hidden tests, goldens, expected values or solutions)")
-        if path.endswith(".expected") and not path.endswith(f"public/{name}.expected"):
+        if path.endswith(".expected") and not path.endswith(f"course/{name}/public.expected"):
             raise ReleaseError(f"{zip_name}: {path}: expected values other than the public ones")
         text = data.decode("utf-8", "replace")
         if path.endswith(".ipynb"):
@@ -191,21 +184,24 @@ def _check_notebook(zip_name, path, text):
             raise ReleaseError(f"{zip_name}: {path}: cell {index} has outputs (clear them)")
 
 
-def verify_autograder_zip(zip_path, name, workdir):
-    """Reference -> full marks and blank -> 0 through `otter run`; every buggy sample caught."""
+def verify_autograder_zip(zip_path, name, workdir, sample_sources=None):
+    """Reference -> full marks and blank -> 0 through `otter run`; every buggy sample caught.
+    `sample_sources` ({id: source}, default: the assignment's samples) is what is graded."""
     source = os.path.join(workdir, "unzipped")
     with zipfile.ZipFile(zip_path) as zf:
         zf.extractall(source)
-    samples = os.path.join(ROOT, "autograder", "samples", name)
-    blank_dir = os.path.join(workdir, "blank")
-    os.makedirs(blank_dir)
-    with open(os.path.join(blank_dir, f"{name}.py"), "wb") as f:
-        f.write(outputs(name)[f"assignments/{name}/{name}.py"])
-    reference, blank = os.path.join(samples, "reference.py"), os.path.join(blank_dir, f"{name}.py")
+    folder = os.path.join(workdir, "samples")
+    os.makedirs(folder)
+    for student, text in (sample_sources or samples.sources(name)).items():
+        with open(os.path.join(folder, f"{student}.py"), "w") as f:
+            f.write(text)
+    reference, blank = os.path.join(folder, "reference.py"), os.path.join(workdir, "blank", f"{name}.py")
+    os.makedirs(os.path.dirname(blank))
+    shutil.copy(os.path.join(folder, "blank.py"), blank)  # Otter grades a file named like the module
     with ThreadPoolExecutor(3) as pool:  # three independent gradings, each mostly one process
         ref_run = pool.submit(otter_run, zip_path, reference, source, workdir)
         blank_run = pool.submit(otter_run, zip_path, blank, source, workdir)
-        samples_run = pool.submit(_grade_with_zip_engine, source, name, samples, os.path.join(workdir, "graded"))
+        samples_run = pool.submit(_grade_with_zip_engine, source, name, folder, os.path.join(workdir, "graded"))
         (score, possible), (blank_score, blank_possible), grades = (
             ref_run.result(), blank_run.result(), samples_run.result())
     if score != possible:

@@ -3,7 +3,7 @@
     python -m tools.goldens [ASSIGNMENT ...] [--allow-cpu] [-o DIR]
 
 A golden is a graded test's own recorded Script replayed on the PyTorch oracle of the student
-API (tools/oracles/<assignment>.py) instead of the NumPy reference: float64, on CUDA,
+API (autograder/course/<assignment>/oracle.py) instead of the NumPy reference: float64, on CUDA,
 deterministic algorithms, no TF32. Tests the oracle cannot run (a name it lacks, an expected
 exception), tests with no numeric outputs and tests graded by a judge get no golden. Each golden is
 keyed by a hash of the oracle's code and the test's recorded calls, so `stale` tells which
@@ -18,14 +18,13 @@ import os
 import subprocess
 import sys
 
-from tools import oracles  # first: sets CUBLAS_WORKSPACE_CONFIG before CUDA starts
+from tools import oracle  # first: sets CUBLAS_WORKSPACE_CONFIG before CUDA starts
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from autograder import assignments, compare, engine, golden, probes, wire  # noqa: E402
 
-ORACLE_DIR = os.path.dirname(os.path.abspath(oracles.__file__))
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Code an oracle runs besides its own module (gpu_training's oracle is the reference itself).
 EXTRA_SOURCES = {"gpu_training": [os.path.join(ROOT, "solution", "gpu_training.py")]}
@@ -38,18 +37,21 @@ def available(name) -> bool:
         assignments.get(name).tests()
     except ModuleNotFoundError:
         return False
-    return os.path.isfile(os.path.join(ORACLE_DIR, f"{name}.py"))
+    return os.path.isfile(assignments.get(name).path("oracle.py"))
 
 
 def oracle_source(name) -> bytes:
-    """The oracle's code: the shared helpers (tools/oracles/__init__.py), its own module and
-    whatever else it runs (EXTRA_SOURCES)."""
+    """The oracle's code: the shared helpers (tools/oracle.py), its own module and whatever else it
+    runs (EXTRA_SOURCES)."""
     parts = []
-    for file in [os.path.join(ORACLE_DIR, "__init__.py"), os.path.join(ORACLE_DIR, f"{name}.py"),
-                 *EXTRA_SOURCES.get(name, [])]:
+    for file in oracle_files(name):
         with open(file, "rb") as f:
             parts.append(f.read())
     return b"".join(parts)
+
+
+def oracle_files(name) -> list[str]:
+    return [oracle.__file__, assignments.get(name).path("oracle.py"), *EXTRA_SOURCES.get(name, [])]
 
 
 def script_hash(test, source: bytes) -> str:
@@ -78,15 +80,15 @@ def portable(outputs) -> dict:
 def record(name, skipped=None) -> dict:
     """{"provenance": ..., "tests": {test name: {"hash", "outputs"}}} for one assignment; the
     tests left out, with why, are appended to `skipped` as (test name, reason)."""
-    oracle = importlib.import_module(f"tools.oracles.{name}")
+    module = importlib.import_module(f"autograder.course.{name}.oracle")
     source = oracle_source(name)
     tests, skipped = {}, [] if skipped is None else skipped
-    with oracles.deterministic():
+    with oracle.deterministic():
         for test in assignments.get(name).tests():
             if test.judge is not None:      # the judge grades a property; values are not compared
                 skipped.append((test.name, "graded by a judge"))
                 continue
-            result = engine.run_reference(test.build, oracle)
+            result = engine.run_reference(test.build, module)
             outputs = portable(result.get("outputs", {}))
             if outputs:
                 tests[test.name] = {"hash": script_hash(test, source), "calls": golden.calls_hash(test),
@@ -108,8 +110,8 @@ def stale(name, data) -> list[str]:
 
 
 def provenance() -> dict:
-    cuda = oracles.DEVICE.type == "cuda"
-    return {"gpu": torch.cuda.get_device_name(oracles.DEVICE) if cuda else CPU_GPU_NAME,
+    cuda = oracle.DEVICE.type == "cuda"
+    return {"gpu": torch.cuda.get_device_name(oracle.DEVICE) if cuda else CPU_GPU_NAME,
             "driver": _driver_version() if cuda else None,
             "cuda": torch.version.cuda,
             "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
@@ -117,7 +119,7 @@ def provenance() -> dict:
             "numpy": np.__version__,
             "python": sys.version.split()[0],
             "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "device": oracles.DEVICE.type,
+            "device": oracle.DEVICE.type,
             "deterministic": True,
             "tf32": False}
 
@@ -150,9 +152,10 @@ def main(argv=None):
     parser.add_argument("--allow-cpu", action="store_true",
                         help="record on the CPU when there is no CUDA GPU (for testing the pipeline; "
                              "not GPU goldens)")
-    parser.add_argument("-o", "--out", default=golden.GOLDEN_DIR, help="output folder (default: %(default)s)")
+    parser.add_argument("-o", "--out", help="output folder (default: each assignment's course folder, "
+                        f"as {golden.FILENAME})")
     args = parser.parse_args(argv)
-    if oracles.DEVICE.type != "cuda" and not args.allow_cpu:
+    if oracle.DEVICE.type != "cuda" and not args.allow_cpu:
         raise SystemExit("tools.goldens: no CUDA GPU here (torch.cuda.is_available() is False). Golden "
                          "outputs are PyTorch results recorded on a GPU: run `make goldens` on a CUDA "
                          "machine, or pass --allow-cpu to try the pipeline on the CPU.")
@@ -165,7 +168,7 @@ def main(argv=None):
             continue
         skipped = []
         data = record(name, skipped)
-        path = os.path.join(args.out, f"{name}.golden")
+        path = os.path.join(args.out, f"{name}.golden") if args.out else golden.path(name)
         write(data, path)
         total = len(assignments.get(name).tests())
         print(f"{name}: {len(data['tests'])} of {total} tests recorded on {data['provenance']['gpu']} -> {path}")

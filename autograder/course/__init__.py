@@ -1,0 +1,1 @@
+"""The course: one folder per assignment (see autograder/assignments.py)."""

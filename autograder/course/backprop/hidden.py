@@ -1,0 +1,231 @@
+"""Hidden tests for backprop (100 points with the public ones): graph_example at several points,
+N = 1 / H = 1 / D = 1 shapes, extreme sigmoid inputs, the loss and gradients as SUMS, L1 at 0,
+L2's ½, sgd_step returning a new dict, bad shapes, untouched inputs."""
+import numpy as np
+
+from autograder.course.backprop.public import (
+    BACKWARD_HINT, L1_ZERO, L2_NO_HALF, L2_NO_HALF_BOTH, LOSS_NO_HALF, LR_MEAN, LR_NO_TWO, LR_SIGN, MEAN,
+    KEYS, ONE_PATH, SGD_SIGN, TESTS as PUBLIC, backward, backward_slips, forward, linreg, loss, penalties, sgd)
+from autograder.testcase import GradedTest, Slip, valid_then
+
+_rng = np.random.default_rng(20)
+
+
+def _params(D, H, b2):
+    return {"W1": _rng.standard_normal((H, D)), "b1": _rng.standard_normal(H),
+            "w2": 2.0 * _rng.standard_normal(H), "b2": float(b2)}
+
+
+def _net(N, D, H, b2):
+    params = _params(D, H, b2)
+    X = _rng.standard_normal((N, D))
+    y = _rng.uniform(0.0, 1.0, N)
+    return params, X, y
+
+
+POINTS = [(2.0, 1.0), (-1.5, 0.5), (0.0, -1.0), (3.25, -4.0), (0.1, 0.2), (-2.0, 2.0)]
+LR_N1 = (_rng.standard_normal(3), _rng.standard_normal((1, 3)), _rng.standard_normal(1))
+LR_BIG = (_rng.standard_normal(6), _rng.standard_normal((20, 6)), _rng.standard_normal(20))
+Z_EXTREME = np.array([-1000.0, -745.0, -50.0, -1.0, -1e-12, 0.0, 1e-12, 1.0, 50.0, 745.0, 1000.0])
+Z_2D = np.linspace(-8.0, 8.0, 12).reshape(3, 4)
+NET_1 = _net(1, 3, 1, b2=-0.4)            # N = 1, H = 1
+NET_BIG = _net(9, 5, 4, b2=0.8)
+NET_D1 = _net(5, 1, 3, b2=0.1)            # D = 1
+NET_LOSS = _net(12, 4, 3, b2=0.2)
+W_3D = _rng.standard_normal((2, 3, 4))
+W_ZEROS = np.where(_rng.uniform(size=(4, 5)) < 0.4, 0.0, _rng.standard_normal((4, 5)))
+NET_SGD = _net(3, 4, 3, b2=0.25)
+GRADS_SGD = {"W1": _rng.standard_normal((3, 4)), "b1": _rng.standard_normal(3),
+             "w2": _rng.standard_normal(3), "b2": 1.5}
+
+
+def _graph_points(de_db_slip=None):
+    """Three outputs per point; de_db_slip "c" or "d" reproduces de/db with one path only."""
+    def build(s):
+        for a, b in POINTS:
+            e, de_da, de_db = s.student("graph_example")(a, b).unpack(3)
+            s.output(f"e at (a, b) = ({a}, {b})", e)
+            s.output(f"de_da at (a, b) = ({a}, {b})", de_da)
+            if de_db_slip is not None:
+                de_db = a + b if de_db_slip == "c" else b + 1.0
+            s.output(f"de_db at (a, b) = ({a}, {b})", de_db)
+    return build
+
+
+def _sigmoid_extreme(s):
+    sig = s.student("sigmoid")
+    s.output("sigmoid(z) for |z| up to 1000", sig(Z_EXTREME))
+    s.output("sigmoid(2-D z)", sig(Z_2D))
+    s.output("sigmoid(0.75) (a float)", sig(0.75))
+    s.output("sigmoid(-800.0) (a float)", sig(-800.0))
+
+
+def _lr_valid(s):
+    s.output("grad (valid call)", s.student("linear_regression_grad")(*LR_N1))
+
+
+def _lr_bad(s):
+    w, X, y = LR_N1
+    s.student("linear_regression_grad")(w, np.zeros((1, 4)), y)    # D = 4 but len(w) = 3
+
+
+def _fwd_valid(s):
+    s.output("o (valid call)", s.student("mlp_forward")(NET_BIG[0], NET_BIG[1])[0])
+
+
+def _fwd_bad(s):
+    s.student("mlp_forward")(NET_BIG[0], np.zeros((9, 4)))         # D = 4 but W1 is (4, 5)
+
+
+def _bwd_valid(s):
+    grads = s.student("mlp_backward")(*NET_BIG)
+    for key in ("W1", "b1", "w2", "b2"):
+        s.output(f"grads[{key!r}] (valid call)", grads[key])
+
+
+def _bwd_bad(s):
+    params, X, y = NET_BIG
+    s.student("mlp_backward")(params, X, np.zeros(8))               # 8 targets for 9 examples
+
+
+def _sgd_valid(s):
+    new = s.student("sgd_step")(NET_SGD[0], GRADS_SGD, 0.1)
+    for key in NET_SGD[0]:
+        s.output(f"new[{key!r}] (valid call)", new[key])
+
+
+def _sgd_bad(s):
+    grads = dict(GRADS_SGD, W1=np.zeros((4, 3)))                    # W1 is (3, 4)
+    s.student("sgd_step")(NET_SGD[0], grads, 0.1)
+
+
+def _backward_inputs_unchanged(s):
+    params_, X_, y_ = NET_BIG
+    params, X, y = s.value(params_), s.value(X_), s.value(y_)
+    s.output("o", s.student("mlp_forward")(params, X)[0])   # no points for untouched inputs next to
+    s.output("E", s.student("mlp_loss")(params, X, y))      # wrong results
+    grads = s.student("mlp_backward")(params, X, y)
+    for key in KEYS:
+        s.output(f"grads[{key!r}]", grads[key])
+    s.output("params after the calls", params)
+    s.output("X after the calls", X)
+    s.output("y after the calls", y)
+
+
+def _linreg_inputs_unchanged(s):
+    w, X, y = (s.value(a) for a in LR_BIG)
+    s.output("grad", s.student("linear_regression_grad")(w, X, y))
+    for name, ref in (("w", w), ("X", X), ("y", y)):
+        s.output(f"{name} after the call", ref)
+
+
+def _sigmoid_input_unchanged(s):
+    z = s.value(Z_2D)
+    s.output("sigmoid(z)", s.student("sigmoid")(z))
+    s.output("z after the call", z)
+
+
+def _penalties_input_unchanged(s):
+    W = s.value(W_ZEROS)
+    for name in ("l2_penalty", "l1_penalty"):
+        value, grad = s.student(name)(W, 0.3).unpack(2)
+        s.output(f"{name} value", value)
+        s.output(f"{name} grad", grad)
+    s.output("W after the calls", W)
+
+
+def _sgd_inputs_unchanged(in_place=False):
+    def build(s):
+        params, grads = s.value(NET_SGD[0]), s.value(GRADS_SGD)
+        new = s.student("sgd_step")(params, grads, 0.1)
+        for key in KEYS:
+            s.output(f"new[{key!r}]", new[key])
+        s.output("params (after the call)", new if in_place else params)
+        s.output("grads (after the call)", grads)
+    return build
+
+
+def _penalties_lambda_zero(s):
+    """λ = 0 next to λ = 1 on the same W: zeros pay only from code that computes the penalty."""
+    for lam in (0.0, 1.0):
+        for name in ("l2_penalty", "l1_penalty"):
+            value, grad = s.student(name)(W_3D, lam).unpack(2)
+            s.output(f"{name} value (λ = {lam:g})", value)
+            s.output(f"{name} grad (λ = {lam:g})", grad)
+
+
+HIDDEN = [
+    # 2.1
+    GradedTest("graph_example_several_points", "2.1", 4, _graph_points(),
+               slips=(Slip(ONE_PATH + " (yours gives de/db = c: the path through c is missing)",
+                           _graph_points("c")),
+                      Slip(ONE_PATH + " (yours gives de/db = d: the path through d is missing)",
+                           _graph_points("d"))),
+               hint="(e, de_da, de_db) = ((a + b)(b + 1), b + 1, a + 2b + 1)"),
+    # 2.2
+    GradedTest("linear_regression_grad_single_example", "2.2", 3, linreg(*LR_N1),
+               slips=(Slip(LR_NO_TWO, linreg(*LR_N1, 0.5)), Slip(LR_SIGN, linreg(*LR_N1, -1.0))),
+               hint="N = 1: X is (1, D) and the gradient is still (D,)"),
+    GradedTest("linear_regression_grad_larger", "2.2", 2, linreg(*LR_BIG),
+               slips=(Slip(LR_NO_TWO, linreg(*LR_BIG, 0.5)), Slip(LR_SIGN, linreg(*LR_BIG, -1.0)),
+                      Slip(LR_MEAN, linreg(*LR_BIG, 1 / 20))),
+               hint="∇E(w) = −2 Xᵀ(y − Xw), shape (D,)"),
+    GradedTest("linear_regression_grad_inputs_unchanged", "2.2", 1, _linreg_inputs_unchanged,
+               hint="linear_regression_grad must not modify w, X or y"),
+    GradedTest("linear_regression_grad_rejects_bad_shape", "2.2", 2, valid_then(_lr_valid, _lr_bad),
+               hint="after a valid call, X with X.shape[1] != len(w) must raise ValueError"),
+    # 2.3
+    GradedTest("sigmoid_extreme_and_scalar_inputs", "2.3", 3, _sigmoid_extreme,
+               hint="σ(z) must be finite for |z| up to 1000 (use e^(−|z|)), keep z's shape, "
+                    "and return a float for a scalar z"),
+    GradedTest("sigmoid_input_unchanged", "2.3", 1, _sigmoid_input_unchanged,
+               hint="sigmoid must return a new array and leave z as it was (no np.exp(z, out=z))"),
+    GradedTest("mlp_forward_single_example_single_hidden", "2.3", 3, forward(*NET_1[:2]),
+               hint="N = 1 and H = 1: o still has shape (N,) = (1,); keep 2-D h = σ(X W1ᵀ + b1) of shape (N, H)"),
+    GradedTest("mlp_forward_larger", "2.3", 3, forward(*NET_BIG[:2]),
+               hint="h = σ(X W1ᵀ + b1) is (N, H) and o = σ(h·w2 + b2) is (N,)"),
+    GradedTest("mlp_forward_rejects_bad_X", "2.3", 2, valid_then(_fwd_valid, _fwd_bad),
+               hint="after a valid call, X whose D differs from W1.shape[1] must raise ValueError"),
+    # 2.4
+    GradedTest("mlp_loss_is_a_sum", "2.4", 4, loss(*NET_LOSS),
+               slips=(Slip(MEAN, loss(*NET_LOSS, 1 / 12)), Slip(LOSS_NO_HALF, loss(*NET_LOSS, 2.0))),
+               hint="E = ½ Σ_n (y_n − o_n)² over all N = 12 examples, a float"),
+    # 2.5
+    GradedTest("mlp_backward_single_example_single_hidden", "2.5", 6, backward(*NET_1),
+               slips=backward_slips(*NET_1),
+               hint="N = 1, H = 1: W1 (1, D), b1 (1,), w2 (1,) arrays and b2 a float. " + BACKWARD_HINT),
+    GradedTest("mlp_backward_larger", "2.5", 7, backward(*NET_BIG), slips=backward_slips(*NET_BIG),
+               hint=BACKWARD_HINT),
+    GradedTest("mlp_backward_single_input_feature", "2.5", 4, backward(*NET_D1), slips=backward_slips(*NET_D1),
+               hint="D = 1: W1 and its gradient are (H, 1). " + BACKWARD_HINT),
+    GradedTest("mlp_backward_rejects_bad_y", "2.5", 2, valid_then(_bwd_valid, _bwd_bad),
+               hint="after a valid call, y whose length differs from X's N must raise ValueError"),
+    GradedTest("mlp_inputs_unchanged", "2.5", 3, _backward_inputs_unchanged,
+               hint="mlp_forward, mlp_loss and mlp_backward must not modify params, X or y"),
+    # 2.6
+    GradedTest("l2_penalty_3d", "2.6", 3, penalties(W_3D, 0.35, ("l2",)),
+               slips=(Slip(L2_NO_HALF, penalties(W_3D, 0.35, ("l2",), l2_value_scale=2.0)),
+                      Slip(L2_NO_HALF_BOTH, penalties(W_3D, 0.35, ("l2",), l2_value_scale=2.0, l2_grad_scale=2.0))),
+               hint="W may have any shape: λ/2·Σ W² over every element, gradient λW of W's shape"),
+    GradedTest("l1_penalty_grad_zero_at_zero", "2.6", 3, penalties(W_ZEROS, 0.2, ("l1",)),
+               slips=(Slip(L1_ZERO + " (yours gives +λ)", penalties(W_ZEROS, 0.2, ("l1",), l1_grad_at_zero=1.0)),
+                      Slip(L1_ZERO + " (yours gives −λ)", penalties(W_ZEROS, 0.2, ("l1",), l1_grad_at_zero=-1.0))),
+               hint=L1_ZERO),
+    GradedTest("penalties_lambda_zero", "2.6", 2, _penalties_lambda_zero,
+               hint="λ = 0: value 0.0 and a gradient of zeros with W's shape"),
+    GradedTest("penalties_input_unchanged", "2.6", 1, _penalties_input_unchanged,
+               hint="l2_penalty and l1_penalty must not modify W"),
+    # 2.7
+    GradedTest("sgd_step_mlp_params", "2.7", 4, sgd(NET_SGD[0], GRADS_SGD, 0.05),
+               slips=(Slip(SGD_SIGN, sgd(NET_SGD[0], GRADS_SGD, -0.05)),),
+               hint="every key gets w − lr·grad; b2 stays a float"),
+    GradedTest("sgd_step_inputs_unchanged", "2.7", 4, _sgd_inputs_unchanged(),
+               slips=(Slip("params was updated in place (`params[k] -= lr * grads[k]`): build and return a NEW "
+                           "dict of new arrays and leave the caller's params untouched", _sgd_inputs_unchanged(True)),),
+               hint="sgd_step must return a NEW dict of new arrays: `params[k] -= lr * grads[k]` "
+                    "updates the caller's params in place"),
+    GradedTest("sgd_step_rejects_shape_mismatch", "2.7", 2, valid_then(_sgd_valid, _sgd_bad),
+               hint="after a valid call, grads[k] with a shape other than params[k]'s must raise ValueError"),
+]
+
+TESTS = PUBLIC + HIDDEN
