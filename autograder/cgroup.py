@@ -126,7 +126,7 @@ def _directory(kind, own, mounts):
 def create(*, memory_bytes, tasks):
     """(SandboxCgroup, report) or (None, why not)."""
     if os.environ.get("AUTOGRADER_NO_CGROUP"):
-        return None, "not applied (AUTOGRADER_NO_CGROUP is set): memory and tasks counted per test only"
+        return None, "AUTOGRADER_NO_CGROUP is set: memory and tasks counted per test only"
     own, mounts = _own_cgroups(), _mounts()
     name = f"autograder-{os.getpid()}-{next(_names)}"
     limit = f"memory {memory_bytes / 2**30:g} GiB and {tasks} tasks for the whole sandbox"
@@ -156,7 +156,7 @@ def create(*, memory_bytes, tasks):
         return SandboxCgroup(dirs, f"{limit} (cgroup v1)"), f"{limit} (cgroup v1)"
     except OSError as err:
         SandboxCgroup([d for d in dirs if os.path.isdir(d)], "").close(wait=0)
-        return None, (f"not applied: no cgroup could be made (v2: {why_v2}; v1: {err.strerror or err}); "
+        return None, (f"no cgroup could be made (v2: {why_v2}; v1: {err.strerror or err}); "
                       "memory and tasks counted per test only")
 
 

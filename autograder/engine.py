@@ -4,10 +4,18 @@ import queue
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 from autograder import compare, golden, probes, script, wire
+from autograder.policy import IMPORT_TIMEOUT_SECONDS
 from autograder.sandbox import RunResult, Sandbox, SandboxError
 from autograder.submissions import SubmissionError, read_submission
+
+
+class Status(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"       # a GPU-only test on a grader without a GPU: left out of max_score
 
 
 @dataclass
@@ -16,7 +24,7 @@ class TestResult:
     task: str
     points: float
     max_points: float
-    status: str                 # passed | failed | skipped
+    status: Status
     message: str = ""
     hidden: bool = True
     stdout: str = ""
@@ -36,7 +44,7 @@ class SubmissionResult:
 
     @property
     def max_score(self):
-        return round(sum(t.max_points for t in self.tests if t.status != "skipped"), 6)
+        return round(sum(t.max_points for t in self.tests if t.status != Status.SKIPPED), 6)
 
 # ---------------------------------------------------------------- expected values (trusted)
 
@@ -164,20 +172,20 @@ def _slip_hint(test, expected, result):
 
 def grade_submission(student, path, assignment, tests, expected, sandbox: Sandbox) -> SubmissionResult:
     result = SubmissionResult(student, assignment.name)
-    missing = [f"{k}: {v}" for k, v in sandbox.isolation.items() if "not" in str(v).lower()]
-    result.notes += [f"isolation not applied: {m}" for m in missing]
+    result.notes += [f"isolation not applied: {name}: {m.detail}" for name, m in sandbox.isolation.items()
+                     if not m.applied]
     try:
         source, filename = read_submission(path, assignment)
     except SubmissionError as err:
         return _zero(result, tests, str(err))
     # Even compiling is left to the sandbox: a crafted file can exhaust the compiler.
     sandbox.load(source, filename, assignment.name)
-    probe = sandbox.run(script.Script().to_message(), timeout=10)
+    probe = sandbox.run(script.Script().to_message(), timeout=IMPORT_TIMEOUT_SECONDS)
     if probe.status == "import_error" and probe.error.get("type") == "SyntaxError":
         return _zero(result, tests, f"syntax error: {probe.error.get('message')}")
     if probe.status != "ok":
         reason = {"import_error": lambda: f"import failed: {_error_text(probe.error)}",
-                  "timeout": lambda: "importing the module did not finish within 10 s",
+                  "timeout": lambda: f"importing the module did not finish within {IMPORT_TIMEOUT_SECONDS:g} s",
                   "crashed": lambda: f"importing the module killed the process: {probe.exit}"}.get(
             probe.status, lambda: f"import failed: {_error_text(probe.error)}")()
         return _zero(result, tests, reason, stdout=probe.stdout)
@@ -189,7 +197,7 @@ def grade_submission(student, path, assignment, tests, expected, sandbox: Sandbo
 def _grade_test(test, expected, sandbox):
     base = dict(name=test.name, task=test.task, max_points=test.points, hidden=test.hidden)
     if test.needs_gpu and not _cuda_available():
-        return TestResult(**base, points=0.0, status="skipped",
+        return TestResult(**base, points=0.0, status=Status.SKIPPED,
                           message="skipped: needs a CUDA GPU and this grader has none")
     calls = test.script().to_message()
     run = sandbox.run(calls, timeout=test.timeout, limits=test.limits)
@@ -204,7 +212,7 @@ def _grade_test(test, expected, sandbox):
         else:
             message = _explain_inputs_test(test, expected, calls, run, message)
     return TestResult(**base, points=test.points if verdict.passed else 0.0,
-                      status="passed" if verdict.passed else "failed", message=message,
+                      status=Status.PASSED if verdict.passed else Status.FAILED, message=message,
                       stdout=run.stdout, seconds=run.seconds)
 
 
@@ -237,7 +245,7 @@ def _judge_valid_calls(test, want, message, sandbox):
 def _zero(result, tests, reason, stdout=""):
     result.notes.append(reason)
     for test in tests:
-        result.tests.append(TestResult(test.name, test.task, 0.0, test.points, "failed",
+        result.tests.append(TestResult(test.name, test.task, 0.0, test.points, Status.FAILED,
                                        reason, test.hidden, stdout))
     return result
 

@@ -18,14 +18,14 @@ import resource
 import subprocess
 import sys
 
+from autograder.policy import NOTEBOOK_PARSE_MEMORY_BYTES, NOTEBOOK_PARSE_SECONDS
+
 # Imported only to draw or to check; a graded module needs none of them.
 _LEFT_OUT_MODULES = {"autograder", "otter", "matplotlib", "seaborn", "IPython", "ipywidgets", "google",
                      "tqdm", "plotly"}
 _LEFT_OUT_NAMES = {"check", "grader", "plt", "sns", "display", "get_ipython"}
 _MAGIC = re.compile(r"^(\s*)([%!]|\w+\s*=\s*[%!])")
 _CELL_MAGICS_WITH_PYTHON = ("%%time", "%%timeit", "%%capture", "%%writefile")
-_CHILD_MEMORY = 1 << 30
-_CHILD_SECONDS = 20
 
 
 def neutralize(cells: list[str], module: str) -> dict:
@@ -111,14 +111,14 @@ def _root(func):
 def neutralize_in_child(cells: list[str], module: str) -> dict:
     """`neutralize` in a child process under a memory and CPU cap."""
     def cap():
-        resource.setrlimit(resource.RLIMIT_AS, (_CHILD_MEMORY, _CHILD_MEMORY))
-        resource.setrlimit(resource.RLIMIT_CPU, (_CHILD_SECONDS, _CHILD_SECONDS))
+        resource.setrlimit(resource.RLIMIT_AS, (NOTEBOOK_PARSE_MEMORY_BYTES, NOTEBOOK_PARSE_MEMORY_BYTES))
+        resource.setrlimit(resource.RLIMIT_CPU, (NOTEBOOK_PARSE_SECONDS, NOTEBOOK_PARSE_SECONDS))
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     code = f"import sys; sys.path.insert(0, {root!r}); from autograder.notebook import _main; _main()"
     try:
         done = subprocess.run([sys.executable, "-I", "-S", "-c", code], input=json.dumps([cells, module]),
-                              capture_output=True, text=True, timeout=2 * _CHILD_SECONDS, preexec_fn=cap)
+                              capture_output=True, text=True, timeout=2 * NOTEBOOK_PARSE_SECONDS, preexec_fn=cap)
     except subprocess.TimeoutExpired:
         return {"error": "reading the notebook's code took too long"}
     if done.returncode != 0:

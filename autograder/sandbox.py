@@ -21,6 +21,9 @@ import time
 from dataclasses import dataclass, field
 
 from autograder import cgroup, wire
+from autograder.policy import (BUDGET_DEFAULT_SECONDS, BUDGET_FLOOR_SECONDS, BUDGET_SHARE, SANDBOX_MEMORY_BYTES,
+                               SANDBOX_TASKS, TMP_INODES, TMP_KIB, WORKER_GRACE_SECONDS, WORKER_START_SECONDS,
+                               Limits)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _BASE_UID = 61000
@@ -30,34 +33,16 @@ _BOOTSTRAP = "import sys; sys.path.insert(0, {root!r}); from autograder.worker i
 _JOIN_CGROUP = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo 0 > "$1"; shift; n=$((n - 1)); done; exec "$@"'
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Per-test resource limits applied in the test's child process."""
-    cpu_seconds: int = 20
-    memory_bytes: int = 1 << 30      # beyond the warm worker's own address space
-    file_bytes: int = 8 << 20        # biggest file (and the captured output) a test may write
-    open_files: int = 64
-    processes: int = 64
-
-    def as_dict(self):
-        return dict(self.__dict__)
-
-
-# Per sandbox (one submission), whatever its tests do.
-SANDBOX_MEMORY_BYTES = 3 << 30   # the worker, every test and leftover, tmpfs files, shared memory
-SANDBOX_TASKS = 512              # processes and threads together
-TMP_KIB = 64 << 10               # size of the private /tmp and of /dev/shm
-TMP_INODES = 16384               # files (and folders) each of them may hold
-# Wall-clock budget of one submission, all its tests together: a share of the sum of the tests'
-# own timeouts (each already far above what a correct solution needs), never under the floor.
-BUDGET_SHARE = 0.25
-BUDGET_FLOOR_SECONDS = 30.0
-BUDGET_DEFAULT_SECONDS = 300.0   # for callers that do not size it from their tests
-
-
 def submission_budget(tests) -> float:
     """Seconds one submission may take over all of `tests` (see BUDGET_SHARE)."""
     return max(BUDGET_FLOOR_SECONDS, BUDGET_SHARE * sum(t.timeout for t in tests))
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One isolation measure: whether it was applied, and what it does or why it was not."""
+    applied: bool
+    detail: str
 
 
 @dataclass
@@ -145,17 +130,18 @@ class Sandbox:
             raise
         self._stderr = []
         threading.Thread(target=self._drain_stderr, daemon=True).start()
-        ready = self._receive(timeout=120)
-        self.isolation = ready["isolation"]
+        ready = self._receive(timeout=WORKER_START_SECONDS)
+        self.isolation = {name: Measure(*measure) for name, measure in ready["isolation"].items()}
         if prefix:
-            self.isolation["namespaces"] = "pid, mount, network, ipc, uts"
+            self.isolation["namespaces"] = Measure(True, "pid, mount, network, ipc, uts")
         else:
             why = ("AUTOGRADER_NO_NAMESPACES is set" if os.environ.get("AUTOGRADER_NO_NAMESPACES")
                    else "unshare refused")
-            self.isolation["namespaces"] = f"not available ({why}): no network, PID or IPC isolation"
+            self.isolation["namespaces"] = Measure(False, f"{why}: no network, PID or IPC isolation")
         if self.cgroup is not None and not self.cgroup.holds(self._proc.pid):
-            cgroup_report = "not applied: the worker could not join its cgroup"
-        self.isolation["cgroup"] = cgroup_report
+            self.isolation["cgroup"] = Measure(False, "the worker could not join its cgroup")
+        else:
+            self.isolation["cgroup"] = Measure(self.cgroup is not None, cgroup_report)
 
     def _drain_stderr(self):
         for line in self._proc.stderr:
@@ -191,7 +177,7 @@ class Sandbox:
         if self._budget_started is None:
             self._budget_started = time.monotonic()
         self._send({"cmd": "load", "source": source, "filename": filename, "modname": modname})
-        self._receive(timeout=30)
+        self._receive(timeout=WORKER_GRACE_SECONDS)
 
     def run(self, script_message: dict, *, timeout: float, limits: Limits = Limits()) -> RunResult:
         """Run one recorded script; stopped early, or not run, once the budget is spent."""
@@ -200,7 +186,7 @@ class Sandbox:
             return self._out_of_budget(stopped=False)
         allowed = min(timeout, left)
         self._send({"cmd": "run", "script": script_message, "timeout": allowed, "limits": limits.as_dict()})
-        reply = self._receive(timeout=allowed + 30)
+        reply = self._receive(timeout=allowed + WORKER_GRACE_SECONDS)
         if reply["status"] == "timeout" and allowed < timeout:
             return self._out_of_budget(stopped=True, seconds=reply.get("seconds", allowed),
                                        stdout=reply.get("stdout", ""))

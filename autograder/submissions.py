@@ -6,13 +6,14 @@ import hashlib
 import os
 import re
 
+from autograder.policy import STUDENT_ID_MAX, SUBMISSION_MAX_BYTES
+
 
 class SubmissionError(Exception):
     """The submission cannot be read or imported; the message says why."""
 
 
 _ID = re.compile(r"[^A-Za-z0-9_.@+-]")
-_ID_MAX = 64
 
 
 def student_id(name) -> str:
@@ -22,9 +23,9 @@ def student_id(name) -> str:
     student = _ID.sub("_", name)
     if not student[:1].isalnum() and not student.startswith("_"):
         student = "_" + student  # "+1", "-1", "=1", "@1": a spreadsheet would read a formula
-    if len(student) > _ID_MAX:
+    if len(student) > STUDENT_ID_MAX:
         digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
-        student = f"{student[:_ID_MAX - 9]}-{digest}"
+        student = f"{student[:STUDENT_ID_MAX - 9]}-{digest}"
     return student
 
 
@@ -60,8 +61,8 @@ def read_submission(path, assignment) -> tuple[str, str]:
         path = found[0]
         if os.path.islink(path):
             raise SubmissionError(f"{os.path.basename(path)} is a symbolic link, not a submitted file")
-    if os.path.getsize(path) > 5 << 20:
-        raise SubmissionError(f"{os.path.basename(path)} is over 5 MB")
+    if os.path.getsize(path) > SUBMISSION_MAX_BYTES:
+        raise SubmissionError(f"{os.path.basename(path)} is over {SUBMISSION_MAX_BYTES >> 20} MB")
     if path.endswith(".ipynb"):
         return notebook_source(path, assignment.name), os.path.basename(path)
     if not path.endswith(".py"):

@@ -3,7 +3,7 @@ whether students see it, and how to explain a failure."""
 from dataclasses import dataclass, field
 from typing import Callable
 
-from autograder.sandbox import Limits
+from autograder.policy import ATOL, RTOL, TEST_TIMEOUT_SECONDS, Limits
 from autograder.script import Script
 
 
@@ -22,12 +22,12 @@ class GradedTest:
     points: float
     build: Callable[[Script], None]             # records the calls; outputs are judged
     hidden: bool = True
-    rtol: float = 1e-7
-    atol: float = 1e-9
+    rtol: float = RTOL
+    atol: float = ATOL
     judge: Callable | None = None               # judge(expected, got) -> Verdict, instead of compare
     slips: tuple[Slip, ...] = ()
     hint: str = ""                              # shown on failure
-    timeout: float = 10.0
+    timeout: float = TEST_TIMEOUT_SECONDS
     limits: Limits = field(default_factory=Limits)
     needs_gpu: bool = False
 

@@ -16,11 +16,8 @@ import struct
 
 import numpy as np
 
-MAX_FRAME = 64 * 2**20           # one message, arrays included
-MAX_HEAD_BYTES = 8 * 2**20       # its JSON part
-MAX_VALUES = 2**20               # numbers, strings, lists, dicts in the JSON part (counted from above)
-MAX_ARRAYS = 4096
-_MAX_DEPTH = 64
+from autograder.policy import MAX_ARRAYS, MAX_DEPTH, MAX_FRAME_BYTES, MAX_HEAD_BYTES, MAX_VALUES
+
 _NUMERIC_KINDS = "biuf"
 
 
@@ -85,9 +82,9 @@ def check(data):
     """(JSON head bytes, number of arrays) of a message within every limit, else WireError; builds
     nothing. Values are counted from above: every value but the first follows a ',' or opens with
     '[' or '{' (commas inside strings only make the count larger). A deep head is stopped by json
-    at the interpreter's recursion limit, then by _MAX_DEPTH."""
-    if len(data) > MAX_FRAME:
-        raise WireError(f"message of {len(data)} bytes is over the {MAX_FRAME}-byte limit")
+    at the interpreter's recursion limit, then by MAX_DEPTH."""
+    if len(data) > MAX_FRAME_BYTES:
+        raise WireError(f"message of {len(data)} bytes is over the {MAX_FRAME_BYTES}-byte limit")
     try:
         n_head, n_blobs = struct.unpack_from("<II", data, 0)
     except struct.error:
@@ -105,7 +102,7 @@ def check(data):
 
 def _decode_value(head, blobs):
     def dec(v, depth=0):
-        if depth > _MAX_DEPTH:
+        if depth > MAX_DEPTH:
             raise WireError("message nested too deeply")
         if isinstance(v, list):
             return [dec(x, depth + 1) for x in v]
@@ -177,7 +174,7 @@ def send(fd: int, value) -> None:
             view = view[os.write(fd, view):]
 
 
-def recv(fd: int, limit: int = MAX_FRAME):
+def recv(fd: int, limit: int = MAX_FRAME_BYTES):
     """Read one frame; None at end of stream. Raises WireError on an oversized or cut frame."""
     head = _read_exactly(fd, 8)
     if head is None:

@@ -31,11 +31,11 @@ import time
 import types
 
 from autograder import isolation, probes, script, wire
+from autograder.policy import OUTPUT_KEEP_BYTES
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _CLONE_NEWUSER = 0x10000000
 _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS = 4, 36, 38
-_OUTPUT_KEEP = 4096
 # A test's child may not stop the worker with these: ignored here, restored in the child.
 _IGNORED_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
                     signal.SIGUSR2, signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF, signal.SIGTSTP,
@@ -78,7 +78,7 @@ def _send(message):
 # ---------------------------------------------------------------- lock-down (once per worker)
 
 def _lock_down(config):
-    """Apply what isolation the OS allows; return {measure: applied, or why it was not}."""
+    """Apply what isolation the OS allows; return {measure: [applied, what or why not]}."""
     report = {}
     for sig in _IGNORED_SIGNALS:
         signal.signal(sig, signal.SIG_IGN)
@@ -87,32 +87,32 @@ def _lock_down(config):
     config["new_root"] = False
     if in_namespace:
         try:
-            report["file system"] = isolation.enter_new_root(
+            report["file system"] = [True, isolation.enter_new_root(
                 repo=config["repo"], tmp_kib=config["tmp_kib"], tmp_inodes=config["tmp_inodes"],
-                uid=config.get("uid"))
+                uid=config.get("uid"))]
             config["new_root"] = True
         except OSError as err:
-            report["file system"] = f"not isolated: the allow-list root could not be built ({err})"
+            report["file system"] = [False, f"the allow-list root could not be built ({err})"]
     else:
-        report["hidden paths"] = "not hidden (no mount namespace): rely on file permissions"
-        report["file system"] = "not read-only (no mount namespace): tests may write where their user may"
+        report["file system"] = [False, "no mount namespace: the host's files are visible as far as file "
+                                        "permissions allow, and tests may write where their user may"]
     uid = config.get("uid")
     if uid is not None:
-        report["user"] = f"tests run as uid {uid}"
+        report["user"] = [True, f"tests run as uid {uid}"]
         unreadable = [p for p in _python_paths() if not _readable_by_others(p)]
         if unreadable:
-            report["imports"] = (f"not all: {unreadable[0]} is not readable to uid {uid}, "
-                                 "so only modules the worker preloaded import")
+            report["imports"] = [False, f"{unreadable[0]} is not readable to uid {uid}, "
+                                        "so only modules the worker preloaded import"]
     elif in_namespace and os.geteuid() == 0:
         # A user namespace made us root here: each test's child enters a nested one, which leaves
         # it no power over the sandbox's mounts (the worker keeps it, to empty /tmp).
         config["nested_user"] = _child_can_unshare(_CLONE_NEWUSER)
-        report["user"] = ("capabilities dropped in every test (nested user namespace)" if config["nested_user"]
-                          else "capabilities NOT dropped: no nested user namespace could be made")
+        report["user"] = ([True, "capabilities dropped in every test (nested user namespace)"] if config["nested_user"]
+                          else [False, "capabilities not dropped: no nested user namespace could be made"])
     else:
-        report["user"] = "not dropped: tests run as the grader's own user"
-    report["ipc"] = ("private to the sandbox; System V objects and POSIX queues removed after every test"
-                     if config["namespaces"] else "not private: no IPC namespace (objects a test makes may stay)")
+        report["user"] = [False, "tests run as the grader's own user"]
+    report["ipc"] = ([True, "private to the sandbox; System V objects and POSIX queues removed after every test"]
+                     if config["namespaces"] else [False, "no IPC namespace: objects a test makes may stay"])
     _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     return report
@@ -315,7 +315,7 @@ def _collect(pid, read_end, deadline):
                 buffer += chunk
                 if len(buffer) >= 8:
                     size = int.from_bytes(buffer[:8], "little")
-                    if size > wire.MAX_FRAME:
+                    if size > wire.MAX_FRAME_BYTES:
                         os.kill(pid, signal.SIGKILL)
                         os.waitpid(pid, 0)
                         return {"status": "error", "error": {"phase": "result", "type": "OutputTooLarge",
@@ -419,11 +419,11 @@ def _children():
 
 def _read_head(fd):
     try:
-        data = os.pread(fd, _OUTPUT_KEEP + 1, 0)
+        data = os.pread(fd, OUTPUT_KEEP_BYTES + 1, 0)
     except OSError:
         return ""
-    text = data[:_OUTPUT_KEEP].decode("utf-8", "replace")
-    return text + ("\n[output truncated]" if len(data) > _OUTPUT_KEEP else "")
+    text = data[:OUTPUT_KEEP_BYTES].decode("utf-8", "replace")
+    return text + ("\n[output truncated]" if len(data) > OUTPUT_KEEP_BYTES else "")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from autograder import assignments, cgroup, cli, engine, sandbox
+from autograder import assignments, cgroup, cli, engine, policy, sandbox
 from autograder.assignments import Assignment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -199,7 +199,7 @@ def _syntax_line(ctx, res):
 
 def _output_capped(ctx, res):
     for t in res.tests:
-        assert len(t.stdout) <= 4096 + len("\n[output truncated]"), t.name
+        assert len(t.stdout) <= policy.OUTPUT_KEEP_BYTES + len("\n[output truncated]"), t.name
     assert any("[output truncated]" in t.stdout for t in res.tests)
 
 
@@ -436,7 +436,7 @@ CASES = [
                     n += 1
             except OSError:
                 pass
-            print("forked", "under the limit" if n < 64 else f"{n} processes")
+            print("forked", "under the limit" if n < @MAX_PROCS@ else f"{n} processes")
             return _refb(dout, cache)
         """), NONE, stdout=("forked under the limit",), needs_root=True),
     Case("huge_stdout", "3", "fast", WRAP + textwrap.dedent("""\
@@ -481,8 +481,8 @@ CASES = [
                     break
         for _path in _mine:  # room again for what it prints (its output file shares /tmp)
             _os.remove(_path)
-        print("wrote", "at most 128 MiB" if _written <= 128 else f"{_written} MiB")
-        """), NONE, stdout=("wrote at most 128 MiB",), check=_scratch_intact),
+        print("wrote", "at most its scratch space" if _written <= @SCRATCH_MIB@ else f"{_written} MiB")
+        """), NONE, stdout=("wrote at most its scratch space",), check=_scratch_intact),
     Case("huge_result", "3", "fast", WRAP + textwrap.dedent("""\
         import numpy as _np
         def conv1d_forward(*args, **kwargs):
@@ -1034,7 +1034,9 @@ class Run:
         self.listener = _Listener()
         needle = HIDDEN_SOURCE.split('"""')[1].splitlines()[0]
         self.placeholders = {
-            "@ROOT@": str(ROOT), "@SUBS@": str(self.subs), "@OUT@": str(self.out),
+            "@ROOT@": str(ROOT), "@MAX_PROCS@": str(policy.Limits().processes),
+            "@SCRATCH_MIB@": str(2 * policy.TMP_KIB >> 10),  # the private /tmp and /dev/shm
+            "@SUBS@": str(self.subs), "@OUT@": str(self.out),
             "@SCRATCH@": str(self.scratch), "@MARKER@": str(self.marker), "@DROP@": str(self.drop),
             "@PORT@": str(self.listener.port), "@HOST_IP@": _host_ip(),
             "@NEEDLE_A@": needle[:len(needle) // 2], "@NEEDLE_B@": needle[len(needle) // 2:],
@@ -1234,9 +1236,9 @@ def test_fallback_without_namespaces(name, runs, alone, alone_fallback):
     lost = case.lost()
     assert _points(res) == {n: (0.0 if n in lost else p) for n, p in POINTS.items()}
     notes = " ".join(res.notes)
-    assert "namespaces: not available (AUTOGRADER_NO_NAMESPACES is set)" in notes
-    assert "hidden paths: not hidden" in notes and "file system: not read-only" in notes
-    assert "cgroup: not applied (AUTOGRADER_NO_CGROUP is set)" in notes
+    assert "isolation not applied: namespaces: AUTOGRADER_NO_NAMESPACES is set" in notes
+    assert "isolation not applied: file system: no mount namespace" in notes
+    assert "isolation not applied: cgroup: AUTOGRADER_NO_CGROUP is set" in notes
     for text in case.stdout:
         assert text in "\n".join(t.stdout for t in res.tests)
     if case.check:
@@ -1286,7 +1288,7 @@ def test_default_budget_is_below_the_sum_of_timeouts():
     """Sized from the tests' own timeouts: a submission sleeping through them all is stopped early."""
     for name in ("cnn_layer", "gpu_training", "momentum"):
         tests = assignments.get(name).tests()
-        assert sandbox.BUDGET_FLOOR_SECONDS <= sandbox.Sandbox.budget_for(tests) < sum(t.timeout for t in tests)
+        assert policy.BUDGET_FLOOR_SECONDS <= sandbox.Sandbox.budget_for(tests) < sum(t.timeout for t in tests)
 
 
 # ---------------------------------------------------------------- known gaps outside the sandbox

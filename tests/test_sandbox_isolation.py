@@ -11,7 +11,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from autograder import cgroup, script, wire
+from autograder import cgroup, sandbox, script, wire
 from autograder.sandbox import Sandbox, namespace_prefix
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="the sandbox needs Linux")
@@ -46,7 +46,7 @@ def _peak_while(fn):
 
 def test_frame_of_16_million_empty_lists_is_refused_before_building_anything():
     data = _frame(b"[" + b"[]," * 16_000_000 + b"[]]")   # 48 MB, under the frame limit
-    assert len(data) < wire.MAX_FRAME
+    assert len(data) < wire.MAX_FRAME_BYTES
     peak, raised = _peak_while(lambda: wire.decode(data))
     assert raised is not None and "head" in str(raised)
     assert peak < MiB  # not one list built (16 million would take about 1 GB)
@@ -68,10 +68,10 @@ def test_too_many_arrays_too_deep_and_oversized_frames_are_refused():
     with pytest.raises(wire.WireError, match="deeply"):
         wire.decode(deep)
     with pytest.raises(wire.WireError, match="limit"):
-        wire.decode(memoryview(bytes(wire.MAX_FRAME + 1)))
+        wire.decode(memoryview(bytes(wire.MAX_FRAME_BYTES + 1)))
     read_end, write_end = os.pipe()
     try:
-        os.write(write_end, struct.pack("<Q", wire.MAX_FRAME + 1))  # a size alone: nothing more is read
+        os.write(write_end, struct.pack("<Q", wire.MAX_FRAME_BYTES + 1))  # a size alone: nothing more is read
         with pytest.raises(wire.WireError, match="limit"):
             wire.recv(read_end)
     finally:
@@ -176,7 +176,8 @@ def _setting(dirs, *names):
 @needs_cgroup
 def test_each_sandbox_has_its_own_cgroup_with_its_limits_and_removes_it():
     with Sandbox(preload=("numpy",), memory_bytes=768 * MiB, tasks=300) as box:
-        assert box.isolation["cgroup"].startswith("memory 0.75 GiB and 300 tasks for the whole sandbox")
+        assert box.isolation["cgroup"].applied
+        assert box.isolation["cgroup"].detail.startswith("memory 0.75 GiB and 300 tasks for the whole sandbox")
         dirs = list(box.cgroup.dirs)
         assert _setting(dirs, "memory.max", "memory.limit_in_bytes") == str(768 * MiB)
         assert _setting(dirs, "pids.max") == "300"
@@ -232,12 +233,15 @@ def test_grading_works_and_says_what_was_not_applied(refused, monkeypatch):
         namespace_prefix.cache_clear()
     assert result.status == "ok" and result.stdout.strip() == "6"
     if "AUTOGRADER_NO_NAMESPACES" in refused:
-        assert isolation["namespaces"].startswith("not available (AUTOGRADER_NO_NAMESPACES is set)")
-        assert isolation["file system"].startswith("not read-only")
+        assert not isolation["namespaces"].applied and not isolation["file system"].applied
+        assert isolation["namespaces"].detail.startswith("AUTOGRADER_NO_NAMESPACES is set")
+        assert isolation["file system"].detail.startswith("no mount namespace")
     elif namespace_prefix():
-        assert isolation["namespaces"] == "pid, mount, network, ipc, uts"
-        assert isolation["file system"].startswith("only the Python installation")
+        assert isolation["namespaces"] == sandbox.Measure(True, "pid, mount, network, ipc, uts")
+        assert isolation["file system"].applied
+        assert isolation["file system"].detail.startswith("only the Python installation")
     if "AUTOGRADER_NO_CGROUP" in refused:
-        assert isolation["cgroup"].startswith("not applied (AUTOGRADER_NO_CGROUP is set)")
+        assert isolation["cgroup"] == sandbox.Measure(False, isolation["cgroup"].detail)
+        assert isolation["cgroup"].detail.startswith("AUTOGRADER_NO_CGROUP is set")
     elif CGROUPS:
-        assert isolation["cgroup"].startswith("memory 3 GiB and 512 tasks")
+        assert isolation["cgroup"].applied and isolation["cgroup"].detail.startswith("memory 3 GiB and 512 tasks")

@@ -11,7 +11,7 @@ from autograder import probes
 from autograder.compare import PASS, Verdict, compare, describe, unwrap
 from autograder.course.gpu_training.public import (
     SHAPES, TESTS as PUBLIC, XB, YB, _initial_state, model_shapes, train_steps)
-from autograder.sandbox import Limits
+from autograder.policy import FLOAT32_ATOL, FLOAT32_RTOL, Limits
 from autograder.testcase import GradedTest
 
 _rng = np.random.default_rng(61)
@@ -190,9 +190,9 @@ HIDDEN = [
                hint="move the four tensors to the device you are given, once"),
     GradedTest("digits_cnn_without_dropout", "6.2", 5, model_shapes(0.0), rtol=1e-4, atol=1e-5),
     GradedTest("train_step_two_momentum_steps", "6.3", 8, train_steps(2, lr=0.05, momentum=0.9),
-               rtol=1e-4, atol=1e-6, timeout=60, limits=TORCH_LIMITS,
+               rtol=FLOAT32_RTOL, atol=FLOAT32_ATOL, timeout=60, limits=TORCH_LIMITS,
                hint="the optimizer is the caller's: call zero_grad, backward and step on it, once per call"),
-    GradedTest("train_step_evaluate_inputs_unchanged", "6.3", 2, _inputs_unchanged, rtol=1e-4, atol=1e-6,
+    GradedTest("train_step_evaluate_inputs_unchanged", "6.3", 2, _inputs_unchanged, rtol=FLOAT32_RTOL, atol=FLOAT32_ATOL,
                timeout=60, limits=TORCH_LIMITS,
                hint="train_step and evaluate must not modify the batch tensors they are given"),
     GradedTest("evaluate_known_predictions", "6.3", 5, _evaluate, atol=1e-6,

@@ -1,6 +1,7 @@
 """Public tests for gpu_training: the data split, the model's layers, one training step."""
 import numpy as np
 
+from autograder.policy import FLOAT32_ATOL, FLOAT32_RTOL
 from autograder.testcase import GradedTest
 
 _rng = np.random.default_rng(6)
@@ -68,7 +69,7 @@ TESTS = [
     GradedTest("digits_cnn_layers", "6.2", 10, model_shapes(0.25), hidden=False, rtol=1e-4, atol=1e-5,
                hint="conv1 = Conv2d(1, 16, 3, padding=1), conv2 = Conv2d(16, 32, 3, padding=1), MaxPool2d(2), "
                     "Flatten, Dropout, fc = Linear(32*4*4, 10); only conv1, conv2 and fc hold parameters"),
-    GradedTest("train_step_one_step", "6.3", 15, train_steps(1), hidden=False, rtol=1e-4, atol=1e-6,
+    GradedTest("train_step_one_step", "6.3", 15, train_steps(1), hidden=False, rtol=FLOAT32_RTOL, atol=FLOAT32_ATOL,
                timeout=60, hint="model.train(); optimizer.zero_grad(); loss = cross_entropy(model(xb), yb); "
                                 "loss.backward(); optimizer.step(); return loss.item()"),
 ]
