@@ -16,12 +16,13 @@ def expected_path(name):
 def record_public_expected(name) -> bytes:
     """The public tests' expected values and slip outputs, from the reference, as wire bytes."""
     assignment = assignments.get(name)
-    return wire.encode(engine.expected_values(assignment.tests(public_only=True), assignment.reference()))
+    expected = engine.expected_values(assignment.tests(public_only=True), assignment.reference())
+    return wire.encode({name: e.to_plain() for name, e in expected.items()})
 
 
 def load_public_expected(name):
     with open(expected_path(name), "rb") as f:
-        return wire.decode(f.read())
+        return {name: engine.Expected.from_plain(e) for name, e in wire.decode(f.read()).items()}
 
 
 def check(name, task=None, path=None, *, stream=None):

@@ -49,27 +49,64 @@ class SubmissionResult:
 # ---------------------------------------------------------------- expected values (trusted)
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What recorded calls give on the reference: their outputs, or the exception an invalid call
+    raises (its type name and step) with the outputs of the valid calls before it, if it names any."""
+    outputs: dict | None = None
+    raises: str | None = None
+    step: int | None = None
+    valid: dict | None = None
+
+    def to_plain(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    @classmethod
+    def from_plain(cls, data: dict) -> "Outcome":
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Expected:
+    """Everything a test is judged against: the reference's outcome, what each known slip would
+    have produced (hint, outcome), and the PyTorch outputs recorded on a GPU, if any."""
+    outcome: Outcome
+    slips: tuple[tuple[str, Outcome], ...] = ()
+    golden: dict | None = None
+    golden_source: str = ""
+
+    def to_plain(self) -> dict:
+        plain = {"expected": self.outcome.to_plain(), "slips": [[h, o.to_plain()] for h, o in self.slips]}
+        if self.golden is not None:
+            plain["golden"] = {"outputs": self.golden, "source": self.golden_source}
+        return plain
+
+    @classmethod
+    def from_plain(cls, data: dict) -> "Expected":
+        golden = data.get("golden") or {}
+        return cls(Outcome.from_plain(data["expected"]), tuple((h, Outcome.from_plain(o)) for h, o in data["slips"]),
+                   golden.get("outputs"), golden.get("source", ""))
+
+
 def _plain_roundtrip(outputs):
     """The exact plain form a sandbox would send back, so both sides are compared alike."""
     return wire.decode(wire.encode({k: script.to_plain(v) for k, v in outputs.items()}))
 
 
-def run_reference(build, reference):
-    """Run recorded calls on the reference: {'outputs': ...} or {'raises': exception type name}.
-
-    Where the reference raises after valid calls whose outputs the test names, 'valid' holds
-    those outputs (see valid_calls): a submission passes such a test only if they are right too.
-    """
+def run_reference(build, reference) -> Outcome:
+    """Run recorded calls on the reference. Where it raises after valid calls whose outputs the
+    test names, `valid` holds those outputs (see valid_calls): a submission passes such a test
+    only if they are right too."""
     s = script.Script()
     build(s)
     want = _run_message(s.to_message(), reference)
-    if "raises" in want:
-        prefix = script.valid_calls(s.to_message(), want["step"])
+    if want.raises is not None:
+        prefix = script.valid_calls(s.to_message(), want.step)
         if prefix["outputs"]:
             valid = _run_message(prefix, reference)
-            if "outputs" not in valid:
-                raise RuntimeError(f"the reference raises in the valid calls before step {want['step']}")
-            want["valid"] = valid["outputs"]
+            if valid.outputs is None:
+                raise RuntimeError(f"the reference raises in the valid calls before step {want.step}")
+            return replace(want, valid=valid.outputs)
     return want
 
 
@@ -81,56 +118,53 @@ def _run_message(message, reference):
     if torch:
         torch.set_num_threads(1)
     try:
-        return {"outputs": _plain_roundtrip(script.run(message, reference, probes))}
+        return Outcome(outputs=_plain_roundtrip(script.run(message, reference, probes)))
     except script.StepError as err:
-        return {"raises": err.exc_type, "step": err.step}
+        return Outcome(raises=err.exc_type, step=err.step)
     finally:
         if torch:
             torch.set_num_threads(threads)
 
 
-def expected_values(tests, reference, goldens=None) -> dict:
-    """Per test: the reference's result, what each known slip would have produced, and the
-    PyTorch GPU outputs recorded for it, if any (see golden.py)."""
+def expected_values(tests, reference, goldens=None) -> dict[str, Expected]:
+    """{test name: Expected}, the GPU outputs taken from `goldens` where still fresh (golden.py)."""
     recorded = golden.fresh_entries(goldens, tests)
     source = golden.describe(goldens["provenance"]) if goldens else ""
-    values = {}
-    for t in tests:
-        values[t.name] = {"expected": run_reference(t.build, reference),
-                          "slips": [[slip.hint, run_reference(slip.build, reference)] for slip in t.slips]}
-        if t.name in recorded:
-            values[t.name]["golden"] = {"outputs": recorded[t.name]["outputs"], "source": source}
-    return values
+    return {t.name: Expected(run_reference(t.build, reference),
+                             tuple((slip.hint, run_reference(slip.build, reference)) for slip in t.slips),
+                             recorded[t.name]["outputs"] if t.name in recorded else None,
+                             source if t.name in recorded else "")
+            for t in tests}
 
 # ---------------------------------------------------------------- judging
 
 
-def judge(test, expected, result: RunResult) -> compare.Verdict:
+def judge(test, expected: Expected, result: RunResult) -> compare.Verdict:
     if result.status == "timeout":
         return compare.Verdict(False, f"timed out after {test.timeout:g} s (infinite loop or very slow code?)")
     if result.status == "crashed":
         return compare.Verdict(False, f"the test process died: {result.exit}")
     if result.status == "import_error":
         return compare.Verdict(False, f"the module failed to import: {_error_text(result.error)}")
-    want = expected["expected"]
-    if "raises" in want:
-        if result.status == "error" and result.error.get("type") == want["raises"]:
-            if result.error.get("step", want["step"]) < want["step"]:
+    want = expected.outcome
+    if want.raises is not None:
+        if result.status == "error" and result.error.get("type") == want.raises:
+            if result.error.get("step", want.step) < want.step:
                 return compare.Verdict(False, f"raised {_error_text(result.error)} already in a valid call "
                                               "before the invalid one")
             return compare.PASS
         got = f"raised {_error_text(result.error)}" if result.status == "error" else "returned normally"
-        return compare.Verdict(False, f"expected a {want['raises']} for this invalid input, but it {got}")
+        return compare.Verdict(False, f"expected a {want.raises} for this invalid input, but it {got}")
     if result.status == "error":
         return compare.Verdict(False, f"raised {_error_text(result.error)}")
     if test.judge is not None:
-        return test.judge(want["outputs"], result.outputs)
-    verdict = _compare_outputs(test, want["outputs"], result.outputs)
-    if verdict.passed and "golden" in expected:
-        against_gpu = _compare_outputs(test, expected["golden"]["outputs"], result.outputs)
+        return test.judge(want.outputs, result.outputs)
+    verdict = _compare_outputs(test, want.outputs, result.outputs)
+    if verdict.passed and expected.golden is not None:
+        against_gpu = _compare_outputs(test, expected.golden, result.outputs)
         if not against_gpu.passed:
             return compare.Verdict(False, f"matches the float64 reference but not the PyTorch outputs recorded "
-                                          f"on a GPU ({expected['golden']['source']}): {against_gpu.message}")
+                                          f"on a GPU ({expected.golden_source}): {against_gpu.message}")
     return verdict
 
 
@@ -159,11 +193,11 @@ def _error_text(error):
 def _slip_hint(test, expected, result):
     if result.status != "ok":
         return None
-    for hint, alt in expected["slips"]:
-        if "outputs" in alt and all(
+    for hint, alt in expected.slips:
+        if alt.outputs is not None and all(
                 name in result.outputs and compare.compare(v, result.outputs[name], rtol=test.rtol,
                                                            atol=test.atol).passed
-                for name, v in alt["outputs"].items()):
+                for name, v in alt.outputs.items()):
             return hint
     return None
 
@@ -202,8 +236,8 @@ def _grade_test(test, expected, sandbox):
     calls = test.script().to_message()
     run = sandbox.run(calls, timeout=test.timeout, limits=test.limits)
     verdict = judge(test, expected, run)
-    if verdict.passed and "valid" in expected["expected"]:
-        verdict = _judge_valid_calls(test, expected["expected"], calls, sandbox)
+    if verdict.passed and expected.outcome.valid is not None:
+        verdict = _judge_valid_calls(test, expected.outcome, calls, sandbox)
     message = verdict.message
     if not verdict.passed:
         slip = _slip_hint(test, expected, run)
@@ -221,7 +255,7 @@ def _explain_inputs_test(test, expected, calls, run, message):
     changed input first; if the inputs are intact and a result is wrong, it says so instead of
     its hint, which is about modifying inputs and would mislead."""
     read_back = {name for name, i in calls["outputs"].items() if calls["steps"][i][0] == "const"}
-    want = expected["expected"].get("outputs", {})
+    want = expected.outcome.outputs or {}
     if read_back and run.status == "ok" and test.judge is None:
         inputs = _compare_outputs(test, {k: v for k, v in want.items() if k in read_back}, run.outputs)
         if inputs.passed:
@@ -233,9 +267,9 @@ def _explain_inputs_test(test, expected, calls, run, message):
 def _judge_valid_calls(test, want, message, sandbox):
     """A test of an invalid input pays only when the valid calls before it return the right values:
     no points for raising the right error from code that computes nothing right."""
-    prefix = script.valid_calls(message, want["step"])
+    prefix = script.valid_calls(message, want.step)
     run = sandbox.run(prefix, timeout=test.timeout, limits=test.limits)
-    verdict = judge(replace(test, judge=None), {"expected": {"outputs": want["valid"]}, "slips": []}, run)
+    verdict = judge(replace(test, judge=None), Expected(Outcome(outputs=want.valid)), run)
     if verdict.passed:
         return compare.PASS
     return compare.Verdict(False, "it raises as it should, but the valid call before the invalid one is wrong "

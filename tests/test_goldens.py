@@ -48,10 +48,10 @@ def _disagreements(name, data, reference):
     bad = []
     for test_name, entry in data["tests"].items():
         want = reference[test_name]
-        if "outputs" not in want:
-            bad.append((test_name, f"the reference raised {want.get('raises')}"))
+        if want.outputs is None:
+            bad.append((test_name, f"the reference raised {want.raises}"))
             continue
-        verdict = engine._compare_outputs(tests[test_name], entry["outputs"], want["outputs"])
+        verdict = engine._compare_outputs(tests[test_name], entry["outputs"], want.outputs)
         if not verdict.passed:
             bad.append((test_name, verdict.message))
     return bad
@@ -75,7 +75,7 @@ def test_every_test_with_numeric_outputs_gets_a_golden(name, recorded, reference
         want = reference_outputs[name][test.name]
         if test.name in recorded[name]["tests"] or test.judge is not None:
             continue
-        if "raises" in want or not goldens.portable(want["outputs"]):
+        if want.raises is not None or not goldens.portable(want.outputs):
             continue
         if any(_uses(test, api) for api in NOT_IN_ORACLE.get(name, ())):
             continue
@@ -151,7 +151,7 @@ def test_grader_fails_a_submission_that_differs_from_the_gpu_golden(tmp_path):
                            "device": "cuda"},
             "tests": {}}
     for test in tests:
-        outputs = engine.run_reference(test.build, oracle)["outputs"]
+        outputs = engine.run_reference(test.build, oracle).outputs
         if test.name == "conv1d_forward_basic":
             outputs = {k: v + 1e-3 * np.abs(v).max() for k, v in outputs.items()}
         fake["tests"][test.name] = {"hash": "", "calls": golden.calls_hash(test), "outputs": outputs}
@@ -171,7 +171,7 @@ def test_grader_ignores_a_golden_recorded_for_other_calls():
     """A test edited after `make goldens` falls back to the reference alone (no false failures)."""
     assignment = assignments.get("cnn_layer")
     tests = [t for t in assignment.tests() if t.name == "conv1d_forward_basic"]
-    outputs = engine.run_reference(tests[0].build, assignment.reference())["outputs"]
+    outputs = engine.run_reference(tests[0].build, assignment.reference()).outputs
     stale_entry = {"hash": "", "calls": "0" * 64, "outputs": {k: v + 1.0 for k, v in outputs.items()}}
     fake = {"provenance": {"gpu": "Fake GPU"}, "tests": {"conv1d_forward_basic": stale_entry}}
-    assert "golden" not in engine.expected_values(tests, assignment.reference(), fake)["conv1d_forward_basic"]
+    assert engine.expected_values(tests, assignment.reference(), fake)["conv1d_forward_basic"].golden is None

@@ -128,9 +128,9 @@ def test_every_graded_test_judges_a_result_of_student_code(name):
     for test in assignment.tests():
         message = test.script().to_message()
         want = engine.run_reference(test.build, assignment.reference())
-        if "raises" in want:
-            assert _outputs_of_student_code(message, want["step"]), f"{test.name}: no valid call is judged"
-            assert want["valid"], test.name
+        if want.raises is not None:
+            assert _outputs_of_student_code(message, want.step), f"{test.name}: no valid call is judged"
+            assert want.valid, test.name
         else:
             assert _outputs_of_student_code(message), f"{test.name}: judges no result of the student's code"
 
@@ -147,11 +147,11 @@ def test_every_slip_reproduces_a_different_answer(name, test_name, index):
     test = next(t for t in assignment.tests() if t.name == test_name)
     slip = test.slips[index]
     alt = engine.run_reference(slip.build, assignment.reference())
-    assert "outputs" in alt, f"{slip.hint[:60]!r}: the reference raised {alt.get('raises')}"
-    want = engine.run_reference(test.build, assignment.reference())["outputs"]
-    shared = [k for k in alt["outputs"] if k in want]
+    assert alt.outputs is not None, f"{slip.hint[:60]!r}: the reference raised {alt.raises}"
+    want = engine.run_reference(test.build, assignment.reference()).outputs
+    shared = [k for k in alt.outputs if k in want]
     assert shared, "the slip names none of the test's outputs"
-    assert any(not compare.compare(want[k], alt["outputs"][k], rtol=test.rtol, atol=test.atol).passed
+    assert any(not compare.compare(want[k], alt.outputs[k], rtol=test.rtol, atol=test.atol).passed
                for k in shared), f"{slip.hint[:60]!r} gives the right answer"
 
 
@@ -286,7 +286,7 @@ def reference_training():
     pytest.importorskip("torch")
     from autograder.course.gpu_training import hidden
 
-    return engine.run_reference(hidden._train, assignments.get("gpu_training").reference())["outputs"]
+    return engine.run_reference(hidden._train, assignments.get("gpu_training").reference()).outputs
 
 
 def test_reported_numbers_are_only_compared_with_measured_ones(reference_training):

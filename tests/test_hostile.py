@@ -101,7 +101,7 @@ def _analyse(test):
     passes = {fn: {name for name, out in recording.outputs.items() if out in idx}
               for fn, idx in const_args.items()}
     reference = ASSIGNMENT.reference()
-    raises = "raises" in engine.run_reference(test.build, reference)
+    raises = engine.run_reference(test.build, reference).raises is not None
     return {"calls": set(calls.values()), "feeds": feeds, "passes": passes, "raises": raises}
 
 

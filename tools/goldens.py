@@ -89,12 +89,12 @@ def record(name, skipped=None) -> dict:
                 skipped.append((test.name, "graded by a judge"))
                 continue
             result = engine.run_reference(test.build, module)
-            outputs = portable(result.get("outputs", {}))
+            outputs = portable(result.outputs or {})
             if outputs:
                 tests[test.name] = {"hash": script_hash(test, source), "calls": golden.calls_hash(test),
                                     "outputs": outputs}
-            elif "raises" in result:
-                skipped.append((test.name, f"the oracle raised {result['raises']} at step {result['step']}"))
+            elif result.raises is not None:
+                skipped.append((test.name, f"the oracle raised {result.raises} at step {result.step}"))
             else:
                 skipped.append((test.name, "no numeric outputs"))
     return {"provenance": provenance(), "tests": tests}
