@@ -85,7 +85,7 @@ def test_notebook_has_a_section_and_a_check_per_task(name):
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
     assert "from autograder.check import check" in code
     tasks = tasks_of(name)
-    assert tasks, f"no task markers for {name} in pyproject.toml"
+    assert tasks, f"no [tasks] in autograder/course/{name}/assignment.toml"
     for task in tasks:
         assert re.search(rf"^## Task {re.escape(task)}: ", markdown, re.M), f"{name}: no '## Task {task}' section"
         assert f'check("{name}", "{task}")' in code, f"{name}: no check cell for task {task}"
