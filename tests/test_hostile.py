@@ -62,7 +62,7 @@ class _QuickTimeouts(Assignment):
 
 
 _cnn = assignments.get("cnn_layer")
-ASSIGNMENT = _QuickTimeouts(_cnn.name, _cnn.number, _cnn.preload)
+ASSIGNMENT = _QuickTimeouts(**{f.name: getattr(_cnn, f.name) for f in dataclasses.fields(_cnn)})
 TESTS = ASSIGNMENT.tests()
 POINTS = {t.name: t.points for t in TESTS}
 
