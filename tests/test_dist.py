@@ -172,7 +172,8 @@ def test_autograder_zip_carries_only_its_own_assignment(built):
                                       "autograder/course/cnn_layer/public.expected",
                                       "autograder/course/cnn_layer/public.py", "solution/__init__.py",
                                       "solution/cnn_layer.py"]
-    assert not any("samples" in n or "notebook.py" in n for n in names)
+    assert not any(n.startswith("autograder/course/") and n.endswith(("samples.toml", "samples.py", "notebook.py"))
+                   for n in names)
 
 
 # ---------------------------------------------------------------- Otter's own command: nothing uploaded runs
