@@ -15,7 +15,6 @@ The grader's repository, home folders, /etc, /work, ... are simply not there.
 import ctypes
 import os
 import platform
-import shutil
 import socket
 import sys
 import sysconfig
@@ -32,7 +31,11 @@ _KEEP_FLAGS = [(os.ST_NOEXEC, _MS_NOEXEC), (os.ST_NOATIME, _MS_NOATIME),
 _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217,
                "i686": 217, "armv7l": 218}
 _DEVICES = ["null", "zero", "random", "urandom"]
-_STAGE = "/tmp"  # where the new root is assembled (covered by it in this namespace only)
+# Where the new root is assembled: the first of these that holds no part of the installation (a
+# venv may well live under /tmp); the stage covers it in this mount namespace only.
+_STAGES = ["/mnt", "/media", "/srv", "/run", "/tmp"]
+# Bind points of the installation inside the private /tmp (a venv under /tmp): `empty` keeps them.
+_KEPT = set()
 
 
 class IsolationError(OSError):
@@ -138,10 +141,15 @@ def enter_new_root(*, repo, tmp_kib, tmp_inodes, uid):
     sources = {p: os.open(p, os.O_PATH | os.O_CLOEXEC) for p in _outermost(real)}
     devices = {d: os.open(d, os.O_PATH | os.O_CLOEXEC) for d in [f"/dev/{n}" for n in _DEVICES] + gpu
                if os.path.exists(d)}
+    root = next((s for s in _STAGES if os.path.isdir(s) and not any(_within(p, s) or _within(s, p) for p in real)),
+                None)
     try:
+        if root is None:
+            raise IsolationError(0, f"no folder to build the new root in: each of {_STAGES} holds the installation")
         _mount("none", "/", None, _MS_REC | _MS_PRIVATE)
-        _tmpfs(_STAGE, kib=1024, inodes=4096, mode="755")
-        root = _STAGE
+        _tmpfs(root, kib=1024, inodes=4096, mode="755")
+        # The private /tmp first: the installation's binds that fall inside it go on top.
+        _tmpfs(f"{root}/tmp", kib=tmp_kib, inodes=tmp_inodes, mode="1777")
         for path in wanted:
             _mirror(path, root)
         for path, fd in sources.items():
@@ -152,7 +160,7 @@ def enter_new_root(*, repo, tmp_kib, tmp_inodes, uid):
             if os.path.islink("/" + top) and not os.path.lexists(f"{root}/{top}"):
                 os.symlink(os.readlink("/" + top), f"{root}/{top}")
         _populate_dev(root, devices, kib=tmp_kib, inodes=tmp_inodes)
-        _tmpfs(f"{root}/tmp", kib=tmp_kib, inodes=tmp_inodes, mode="1777")
+        _KEPT.update(p for p in sources if _within(p, "/tmp") or _within(p, "/dev/shm"))
         _mount_proc(f"{root}/proc")
         _write_etc(root, uid)
         _pivot(root)
@@ -242,20 +250,37 @@ def remove_ipc_objects():
                 pass
 
 
-def empty(folder, *, kib, inodes):
-    """Leave `folder`, a private tmpfs of the new root, empty: remove what a test left there, or
-    where that fails (a tree too deep to walk), put a fresh tmpfs in the old one's place."""
+def empty(folder):
+    """Leave `folder`, a private tmpfs of the new root, as it was built: remove everything a test
+    left there, however deep (iteratively, moving down and up by name, so neither the recursion
+    limit nor the path length limit stops it), but the installation's bind points and their parents."""
+    home = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
     try:
-        with os.scandir(folder) as entries:
-            for entry in list(entries):
+        os.chdir(folder)
+        names, done = [], set()                     # the path below `folder`; emptied parents kept
+        while True:
+            here = os.path.join(folder, *names)
+            down = None
+            for entry in os.scandir("."):
+                path = os.path.join(here, entry.name)
+                if path in _KEPT or path in done:
+                    continue
                 if entry.is_dir(follow_symlinks=False):
-                    shutil.rmtree(entry.path)
-                else:
-                    os.unlink(entry.path)
-        return
-    except (OSError, RecursionError):
-        pass
-    if _libc.umount2(folder.encode(), _MNT_DETACH) != 0:
-        err = ctypes.get_errno()
-        raise IsolationError(err, f"emptying {folder}: {os.strerror(err)}")
-    _tmpfs(folder, kib=kib, inodes=inodes, mode="1777")
+                    down = entry.name
+                    break
+                os.unlink(entry.name)
+            if down is not None:
+                os.chdir(down)
+                names.append(down)
+                continue
+            if not names:
+                return
+            os.chdir("..")
+            name = names.pop()
+            if any(_within(k, here) for k in _KEPT):
+                done.add(here)
+            else:
+                os.rmdir(name)
+    finally:
+        os.fchdir(home)
+        os.close(home)

@@ -185,7 +185,7 @@ def _run_test(source, request, counter, config):
             isolation.remove_ipc_objects()
         if config["new_root"]:  # the private scratch space starts empty for every test
             for folder in ("/tmp", "/dev/shm"):
-                isolation.empty(folder, kib=config["tmp_kib"], inodes=config["tmp_inodes"])
+                isolation.empty(folder)
         else:
             _remove_tree(workdir)
 
