@@ -1,6 +1,6 @@
 """Benchmark: grading throughput of the kit's engine against sequential `otter run`.
 
-200 cnn_layer submissions (the shipped samples, blank skeleton included, each copied with a
+200 cnn_layer submissions (the generated samples, blank skeleton included, each copied with a
 distinct comment so no two files are equal) are graded by the engine with -j <cores>; then
 `otter run` grades 10 of them, one after another, with the Otter autograder zip that `make dist`
 builds (its tests are the same graded tests). Both rows come from this one run.
