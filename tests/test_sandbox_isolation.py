@@ -245,3 +245,45 @@ def test_grading_works_and_says_what_was_not_applied(refused, monkeypatch):
         assert isolation["cgroup"].detail.startswith("AUTOGRADER_NO_CGROUP is set")
     elif CGROUPS:
         assert isolation["cgroup"].applied and isolation["cgroup"].detail.startswith("memory 3 GiB and 512 tasks")
+
+
+# ---------------------------------------------------------------- an installation under /tmp
+
+def test_an_installation_under_tmp_stays_visible_behind_the_private_tmp():
+    """A checkout and its venv under /tmp (a CI clone, a TA's scratch folder): the sandbox's
+    private /tmp must not hide the venv, and emptying /tmp after a test must not remove it."""
+    import subprocess
+    import sys
+    import sysconfig
+    import tempfile
+
+    if not namespace_prefix():
+        pytest.skip("no namespaces here: the sandbox keeps the host's file system")
+    with tempfile.TemporaryDirectory(dir="/tmp") as folder:
+        venv = os.path.join(folder, "venv")
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
+        python = os.path.join(venv, "bin", "python")
+        site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        with open(os.path.join(site, "kit.pth"), "w") as f:   # the kit and this venv's packages
+            f.write(f"{root}\n{sysconfig.get_path('purelib')}\n")
+        with open(os.path.join(site, "only_in_tmp_venv.py"), "w") as f:
+            f.write("ANSWER = 42\n")
+        code = textwrap.dedent("""\
+            from autograder import script
+            from autograder.sandbox import Sandbox
+            with Sandbox(preload=("numpy",)) as box:
+                box.load("def f():\\n    import only_in_tmp_venv\\n    return only_in_tmp_venv.ANSWER\\n", "m.py", "m")
+                for _ in range(2):   # the second test runs after /tmp was emptied
+                    s = script.Script()
+                    s.output("x", s.student("f")())
+                    r = box.run(s.to_message(), timeout=30)
+                    print(r.status, r.outputs, r.error)
+                print("not applied:", sorted(k for k, m in box.isolation.items() if not m.applied))
+            """)
+        done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=300, cwd=folder)
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert lines[:2] == ["ok {'x': 42} None"] * 2, done.stdout
+    assert "file system" not in lines[2], lines[2]
