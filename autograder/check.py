@@ -17,12 +17,12 @@ def record_public_expected(name) -> bytes:
     """The public tests' expected values and slip outputs, from the reference, as wire bytes."""
     assignment = assignments.get(name)
     expected = engine.expected_values(assignment.tests(public_only=True), assignment.reference())
-    return wire.encode({name: e.to_plain() for name, e in expected.items()})
+    return wire.encode({test: e.to_plain() for test, e in expected.items()})
 
 
 def load_public_expected(name):
     with open(expected_path(name), "rb") as f:
-        return {name: engine.Expected.from_plain(e) for name, e in wire.decode(f.read()).items()}
+        return {test: engine.Expected.from_plain(e) for test, e in wire.decode(f.read()).items()}
 
 
 def check(name, task=None, path=None, *, stream=None):

@@ -190,11 +190,7 @@ def verify_autograder_zip(zip_path, name, workdir, sample_sources=None):
     source = os.path.join(workdir, "unzipped")
     with zipfile.ZipFile(zip_path) as zf:
         zf.extractall(source)
-    folder = os.path.join(workdir, "samples")
-    os.makedirs(folder)
-    for student, text in (sample_sources or samples.sources(name)).items():
-        with open(os.path.join(folder, f"{student}.py"), "w") as f:
-            f.write(text)
+    folder = samples.write(name, os.path.join(workdir, "samples"), sample_sources)
     reference, blank = os.path.join(folder, "reference.py"), os.path.join(workdir, "blank", f"{name}.py")
     os.makedirs(os.path.dirname(blank))
     shutil.copy(os.path.join(folder, "blank.py"), blank)  # Otter grades a file named like the module

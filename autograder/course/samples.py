@@ -72,10 +72,11 @@ def sources(name) -> dict[str, str]:
     return made
 
 
-def write(name, folder) -> str:
-    """Write every sample of `name` as <id>.py into `folder` (created); returns the folder."""
+def write(name, folder, made=None) -> str:
+    """Write every sample of `name` (or the {id: source} given as `made`) as <id>.py into `folder`
+    (created); returns the folder."""
     os.makedirs(folder, exist_ok=True)
-    for student, source in sources(name).items():
+    for student, source in (made or sources(name)).items():
         with open(os.path.join(folder, f"{student}.py"), "w") as f:
             f.write(source)
     return folder
