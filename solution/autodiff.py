@@ -1,11 +1,11 @@
-"""Assignment 1: automatic differentiation, three ways.
+"""Assignment 2: automatic differentiation, three ways.
 
 What it teaches: how a deep-learning library gets the gradient of a loss.
-  1. Finite differences (Task 1.1): the slow, approximate reference every other
+  1. Finite differences (Task 2.1): the slow, approximate reference every other
      method is checked against.
-  2. Forward mode with dual numbers (Tasks 1.2-1.3): carry (value, derivative)
+  2. Forward mode with dual numbers (Tasks 2.2-2.3): carry (value, derivative)
      pairs through the program; one pass gives df/dx for one input x.
-  3. Reverse mode on a computation graph (Tasks 1.4-1.5): record every operation
+  3. Reverse mode on a computation graph (Tasks 2.4-2.5): record every operation
      while computing forward, then walk the graph backwards applying the chain
      rule; one pass gives the gradient with respect to every input.
 
@@ -57,7 +57,7 @@ def _is_real(x):
     return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
 
 
-# ## Task 1.1: numerical_gradient
+# ## Task 2.1: numerical_gradient
 
 def _scalar_output(fn, value):
     """f(x) as a float; f must return a scalar (a number or a size-1 array)."""
@@ -94,7 +94,7 @@ def numerical_gradient(f, x, eps=1e-6):
         x = np.array(x, dtype=np.float64)  # a copy: the caller's x is never touched
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{fn}: x must be a real array, got {type(x).__name__}") from exc
-    # BEGIN SOLUTION (Task 1.1: return the centered-difference gradient, shape x.shape)
+    # BEGIN SOLUTION (Task 2.1: return the centered-difference gradient, shape x.shape)
     grad = np.zeros_like(x)
     for i in np.ndindex(x.shape):
         old = x[i]
@@ -108,7 +108,7 @@ def numerical_gradient(f, x, eps=1e-6):
     # END SOLUTION
 
 
-# ## Task 1.2: Dual numbers and elementary functions
+# ## Task 2.2: Dual numbers and elementary functions
 
 class Dual:
     """A dual number value + deriv·ε with ε² = 0: forward-mode AD for one input.
@@ -144,7 +144,7 @@ class Dual:
         other = self._lift(other)
         if other is NotImplemented:
             return NotImplemented
-        # BEGIN SOLUTION (Task 1.2: (a + b)' = a' + b')
+        # BEGIN SOLUTION (Task 2.2: (a + b)' = a' + b')
         return Dual(self.value + other.value, self.deriv + other.deriv)
         # END SOLUTION
 
@@ -155,7 +155,7 @@ class Dual:
         other = self._lift(other)
         if other is NotImplemented:
             return NotImplemented
-        # BEGIN SOLUTION (Task 1.2: (a − b)' = a' − b')
+        # BEGIN SOLUTION (Task 2.2: (a − b)' = a' − b')
         return Dual(self.value - other.value, self.deriv - other.deriv)
         # END SOLUTION
 
@@ -169,7 +169,7 @@ class Dual:
         other = self._lift(other)
         if other is NotImplemented:
             return NotImplemented
-        # BEGIN SOLUTION (Task 1.2: product rule (a·b)' = a'·b + a·b')
+        # BEGIN SOLUTION (Task 2.2: product rule (a·b)' = a'·b + a·b')
         return Dual(self.value * other.value,
                     self.deriv * other.value + self.value * other.deriv)
         # END SOLUTION
@@ -181,7 +181,7 @@ class Dual:
         other = self._lift(other)
         if other is NotImplemented:
             return NotImplemented
-        # BEGIN SOLUTION (Task 1.2: quotient rule (a/b)' = (a'·b − a·b') / b²)
+        # BEGIN SOLUTION (Task 2.2: quotient rule (a/b)' = (a'·b − a·b') / b²)
         return Dual(self.value / other.value,
                     (self.deriv * other.value - self.value * other.deriv) / other.value ** 2)
         # END SOLUTION
@@ -193,14 +193,14 @@ class Dual:
         return other / self
 
     def __neg__(self):
-        # BEGIN SOLUTION (Task 1.2: (−a)' = −a')
+        # BEGIN SOLUTION (Task 2.2: (−a)' = −a')
         return Dual(-self.value, -self.deriv)
         # END SOLUTION
 
     def __pow__(self, p):
         if not _is_real(p):
             raise TypeError(f"Dual.__pow__: the exponent must be a number, got {type(p).__name__}")
-        # BEGIN SOLUTION (Task 1.2: power rule (a^p)' = p·a^(p−1)·a')
+        # BEGIN SOLUTION (Task 2.2: power rule (a^p)' = p·a^(p−1)·a')
         if p == 0:  # a^0 = 1 is constant (and 0^(−1) would be undefined)
             return Dual(1.0, 0.0)
         return Dual(math.pow(self.value, p), p * math.pow(self.value, p - 1) * self.deriv)
@@ -231,7 +231,7 @@ def exp(x):
     """e^x; for a Dual, d/dx e^x = e^x."""
     if not isinstance(x, Dual):
         return _real("exp", np.exp, x)
-    # BEGIN SOLUTION (Task 1.2: exp of a Dual)
+    # BEGIN SOLUTION (Task 2.2: exp of a Dual)
     v = math.exp(x.value)
     return Dual(v, v * x.deriv)
     # END SOLUTION
@@ -243,7 +243,7 @@ def log(x):
         return _real("log", np.log, x)
     if not x.value > 0:
         raise ValueError(f"log: the value must be positive, got {x.value}")
-    # BEGIN SOLUTION (Task 1.2: log of a Dual)
+    # BEGIN SOLUTION (Task 2.2: log of a Dual)
     return Dual(math.log(x.value), x.deriv / x.value)
     # END SOLUTION
 
@@ -252,7 +252,7 @@ def sin(x):
     """sin x; for a Dual, d/dx sin x = cos x."""
     if not isinstance(x, Dual):
         return _real("sin", np.sin, x)
-    # BEGIN SOLUTION (Task 1.2: sin of a Dual)
+    # BEGIN SOLUTION (Task 2.2: sin of a Dual)
     return Dual(math.sin(x.value), math.cos(x.value) * x.deriv)
     # END SOLUTION
 
@@ -261,7 +261,7 @@ def cos(x):
     """cos x; for a Dual, d/dx cos x = −sin x."""
     if not isinstance(x, Dual):
         return _real("cos", np.cos, x)
-    # BEGIN SOLUTION (Task 1.2: cos of a Dual)
+    # BEGIN SOLUTION (Task 2.2: cos of a Dual)
     return Dual(math.cos(x.value), -math.sin(x.value) * x.deriv)
     # END SOLUTION
 
@@ -270,7 +270,7 @@ def tanh(x):
     """tanh x; for a Dual, d/dx tanh x = 1 − tanh² x."""
     if not isinstance(x, Dual):
         return _real("tanh", np.tanh, x)
-    # BEGIN SOLUTION (Task 1.2: tanh of a Dual)
+    # BEGIN SOLUTION (Task 2.2: tanh of a Dual)
     t = math.tanh(x.value)
     return Dual(t, (1.0 - t * t) * x.deriv)
     # END SOLUTION
@@ -280,13 +280,13 @@ def sigmoid(x):
     """σ(x) = 1 / (1 + e^(−x)); for a Dual, σ'(x) = σ(x)(1 − σ(x))."""
     if not isinstance(x, Dual):
         return _real("sigmoid", _sigmoid, x)
-    # BEGIN SOLUTION (Task 1.2: sigmoid of a Dual)
+    # BEGIN SOLUTION (Task 2.2: sigmoid of a Dual)
     s = sigmoid(x.value)
     return Dual(s, s * (1.0 - s) * x.deriv)
     # END SOLUTION
 
 
-# ## Task 1.3: derivative (forward mode)
+# ## Task 2.3: derivative (forward mode)
 
 def derivative(f, x):
     """f'(x) by forward mode: evaluate f on the dual number x + 1·ε.
@@ -303,7 +303,7 @@ def derivative(f, x):
         raise TypeError(f"derivative: f must be callable, got {type(f).__name__}")
     if not _is_real(x):
         raise TypeError(f"derivative: x must be a real number, got {type(x).__name__}")
-    # BEGIN SOLUTION (Task 1.3: seed deriv = 1 and read off the output's deriv)
+    # BEGIN SOLUTION (Task 2.3: seed deriv = 1 and read off the output's deriv)
     out = f(Dual(x, 1.0))
     if isinstance(out, Dual):
         return out.deriv
@@ -311,7 +311,7 @@ def derivative(f, x):
     # END SOLUTION
 
 
-# ## Task 1.4: Tensor operations (reverse mode)
+# ## Task 2.4: Tensor operations (reverse mode)
 
 def _unbroadcast(grad, shape):
     """Sum a gradient of the broadcast shape back down to an operand's shape.
@@ -436,7 +436,7 @@ class Tensor:
     def __add__(self, other):
         """out = a + b;  dout/da = 1, dout/db = 1."""
         other = _as_tensor("Tensor.__add__", other)
-        # BEGIN SOLUTION (Task 1.4: forward a + b and its _backward)
+        # BEGIN SOLUTION (Task 2.4: forward a + b and its _backward)
         out = Tensor._result(self.data + other.data, (self, other), "+")
 
         def _backward():
@@ -452,7 +452,7 @@ class Tensor:
     def __sub__(self, other):
         """out = a − b;  dout/da = 1, dout/db = −1."""
         other = _as_tensor("Tensor.__sub__", other)
-        # BEGIN SOLUTION (Task 1.4: forward a − b and its _backward)
+        # BEGIN SOLUTION (Task 2.4: forward a − b and its _backward)
         out = Tensor._result(self.data - other.data, (self, other), "-")
 
         def _backward():
@@ -468,7 +468,7 @@ class Tensor:
     def __mul__(self, other):
         """out = a · b (elementwise);  dout/da = b, dout/db = a."""
         other = _as_tensor("Tensor.__mul__", other)
-        # BEGIN SOLUTION (Task 1.4: forward a · b and its _backward)
+        # BEGIN SOLUTION (Task 2.4: forward a · b and its _backward)
         out = Tensor._result(self.data * other.data, (self, other), "*")
 
         def _backward():
@@ -484,7 +484,7 @@ class Tensor:
     def __truediv__(self, other):
         """out = a / b;  dout/da = 1/b, dout/db = −a/b²."""
         other = _as_tensor("Tensor.__truediv__", other)
-        # BEGIN SOLUTION (Task 1.4: forward a / b and its _backward)
+        # BEGIN SOLUTION (Task 2.4: forward a / b and its _backward)
         out = Tensor._result(self.data / other.data, (self, other), "/")
 
         def _backward():
@@ -500,7 +500,7 @@ class Tensor:
 
     def __neg__(self):
         """out = −a;  dout/da = −1."""
-        # BEGIN SOLUTION (Task 1.4: forward −a and its _backward)
+        # BEGIN SOLUTION (Task 2.4: forward −a and its _backward)
         out = Tensor._result(-self.data, (self,), "neg")
 
         def _backward():
@@ -514,7 +514,7 @@ class Tensor:
         if not _is_real(p):
             raise TypeError(f"Tensor.__pow__: the exponent must be a number, "
                             f"got {type(p).__name__}")
-        # BEGIN SOLUTION (Task 1.4: forward a ** p and its _backward)
+        # BEGIN SOLUTION (Task 2.4: forward a ** p and its _backward)
         out = Tensor._result(self.data ** p, (self,), f"**{p}")
 
         def _backward():
@@ -537,7 +537,7 @@ class Tensor:
         if self.data.shape[1] != other.data.shape[0]:
             raise ValueError(f"Tensor.__matmul__: inner dimensions differ, "
                              f"got shapes {self.data.shape} and {other.data.shape}")
-        # BEGIN SOLUTION (Task 1.4: forward A @ B and its _backward)
+        # BEGIN SOLUTION (Task 2.4: forward A @ B and its _backward)
         out = Tensor._result(self.data @ other.data, (self, other), "@")
 
         def _backward():
@@ -556,7 +556,7 @@ class Tensor:
         """out = Σ over `axis` (all axes when None);  dout/da_i = 1 for every summed
         element, so the gradient is dL/dout broadcast back to shape (S)."""
         axes = _normalize_axes("Tensor.sum", axis, self.data.ndim)
-        # BEGIN SOLUTION (Task 1.4: forward sum and its _backward)
+        # BEGIN SOLUTION (Task 2.4: forward sum and its _backward)
         out = Tensor._result(self.data.sum(axis=axes, keepdims=keepdims), (self,), "sum")
 
         def _backward():
@@ -571,7 +571,7 @@ class Tensor:
         dout/da_i = 1/n."""
         axes = _normalize_axes("Tensor.mean", axis, self.data.ndim)
         n = math.prod(self.data.shape[a] for a in axes)
-        # BEGIN SOLUTION (Task 1.4: forward mean and its _backward)
+        # BEGIN SOLUTION (Task 2.4: forward mean and its _backward)
         out = Tensor._result(self.data.sum(axis=axes, keepdims=keepdims) / n, (self,), "mean")
 
         def _backward():
@@ -591,7 +591,7 @@ class Tensor:
         except (TypeError, ValueError) as exc:
             raise ValueError(f"Tensor.reshape: cannot reshape shape {self.data.shape} "
                              f"into {shape}") from exc
-        # BEGIN SOLUTION (Task 1.4: forward reshape and its _backward)
+        # BEGIN SOLUTION (Task 2.4: forward reshape and its _backward)
         out = Tensor._result(self.data.reshape(shape), (self,), "reshape")
 
         def _backward():
@@ -603,7 +603,7 @@ class Tensor:
     def transpose(self):
         """Reverse the axes, as NumPy's `.T`: (N, M) -> (M, N). Reversing twice is
         the identity, so the gradient is dL/dout transposed back."""
-        # BEGIN SOLUTION (Task 1.4: forward transpose and its _backward)
+        # BEGIN SOLUTION (Task 2.4: forward transpose and its _backward)
         out = Tensor._result(self.data.transpose(), (self,), "T")
 
         def _backward():
@@ -620,7 +620,7 @@ class Tensor:
 
     def exp(self):
         """out = e^a;  dout/da = e^a = out."""
-        # BEGIN SOLUTION (Task 1.4: forward exp and its _backward)
+        # BEGIN SOLUTION (Task 2.4: forward exp and its _backward)
         out = Tensor._result(np.exp(self.data), (self,), "exp")
 
         def _backward():
@@ -631,7 +631,7 @@ class Tensor:
 
     def log(self):
         """out = ln a;  dout/da = 1/a."""
-        # BEGIN SOLUTION (Task 1.4: forward log and its _backward)
+        # BEGIN SOLUTION (Task 2.4: forward log and its _backward)
         out = Tensor._result(np.log(self.data), (self,), "log")
 
         def _backward():
@@ -642,7 +642,7 @@ class Tensor:
 
     def relu(self):
         """out = max(a, 0);  dout/da = 1 where a > 0, else 0 (0 at a = 0, as PyTorch)."""
-        # BEGIN SOLUTION (Task 1.4: forward relu and its _backward)
+        # BEGIN SOLUTION (Task 2.4: forward relu and its _backward)
         out = Tensor._result(np.maximum(self.data, 0.0), (self,), "relu")
 
         def _backward():
@@ -653,7 +653,7 @@ class Tensor:
 
     def sigmoid(self):
         """out = σ(a) = 1 / (1 + e^(−a));  dout/da = σ(a)(1 − σ(a))."""
-        # BEGIN SOLUTION (Task 1.4: forward sigmoid and its _backward)
+        # BEGIN SOLUTION (Task 2.4: forward sigmoid and its _backward)
         out = Tensor._result(_sigmoid(self.data), (self,), "sigmoid")
 
         def _backward():
@@ -664,7 +664,7 @@ class Tensor:
 
     def tanh(self):
         """out = tanh a;  dout/da = 1 − tanh² a."""
-        # BEGIN SOLUTION (Task 1.4: forward tanh and its _backward)
+        # BEGIN SOLUTION (Task 2.4: forward tanh and its _backward)
         out = Tensor._result(np.tanh(self.data), (self,), "tanh")
 
         def _backward():
@@ -673,7 +673,7 @@ class Tensor:
         return out
         # END SOLUTION
 
-    # ## Task 1.5: backward
+    # ## Task 2.5: backward
 
     def backward(self, grad=None):
         """Reverse-mode sweep: dL/dx into `.grad` of every leaf x that requires grad.
@@ -707,7 +707,7 @@ class Tensor:
             if grad.shape != self.data.shape:
                 raise ValueError(f"Tensor.backward: grad must have the output's shape "
                                  f"{self.data.shape}, got shape {grad.shape}")
-        # BEGIN SOLUTION (Task 1.5: topological order, then propagate in reverse)
+        # BEGIN SOLUTION (Task 2.5: topological order, then propagate in reverse)
         order = _topological_order(self)
         for node in order:
             if node._prev:  # intermediate node: its gradient restarts at each call
@@ -726,7 +726,7 @@ def _topological_order(root):
     recursion: a node is pushed back as "expanded" under its inputs and appended to
     the order when it comes off the stack again, i.e. after all of its inputs.
     """
-    # BEGIN SOLUTION (Task 1.5: iterative post-order DFS over ._prev)
+    # BEGIN SOLUTION (Task 2.5: iterative post-order DFS over ._prev)
     order, visited = [], set()
     stack = [(root, False)]
     while stack:

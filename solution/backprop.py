@@ -1,4 +1,4 @@
-"""Assignment 2: backpropagation derived by hand.
+"""Assignment 1: backpropagation derived by hand.
 
 What it teaches: the chain rule worked out on paper and then written as NumPy code,
 with no autograd. We start with the two-node computation graph e = (a + b)(b + 1)
@@ -107,7 +107,7 @@ def _check_lam(fn, lam):
     return lam
 
 
-# ## Task 2.1: graph_example
+# ## Task 1.1: graph_example
 
 def graph_example(a, b):
     """Value and gradient of the lecture's graph e = (a + b)(b + 1).
@@ -125,7 +125,7 @@ def graph_example(a, b):
     """
     a = _as_scalar("graph_example", "a", a)
     b = _as_scalar("graph_example", "b", b)
-    # BEGIN SOLUTION (Task 2.1: return (e, de_da, de_db))
+    # BEGIN SOLUTION (Task 1.1: return (e, de_da, de_db))
     c = a + b
     d = b + 1.0
     e = c * d
@@ -136,7 +136,7 @@ def graph_example(a, b):
     # END SOLUTION
 
 
-# ## Task 2.2: linear_regression_grad
+# ## Task 1.2: linear_regression_grad
 
 def linear_regression_grad(w, X, y):
     """Gradient of the squared error of a linear hypothesis (lecture 002).
@@ -163,13 +163,13 @@ def linear_regression_grad(w, X, y):
         raise ValueError(f"{fn}: X must be (N, D) with D = len(w) = {w.shape[0]}, "
                          f"got shape {X.shape}")
     y = _check_y(fn, y, X.shape[0])
-    # BEGIN SOLUTION (Task 2.2: return dE/dw, shape (D,))
+    # BEGIN SOLUTION (Task 1.2: return dE/dw, shape (D,))
     o = X @ w                    # (N,)
     return -2.0 * X.T @ (y - o)  # (D,)
     # END SOLUTION
 
 
-# ## Task 2.3: sigmoid and mlp_forward
+# ## Task 1.3: sigmoid and mlp_forward
 
 def sigmoid(z):
     """The logistic function σ(z) = 1 / (1 + e^{−z}), stable for large |z|.
@@ -186,7 +186,7 @@ def sigmoid(z):
         σ(z): a float for a scalar z, else an ndarray of z's shape.
     """
     z = _as_array("sigmoid", "z", z)
-    # BEGIN SOLUTION (Task 2.3: return sigma(z) without overflow)
+    # BEGIN SOLUTION (Task 1.3: return sigma(z) without overflow)
     u = np.exp(-np.abs(z))
     s = np.where(z >= 0, 1.0 / (1.0 + u), u / (1.0 + u))
     return float(s) if s.ndim == 0 else s
@@ -213,7 +213,7 @@ def mlp_forward(params, X):
     """
     W1, b1, w2, b2 = _check_params("mlp_forward", params)
     X = _check_X("mlp_forward", X, W1.shape[1])
-    # BEGIN SOLUTION (Task 2.3: return (o, cache))
+    # BEGIN SOLUTION (Task 1.3: return (o, cache))
     h = sigmoid(X @ W1.T + b1)   # (N, H)
     o = sigmoid(h @ w2 + b2)     # (N,)
     cache = {"X": X, "h": h, "o": o}
@@ -221,7 +221,7 @@ def mlp_forward(params, X):
     # END SOLUTION
 
 
-# ## Task 2.4: mlp_loss
+# ## Task 1.4: mlp_loss
 
 def mlp_loss(params, X, y):
     """The squared error E = ½ Σ_n (y_n − o_n)² of the network's outputs.
@@ -239,13 +239,13 @@ def mlp_loss(params, X, y):
     W1, _, _, _ = _check_params("mlp_loss", params)
     X = _check_X("mlp_loss", X, W1.shape[1])
     y = _check_y("mlp_loss", y, X.shape[0])
-    # BEGIN SOLUTION (Task 2.4: return E as a float)
+    # BEGIN SOLUTION (Task 1.4: return E as a float)
     o, _ = mlp_forward(params, X)
     return float(0.5 * np.sum((y - o) ** 2))
     # END SOLUTION
 
 
-# ## Task 2.5: mlp_backward
+# ## Task 1.5: mlp_backward
 
 def mlp_backward(params, X, y):
     """Gradient of E = ½ Σ_n (y_n − o_n)² by the hand-derived delta formulas.
@@ -271,7 +271,7 @@ def mlp_backward(params, X, y):
     W1, b1, w2, b2 = _check_params("mlp_backward", params)
     X = _check_X("mlp_backward", X, W1.shape[1])
     y = _check_y("mlp_backward", y, X.shape[0])
-    # BEGIN SOLUTION (Task 2.5: return the dict of gradients W1, b1, w2, b2 (b2 a float))
+    # BEGIN SOLUTION (Task 1.5: return the dict of gradients W1, b1, w2, b2 (b2 a float))
     o, cache = mlp_forward(params, X)
     h = cache["h"]                                   # (N, H)
     delta_o = (o - y) * o * (1.0 - o)                # (N,)   dE/da2
@@ -284,7 +284,7 @@ def mlp_backward(params, X, y):
     # END SOLUTION
 
 
-# ## Task 2.6: L1/L2 penalties
+# ## Task 1.6: L1/L2 penalties
 
 def l2_penalty(W, lam):
     """L2 regularization ("weight decay"), lecture 002: value and gradient.
@@ -301,7 +301,7 @@ def l2_penalty(W, lam):
     """
     W = _as_array("l2_penalty", "W", W)
     lam = _check_lam("l2_penalty", lam)
-    # BEGIN SOLUTION (Task 2.6: return (value, grad))
+    # BEGIN SOLUTION (Task 1.6: return (value, grad))
     value = 0.5 * lam * float(np.sum(W * W))
     return value, lam * W
     # END SOLUTION
@@ -326,13 +326,13 @@ def l1_penalty(W, lam):
     """
     W = _as_array("l1_penalty", "W", W)
     lam = _check_lam("l1_penalty", lam)
-    # BEGIN SOLUTION (Task 2.6: return (value, grad))
+    # BEGIN SOLUTION (Task 1.6: return (value, grad))
     value = lam * float(np.sum(np.abs(W)))
     return value, lam * np.sign(W)
     # END SOLUTION
 
 
-# ## Task 2.7: sgd_step
+# ## Task 1.7: sgd_step
 
 def sgd_step(params, grads, lr):
     """One gradient-descent step on every parameter: w_new = w − η ∂E/∂w.
@@ -361,7 +361,7 @@ def sgd_step(params, grads, lr):
             raise ValueError(f"{fn}: grads[{key!r}] must have params[{key!r}]'s shape "
                              f"{p_shape}, got shape {g_shape}")
     lr = _as_scalar(fn, "lr", lr)
-    # BEGIN SOLUTION (Task 2.7: return a new dict of updated parameters)
+    # BEGIN SOLUTION (Task 1.7: return a new dict of updated parameters)
     new = {}
     for key, value in params.items():
         updated = np.asarray(value, dtype=np.float64) - lr * np.asarray(grads[key], dtype=np.float64)

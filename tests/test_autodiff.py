@@ -1,4 +1,4 @@
-"""Tests for solution/autodiff.py (Assignment 1).
+"""Tests for solution/autodiff.py (Assignment 2).
 
 Oracles: torch.autograd in float64 on the CPU, analytic derivatives written out by
 hand, central finite differences computed here, and lecture 000's hand-computed graph
@@ -87,16 +87,16 @@ def seed_graph(a, b):
 
 # Module ----------------------------------------------------------------------------
 
-@pytest.mark.task1_1
-def test_task1_1_all_is_exactly_the_spec_api():
+@pytest.mark.task2_1
+def test_task2_1_all_is_exactly_the_spec_api():
     assert set(ad.__all__) == SPEC_API
     assert len(ad.__all__) == len(SPEC_API)
     for name in ad.__all__:
         assert hasattr(ad, name), name
 
 
-@pytest.mark.task1_1
-def test_task1_1_module_imports_only_numpy_and_stdlib():
+@pytest.mark.task2_1
+def test_task2_1_module_imports_only_numpy_and_stdlib():
     tree = ast.parse(SOURCE.read_text())
     imported = set()
     for node in ast.walk(tree):
@@ -107,7 +107,7 @@ def test_task1_1_module_imports_only_numpy_and_stdlib():
     assert imported <= {"numpy", "math", "numbers", "__future__"}, imported
 
 
-# ## Task 1.1: numerical_gradient -------------------------------------------------
+# ## Task 2.1: numerical_gradient -------------------------------------------------
 
 NG_FUNCS = {
     "sin_times_square": lambda x, m: (m.sin(x) * x ** 2).sum(),
@@ -116,11 +116,11 @@ NG_FUNCS = {
 }
 
 
-@pytest.mark.task1_1
+@pytest.mark.task2_1
 @pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 3, 2)], ids=["1d", "2d", "3d"])
 @pytest.mark.parametrize("name", sorted(NG_FUNCS))
 @given(data=st.data())
-def test_task1_1_numerical_gradient_matches_torch(name, shape, data):
+def test_task2_1_numerical_gradient_matches_torch(name, shape, data):
     f = NG_FUNCS[name]
     x = data.draw(arrays(shape))
     x_before = x.copy()
@@ -133,9 +133,9 @@ def test_task1_1_numerical_gradient_matches_torch(name, shape, data):
     np.testing.assert_array_equal(x, x_before)
 
 
-@pytest.mark.task1_1
+@pytest.mark.task2_1
 @given(x=arrays(small_shapes))
-def test_task1_1_numerical_gradient_leaves_x_unchanged(x):
+def test_task2_1_numerical_gradient_leaves_x_unchanged(x):
     x_before = x.copy()
     seen = []
 
@@ -150,8 +150,8 @@ def test_task1_1_numerical_gradient_leaves_x_unchanged(x):
     np.testing.assert_allclose(got, 3 * x ** 2, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.task1_1
-def test_task1_1_numerical_gradient_quadratic_form_analytic():
+@pytest.mark.task2_1
+def test_task2_1_numerical_gradient_quadratic_form_analytic():
     rng = np.random.default_rng(0)
     A = rng.standard_normal((4, 4))
     x = rng.standard_normal(4)
@@ -159,8 +159,8 @@ def test_task1_1_numerical_gradient_quadratic_form_analytic():
     np.testing.assert_allclose(got, (A + A.T) @ x, rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.task1_1
-def test_task1_1_numerical_gradient_accepts_ints_and_lists_returns_float64():
+@pytest.mark.task2_1
+def test_task2_1_numerical_gradient_accepts_ints_and_lists_returns_float64():
     x = np.array([1, 2, 3])
     got = numerical_gradient(lambda v: np.sum(v ** 2), x)
     assert got.dtype == np.float64
@@ -170,15 +170,15 @@ def test_task1_1_numerical_gradient_accepts_ints_and_lists_returns_float64():
                                [[5.0, 2.0]], rtol=1e-6)
 
 
-@pytest.mark.task1_1
-def test_task1_1_numerical_gradient_rejects_non_scalar_f_and_bad_eps():
+@pytest.mark.task2_1
+def test_task2_1_numerical_gradient_rejects_non_scalar_f_and_bad_eps():
     with pytest.raises(ValueError, match=r"numerical_gradient.*\(3,\)"):
         numerical_gradient(lambda v: v * 2, np.ones(3))
     with pytest.raises(ValueError, match="eps"):
         numerical_gradient(lambda v: v.sum(), np.ones(3), eps=0.0)
 
 
-# ## Task 1.2: Dual numbers -----------------------------------------------------------
+# ## Task 2.2: Dual numbers -----------------------------------------------------------
 
 def _sig(x):
     return 1.0 / (1.0 + math.exp(-x))
@@ -195,10 +195,10 @@ ELEMENTARY = {
 }
 
 
-@pytest.mark.task1_2
+@pytest.mark.task2_2
 @pytest.mark.parametrize("name", sorted(ELEMENTARY))
 @given(data=st.data(), seed=finite)
-def test_task1_2_elementary_function_derivatives_analytic(name, data, seed):
+def test_task2_2_elementary_function_derivatives_analytic(name, data, seed):
     values, f, df = ELEMENTARY[name]
     x = data.draw(values)
     out = getattr(ad, name)(Dual(x, seed))
@@ -207,10 +207,10 @@ def test_task1_2_elementary_function_derivatives_analytic(name, data, seed):
     assert out.deriv == pytest.approx(df(x) * seed, rel=1e-10, abs=1e-12)
 
 
-@pytest.mark.task1_2
+@pytest.mark.task2_2
 @pytest.mark.parametrize("name", sorted(ELEMENTARY))
 @given(data=st.data())
-def test_task1_2_elementary_function_float_in_float_out(name, data):
+def test_task2_2_elementary_function_float_in_float_out(name, data):
     values, f, _ = ELEMENTARY[name]
     x = data.draw(values)
     for arg in (x, np.float64(x)):
@@ -265,10 +265,10 @@ COMPOSITIONS = {
 }
 
 
-@pytest.mark.task1_2
+@pytest.mark.task2_2
 @pytest.mark.parametrize("name", sorted(COMPOSITIONS))
 @given(x=finite)
-def test_task1_2_compositions_match_analytic_derivative(name, x):
+def test_task2_2_compositions_match_analytic_derivative(name, x):
     f, df = COMPOSITIONS[name]
     out = f(Dual(x, 1.0))
     assert isinstance(out, Dual)
@@ -293,11 +293,11 @@ MIXED = {
 }
 
 
-@pytest.mark.task1_2
+@pytest.mark.task2_2
 @pytest.mark.parametrize("name", sorted(MIXED))
 @given(v=positive, c=st.one_of(positive, positive.map(operator.neg)),
        kind=st.sampled_from([float, np.float64]))
-def test_task1_2_mixed_number_dual_arithmetic_both_sides(name, v, c, kind):
+def test_task2_2_mixed_number_dual_arithmetic_both_sides(name, v, c, kind):
     expr, value, deriv = MIXED[name]
     out = expr(Dual(v, 1.0), kind(c))
     assert isinstance(out, Dual), f"{name} returned {type(out).__name__}"
@@ -305,9 +305,9 @@ def test_task1_2_mixed_number_dual_arithmetic_both_sides(name, v, c, kind):
     assert out.deriv == pytest.approx(deriv(v, c), rel=1e-10)
 
 
-@pytest.mark.task1_2
+@pytest.mark.task2_2
 @given(a=finite, da=finite, b=positive, db=finite)
-def test_task1_2_dual_dual_product_and_quotient_rules(a, da, b, db):
+def test_task2_2_dual_dual_product_and_quotient_rules(a, da, b, db):
     x, y = Dual(a, da), Dual(b, db)
     for got, val, der in [
         (x + y, a + b, da + db),
@@ -319,8 +319,8 @@ def test_task1_2_dual_dual_product_and_quotient_rules(a, da, b, db):
         assert got.deriv == pytest.approx(der, rel=1e-10, abs=1e-10)
 
 
-@pytest.mark.task1_2
-def test_task1_2_dual_int_operands_and_attributes():
+@pytest.mark.task2_2
+def test_task2_2_dual_int_operands_and_attributes():
     x = Dual(3, 1)
     assert isinstance(x.value, float) and isinstance(x.deriv, float)
     assert Dual(2.0).deriv == 0.0
@@ -330,8 +330,8 @@ def test_task1_2_dual_int_operands_and_attributes():
     assert "Dual" in repr(x)
 
 
-@pytest.mark.task1_2
-def test_task1_2_seed_graph_by_forward_mode():
+@pytest.mark.task2_2
+def test_task2_2_seed_graph_by_forward_mode():
     # de/da: seed a; de/db: seed b (lecture 000, a = 2, b = 1).
     e_a = seed_graph(Dual(2.0, 1.0), Dual(1.0, 0.0))
     e_b = seed_graph(Dual(2.0, 0.0), Dual(1.0, 1.0))
@@ -340,8 +340,8 @@ def test_task1_2_seed_graph_by_forward_mode():
     assert e_b.deriv == 5.0
 
 
-@pytest.mark.task1_2
-def test_task1_2_type_errors():
+@pytest.mark.task2_2
+def test_task2_2_type_errors():
     with pytest.raises(TypeError):
         Dual(1.0) + "a"
     with pytest.raises(TypeError):
@@ -352,11 +352,11 @@ def test_task1_2_type_errors():
         ad.exp("a")
 
 
-# ## Task 1.3: derivative -------------------------------------------------------------
+# ## Task 2.3: derivative -------------------------------------------------------------
 
-@pytest.mark.task1_3
+@pytest.mark.task2_3
 @given(coeffs=st.lists(finite, min_size=1, max_size=6), x=finite)
-def test_task1_3_derivative_of_polynomials(coeffs, x):
+def test_task2_3_derivative_of_polynomials(coeffs, x):
     def p(t):
         return sum(c * t ** k for k, c in enumerate(coeffs))
 
@@ -366,9 +366,9 @@ def test_task1_3_derivative_of_polynomials(coeffs, x):
     assert got == pytest.approx(expected, rel=1e-9, abs=1e-9)
 
 
-@pytest.mark.task1_3
+@pytest.mark.task2_3
 @given(x=finite)
-def test_task1_3_derivative_of_quotients(x):
+def test_task2_3_derivative_of_quotients(x):
     got1 = derivative(lambda t: (t ** 2 + 1) / (t - 5), x)
     assert got1 == pytest.approx((2 * x * (x - 5) - (x * x + 1)) / (x - 5) ** 2, rel=1e-9, abs=1e-12)
     got2 = derivative(lambda t: (3 * t + 2) / (t * t + 1), x)
@@ -376,8 +376,8 @@ def test_task1_3_derivative_of_quotients(x):
                                  rel=1e-9, abs=1e-12)
 
 
-@pytest.mark.task1_3
-def test_task1_3_derivative_constant_int_input_and_seed_graph():
+@pytest.mark.task2_3
+def test_task2_3_derivative_constant_int_input_and_seed_graph():
     assert derivative(lambda t: 4.0, 1.0) == 0.0
     assert derivative(lambda t: t * t, 3) == pytest.approx(6.0)
     assert derivative(lambda a: seed_graph(a, 1.0), 2.0) == pytest.approx(2.0)
@@ -386,10 +386,10 @@ def test_task1_3_derivative_constant_int_input_and_seed_graph():
         derivative(lambda t: t, "x")
 
 
-# ## Task 1.4: Tensor operations -------------------------------------------------------
+# ## Task 2.4: Tensor operations -------------------------------------------------------
 
-@pytest.mark.task1_4
-def test_task1_4_tensor_construction_copies_to_float64():
+@pytest.mark.task2_4
+def test_task2_4_tensor_construction_copies_to_float64():
     src = np.array([[1, 2], [3, 4]])
     t = Tensor(src)
     src[0, 0] = 100
@@ -406,10 +406,10 @@ BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
           "truediv": operator.truediv}
 
 
-@pytest.mark.task1_4
+@pytest.mark.task2_4
 @pytest.mark.parametrize("op", sorted(BINARY))
 @given(data=st.data(), swap=st.booleans())
-def test_task1_4_binary_ops_with_broadcasting_match_torch(op, data, swap):
+def test_task2_4_binary_ops_with_broadcasting_match_torch(op, data, swap):
     shape_a, shape_b = data.draw(broadcastable_pair())
     if swap:
         shape_a, shape_b = shape_b, shape_a
@@ -438,16 +438,16 @@ NUMBER_OPS = {
 }
 
 
-@pytest.mark.task1_4
+@pytest.mark.task2_4
 @pytest.mark.parametrize("name", sorted(NUMBER_OPS))
 @given(data=st.data())
-def test_task1_4_ops_with_numbers_reflected_and_pow_match_torch(name, data):
+def test_task2_4_ops_with_numbers_reflected_and_pow_match_torch(name, data):
     fn, elements = NUMBER_OPS[name]
     check_against_torch(fn, data.draw(arrays(small_shapes, elements=elements)))
 
 
-@pytest.mark.task1_4
-def test_task1_4_numpy_operands_defer_to_tensor():
+@pytest.mark.task2_4
+def test_task2_4_numpy_operands_defer_to_tensor():
     t = Tensor([1.0, 2.0], requires_grad=True)
     for out in (np.float64(2.0) - t, np.array([2.0, 2.0]) - t):
         assert isinstance(out, Tensor)
@@ -468,16 +468,16 @@ ELEMENTWISE = {
 }
 
 
-@pytest.mark.task1_4
+@pytest.mark.task2_4
 @pytest.mark.parametrize("name", sorted(ELEMENTWISE))
 @given(data=st.data())
-def test_task1_4_elementwise_functions_match_torch(name, data):
+def test_task2_4_elementwise_functions_match_torch(name, data):
     fn, elements = ELEMENTWISE[name]
     check_against_torch(fn, data.draw(arrays(small_shapes, elements=elements)))
 
 
-@pytest.mark.task1_4
-def test_task1_4_sigmoid_is_stable_for_large_inputs():
+@pytest.mark.task2_4
+def test_task2_4_sigmoid_is_stable_for_large_inputs():
     x = np.array([-800.0, -40.0, 0.0, 40.0, 800.0])
     t = Tensor(x, requires_grad=True)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
@@ -488,14 +488,14 @@ def test_task1_4_sigmoid_is_stable_for_large_inputs():
     assert_close(t.grad, _np(ref * (1 - ref)), "sigmoid grad", rtol=1e-12)
 
 
-@pytest.mark.task1_4
+@pytest.mark.task2_4
 @given(data=st.data(), n=st.integers(1, 4), k=st.integers(1, 4), m=st.integers(1, 4))
-def test_task1_4_matmul_matches_torch(data, n, k, m):
+def test_task2_4_matmul_matches_torch(data, n, k, m):
     check_against_torch(operator.matmul, data.draw(arrays((n, k))), data.draw(arrays((k, m))))
 
 
-@pytest.mark.task1_4
-def test_task1_4_matmul_rejects_non_2d_and_mismatched_shapes():
+@pytest.mark.task2_4
+def test_task2_4_matmul_rejects_non_2d_and_mismatched_shapes():
     for a, b in [((3,), (3, 2)), ((2, 3), (3,)), ((2, 2, 3), (3, 2))]:
         with pytest.raises(ValueError, match=r"2-D"):
             Tensor(np.ones(a)) @ Tensor(np.ones(b))
@@ -515,10 +515,10 @@ def array_axis_keepdims(draw):
     return draw(arrays(shape)), axis, draw(st.booleans())
 
 
-@pytest.mark.task1_4
+@pytest.mark.task2_4
 @pytest.mark.parametrize("reduction", ["sum", "mean"])
 @given(case=array_axis_keepdims())
-def test_task1_4_sum_mean_axis_keepdims_match_torch(reduction, case):
+def test_task2_4_sum_mean_axis_keepdims_match_torch(reduction, case):
     x, axis, keepdims = case
     dims = tuple(range(x.ndim)) if axis is None else axis
 
@@ -530,17 +530,17 @@ def test_task1_4_sum_mean_axis_keepdims_match_torch(reduction, case):
     check_against_torch(fn, x)
 
 
-@pytest.mark.task1_4
+@pytest.mark.task2_4
 @pytest.mark.parametrize("reduction", ["sum", "mean"])
 @given(x=arrays(small_shapes))
-def test_task1_4_sum_mean_default_is_scalar(reduction, x):
+def test_task2_4_sum_mean_default_is_scalar(reduction, x):
     check_against_torch(lambda t: getattr(t, reduction)() * 2.0, x)
 
 
-@pytest.mark.task1_4
+@pytest.mark.task2_4
 @given(x=arrays(small_shapes), target=st.sampled_from(["flat", "reversed", "col", "minus1"]),
        as_tuple=st.booleans())
-def test_task1_4_reshape_matches_torch(x, target, as_tuple):
+def test_task2_4_reshape_matches_torch(x, target, as_tuple):
     shape = {"flat": (x.size,), "reversed": x.shape[::-1], "col": (x.size, 1),
              "minus1": (-1,) + x.shape[1:]}[target]
 
@@ -550,16 +550,16 @@ def test_task1_4_reshape_matches_torch(x, target, as_tuple):
     check_against_torch(fn, x)
 
 
-@pytest.mark.task1_4
-def test_task1_4_reshape_rejects_wrong_size():
+@pytest.mark.task2_4
+def test_task2_4_reshape_rejects_wrong_size():
     with pytest.raises(ValueError, match=r"reshape.*\(2, 3\)"):
         Tensor(np.ones((2, 3))).reshape(4, 2)
 
 
-@pytest.mark.task1_4
+@pytest.mark.task2_4
 @pytest.mark.parametrize("use_property", [False, True])
 @given(x=arrays(st.sampled_from([(3,), (2, 3), (4, 1), (2, 3, 4)])))
-def test_task1_4_transpose_and_T_match_torch(use_property, x):
+def test_task2_4_transpose_and_T_match_torch(use_property, x):
     def fn(t):
         if isinstance(t, Tensor):
             return t.T if use_property else t.transpose()
@@ -619,15 +619,15 @@ def _run_program(program, *leaves):
     return pool[-1]
 
 
-@pytest.mark.task1_4
+@pytest.mark.task2_4
 @given(case=expressions())
-def test_task1_4_random_expressions_match_torch(case):
+def test_task2_4_random_expressions_match_torch(case):
     inputs, program = case
     check_against_torch(lambda *leaves: _run_program(program, *leaves), *inputs)
 
 
-@pytest.mark.task1_4
-def test_task1_4_requires_grad_propagates_from_inputs():
+@pytest.mark.task2_4
+def test_task2_4_requires_grad_propagates_from_inputs():
     a, b = Tensor([1.0, 2.0]), Tensor([3.0, 4.0])
     assert (a * b + 1).requires_grad is False
     c = Tensor([5.0, 6.0], requires_grad=True)
@@ -638,10 +638,10 @@ def test_task1_4_requires_grad_propagates_from_inputs():
     np.testing.assert_array_equal(c.grad, [1.0, 2.0])
 
 
-# ## Task 1.5: backward ------------------------------------------------------------------
+# ## Task 2.5: backward ------------------------------------------------------------------
 
-@pytest.mark.task1_5
-def test_task1_5_seed_graph_hand_computed():
+@pytest.mark.task2_5
+def test_task2_5_seed_graph_hand_computed():
     a = Tensor(2.0, requires_grad=True)
     b = Tensor(1.0, requires_grad=True)
     e = seed_graph(a, b)
@@ -651,17 +651,17 @@ def test_task1_5_seed_graph_hand_computed():
     assert float(b.grad) == 5.0  # de/db = c + d = (a + b) + (b + 1)
 
 
-@pytest.mark.task1_5
+@pytest.mark.task2_5
 @given(a=finite, b=finite)
-def test_task1_5_seed_graph_analytic(a, b):
+def test_task2_5_seed_graph_analytic(a, b):
     ta, tb = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
     seed_graph(ta, tb).backward()
     assert float(ta.grad) == pytest.approx(b + 1, rel=1e-12, abs=1e-12)
     assert float(tb.grad) == pytest.approx(a + 2 * b + 1, rel=1e-12, abs=1e-12)
 
 
-@pytest.mark.task1_5
-def test_task1_5_gradients_accumulate_across_backward_calls():
+@pytest.mark.task2_5
+def test_task2_5_gradients_accumulate_across_backward_calls():
     x = Tensor([1.0, -2.0, 3.0], requires_grad=True)
     loss = ((x * 2.0).tanh() * x).sum()
     loss.backward()
@@ -675,9 +675,9 @@ def test_task1_5_gradients_accumulate_across_backward_calls():
     assert_close(first, _np(t.grad), "first grad")
 
 
-@pytest.mark.task1_5
+@pytest.mark.task2_5
 @given(x=arrays(small_shapes))
-def test_task1_5_node_used_twice_gets_both_contributions(x):
+def test_task2_5_node_used_twice_gets_both_contributions(x):
     t = Tensor(x, requires_grad=True)
     (t * t).sum().backward()
     assert_close(t.grad, 2 * x, "d(x*x)/dx")
@@ -686,8 +686,8 @@ def test_task1_5_node_used_twice_gets_both_contributions(x):
     assert_close(u.grad, np.full(x.shape, 2.0), "d(x+x)/dx")
 
 
-@pytest.mark.task1_5
-def test_task1_5_shared_subexpressions_double_each_level():
+@pytest.mark.task2_5
+def test_task2_5_shared_subexpressions_double_each_level():
     # y_{k+1} = y_k + y_k, 60 levels: 2^60 paths, so the walk must visit each node once.
     x = Tensor(0.75, requires_grad=True)
     y = x
@@ -698,8 +698,8 @@ def test_task1_5_shared_subexpressions_double_each_level():
     assert float(x.grad) == 2.0 ** 60
 
 
-@pytest.mark.task1_5
-def test_task1_5_chain_100000_deep_no_recursion():
+@pytest.mark.task2_5
+def test_task2_5_chain_100000_deep_no_recursion():
     n, c = 100_000, 1.000001
     x = Tensor(0.5, requires_grad=True)
     y = x
@@ -721,8 +721,8 @@ def test_task1_5_chain_100000_deep_no_recursion():
     np.testing.assert_array_equal(z.grad, [1.0, 1.0])
 
 
-@pytest.mark.task1_5
-def test_task1_5_default_grad_for_one_element_outputs():
+@pytest.mark.task2_5
+def test_task2_5_default_grad_for_one_element_outputs():
     t = Tensor([[3.0]], requires_grad=True)
     (t * t).backward()
     assert t.grad.shape == (1, 1) and t.grad[0, 0] == 6.0
@@ -731,8 +731,8 @@ def test_task1_5_default_grad_for_one_element_outputs():
     assert float(leaf.grad) == 1.0
 
 
-@pytest.mark.task1_5
-def test_task1_5_explicit_grad_matches_torch():
+@pytest.mark.task2_5
+def test_task2_5_explicit_grad_matches_torch():
     x = np.array([[0.5, -1.0, 2.0], [1.5, 0.2, -0.3]])
     g = np.array([[1.0, 2.0, -1.0], [0.5, 0.0, 3.0]])
     t = Tensor(x, requires_grad=True)
@@ -742,8 +742,8 @@ def test_task1_5_explicit_grad_matches_torch():
     assert_close(t.grad, _np(r.grad), "grad")
 
 
-@pytest.mark.task1_5
-def test_task1_5_backward_errors():
+@pytest.mark.task2_5
+def test_task2_5_backward_errors():
     t = Tensor(np.ones((2, 3)), requires_grad=True)
     out = t * 2.0
     with pytest.raises(ValueError, match=r"\(2, 3\)"):
@@ -757,8 +757,8 @@ def test_task1_5_backward_errors():
         Tensor(1.0).backward()
 
 
-@pytest.mark.task1_5
-def test_task1_5_scalar_leaf_grad_stays_an_ndarray_when_accumulated():
+@pytest.mark.task2_5
+def test_task2_5_scalar_leaf_grad_stays_an_ndarray_when_accumulated():
     """b feeds two nodes in the lecture graph: its accumulated .grad is still an ndarray (spec)."""
     a, b = Tensor(2.0, requires_grad=True), Tensor(1.0, requires_grad=True)
     ((a + b) * (b + 1)).backward()

@@ -1,4 +1,4 @@
-"""Tests for solution/backprop.py (Assignment 2).
+"""Tests for solution/backprop.py (Assignment 1).
 
 Oracles: hand-computed values, the lecture's formulas, torch.autograd in float64 and
 central finite differences. Nothing here compares the code with its own output.
@@ -80,19 +80,19 @@ def mlp_case(draw):
     return params, X, y
 
 
-# ## Task 2.1: graph_example
+# ## Task 1.1: graph_example
 
-@pytest.mark.task2_1
-def test_task2_1_graph_example_lecture_values():
+@pytest.mark.task1_1
+def test_task1_1_graph_example_lecture_values():
     # c = 3, d = 2, e = 6; de/da = d = 2; de/db = c + d = 5
     e, de_da, de_db = graph_example(2.0, 1.0)
     assert (e, de_da, de_db) == (6.0, 2.0, 5.0)
     assert all(isinstance(v, float) for v in graph_example(2, 1))
 
 
-@pytest.mark.task2_1
+@pytest.mark.task1_1
 @given(a=finite, b=finite)
-def test_task2_1_graph_example_matches_torch(a, b):
+def test_task1_1_graph_example_matches_torch(a, b):
     at = torch.tensor(a, dtype=torch.float64, requires_grad=True)
     bt = torch.tensor(b, dtype=torch.float64, requires_grad=True)
     et = (at + bt) * (bt + 1)
@@ -103,10 +103,10 @@ def test_task2_1_graph_example_matches_torch(a, b):
                                rtol=1e-12, atol=1e-12)
 
 
-# ## Task 2.2: linear_regression_grad
+# ## Task 1.2: linear_regression_grad
 
-@pytest.mark.task2_2
-def test_task2_2_linear_regression_grad_hand_computed():
+@pytest.mark.task1_2
+def test_task1_2_linear_regression_grad_hand_computed():
     # x_1 = (1, 0), x_2 = (1, 2), w = (1, 1): o = (1, 3); y − o = (1, −2)
     # −2 Σ (y_n − o_n) x_n = −2 [1·(1, 0) + (−2)·(1, 2)] = −2 (−1, −4) = (2, 8)
     X = np.array([[1.0, 0.0], [1.0, 2.0]])
@@ -115,9 +115,9 @@ def test_task2_2_linear_regression_grad_hand_computed():
     np.testing.assert_allclose(linear_regression_grad(w, X, y), [2.0, 8.0], rtol=0, atol=1e-14)
 
 
-@pytest.mark.task2_2
+@pytest.mark.task1_2
 @given(N=dims, D=dims, seed=st.integers(min_value=0, max_value=2**32 - 1))
-def test_task2_2_linear_regression_grad_matches_lecture_sum_and_torch(N, D, seed):
+def test_task1_2_linear_regression_grad_matches_lecture_sum_and_torch(N, D, seed):
     rng = np.random.default_rng(seed)
     X, w, y = rng.standard_normal((N, D)), rng.standard_normal(D), rng.standard_normal(N)
     X0, w0, y0 = X.copy(), w.copy(), y.copy()
@@ -134,8 +134,8 @@ def test_task2_2_linear_regression_grad_matches_lecture_sum_and_torch(N, D, seed
     np.testing.assert_array_equal(y, y0)
 
 
-@pytest.mark.task2_2
-def test_task2_2_linear_regression_grad_bad_shapes():
+@pytest.mark.task1_2
+def test_task1_2_linear_regression_grad_bad_shapes():
     with pytest.raises(ValueError, match=r"linear_regression_grad: X .*\(4, 3\)"):
         linear_regression_grad(np.zeros(2), np.zeros((4, 3)), np.zeros(4))
     with pytest.raises(ValueError, match=r"linear_regression_grad: y .*\(5,\)"):
@@ -144,10 +144,10 @@ def test_task2_2_linear_regression_grad_bad_shapes():
         linear_regression_grad(np.zeros((3, 1)), np.zeros((4, 3)), np.zeros(4))
 
 
-# ## Task 2.3: sigmoid and mlp_forward
+# ## Task 1.3: sigmoid and mlp_forward
 
-@pytest.mark.task2_3
-def test_task2_3_sigmoid_matches_torch_and_is_stable():
+@pytest.mark.task1_3
+def test_task1_3_sigmoid_matches_torch_and_is_stable():
     z = np.concatenate([np.linspace(-50, 50, 201), [-1e4, -800.0, -710.0, 710.0, 800.0, 1e4]])
     with warnings.catch_warnings():
         warnings.simplefilter("error")          # an overflow warning fails the test
@@ -162,9 +162,9 @@ def test_task2_3_sigmoid_matches_torch_and_is_stable():
     np.testing.assert_allclose(sigmoid(z2), 1.0 / (1.0 + np.exp(-z2)), rtol=1e-15)
 
 
-@pytest.mark.task2_3
+@pytest.mark.task1_3
 @given(case=mlp_case())
-def test_task2_3_mlp_forward_matches_torch(case):
+def test_task1_3_mlp_forward_matches_torch(case):
     params, X, y = case
     before = _copy_params(params)
     o, _ = mlp_forward(params, X)
@@ -175,16 +175,16 @@ def test_task2_3_mlp_forward_matches_torch(case):
         np.testing.assert_array_equal(params[k], before[k])
 
 
-@pytest.mark.task2_3
-def test_task2_3_mlp_forward_hand_computed():
+@pytest.mark.task1_3
+def test_task1_3_mlp_forward_hand_computed():
     # W1 = 0, b1 = 0 → h = σ(0) = ½;  o = σ(½·w2_1 + ½·w2_2 + b2) = σ(½·2 + ½·(−2) + 0) = ½
     params = {"W1": np.zeros((2, 3)), "b1": np.zeros(2), "w2": np.array([2.0, -2.0]), "b2": 0.0}
     o, cache = mlp_forward(params, np.ones((4, 3)))
     np.testing.assert_array_equal(o, np.full(4, 0.5))
 
 
-@pytest.mark.task2_3
-def test_task2_3_mlp_forward_bad_shapes():
+@pytest.mark.task1_3
+def test_task1_3_mlp_forward_bad_shapes():
     params = {"W1": np.zeros((2, 3)), "b1": np.zeros(2), "w2": np.zeros(2), "b2": 0.0}
     with pytest.raises(ValueError, match=r"mlp_forward: X .*\(4, 5\)"):
         mlp_forward(params, np.zeros((4, 5)))
@@ -202,10 +202,10 @@ def test_task2_3_mlp_forward_bad_shapes():
         mlp_forward({k: v for k, v in params.items() if k != "w2"}, np.zeros((4, 3)))
 
 
-# ## Task 2.4: mlp_loss
+# ## Task 1.4: mlp_loss
 
-@pytest.mark.task2_4
-def test_task2_4_mlp_loss_is_a_sum_hand_computed():
+@pytest.mark.task1_4
+def test_task1_4_mlp_loss_is_a_sum_hand_computed():
     # all weights 0 → o_n = ½ for every n;  E = ½ [(1 − ½)² + (0 − ½)² + (1 − ½)²] = 0.375
     # (a mean would give 0.125)
     params = {"W1": np.zeros((2, 3)), "b1": np.zeros(2), "w2": np.zeros(2), "b2": 0.0}
@@ -218,16 +218,16 @@ def test_task2_4_mlp_loss_is_a_sum_hand_computed():
     assert loss == pytest.approx(0.3125, abs=1e-14)
 
 
-@pytest.mark.task2_4
+@pytest.mark.task1_4
 @given(case=mlp_case())
-def test_task2_4_mlp_loss_matches_torch(case):
+def test_task1_4_mlp_loss_matches_torch(case):
     params, X, y = case
     E_torch, _, _ = _torch_mlp_grads(params, X, y)
     assert mlp_loss(params, X, y) == pytest.approx(E_torch, rel=1e-12, abs=1e-14)
 
 
-@pytest.mark.task2_4
-def test_task2_4_mlp_loss_bad_y():
+@pytest.mark.task1_4
+def test_task1_4_mlp_loss_bad_y():
     params = {"W1": np.zeros((2, 3)), "b1": np.zeros(2), "w2": np.zeros(2), "b2": 0.0}
     with pytest.raises(ValueError, match=r"mlp_loss: y .*\(4,\).*\(5,\)"):
         mlp_loss(params, np.zeros((4, 3)), np.zeros(5))
@@ -235,11 +235,11 @@ def test_task2_4_mlp_loss_bad_y():
         mlp_loss(params, np.zeros((4, 3)), np.zeros((4, 1)))
 
 
-# ## Task 2.5: mlp_backward
+# ## Task 1.5: mlp_backward
 
-@pytest.mark.task2_5
+@pytest.mark.task1_5
 @given(case=mlp_case())
-def test_task2_5_mlp_backward_matches_torch(case):
+def test_task1_5_mlp_backward_matches_torch(case):
     params, X, y = case
     before = _copy_params(params)
     X0, y0 = X.copy(), y.copy()
@@ -256,9 +256,9 @@ def test_task2_5_mlp_backward_matches_torch(case):
     np.testing.assert_array_equal(y, y0)
 
 
-@pytest.mark.task2_5
+@pytest.mark.task1_5
 @given(case=mlp_case())
-def test_task2_5_mlp_backward_matches_central_differences(case):
+def test_task1_5_mlp_backward_matches_central_differences(case):
     params, X, y = case
     grads = mlp_backward(params, X, y)
     for k in KEYS:
@@ -270,8 +270,8 @@ def test_task2_5_mlp_backward_matches_central_differences(case):
         np.testing.assert_allclose(grads[k], numeric, rtol=1e-6, atol=1e-7, err_msg=k)
 
 
-@pytest.mark.task2_5
-def test_task2_5_mlp_backward_delta_formulas_by_hand():
+@pytest.mark.task1_5
+def test_task1_5_mlp_backward_delta_formulas_by_hand():
     # W1 = 0, b1 = 0 → h = ½; w2 = (1, −1), b2 = 0 → a2 = 0, o = ½ for every example.
     # δ_n = −(y_n − o_n) o_n (1 − o_n) = −(y_n − ½)/4:  y = (1, 0) → δ = (−1/8, 1/8)
     # dE/db2 = Σ δ_n = 0;  dE/dw2_j = Σ δ_n h_j = 0
@@ -292,8 +292,8 @@ def test_task2_5_mlp_backward_delta_formulas_by_hand():
     assert mlp_backward(params, X[:1], y[:1])["b2"] == pytest.approx(-0.125, abs=1e-15)
 
 
-@pytest.mark.task2_5
-def test_task2_5_mlp_backward_bad_shapes():
+@pytest.mark.task1_5
+def test_task1_5_mlp_backward_bad_shapes():
     params = {"W1": np.zeros((2, 3)), "b1": np.zeros(2), "w2": np.zeros(2), "b2": 0.0}
     with pytest.raises(ValueError, match=r"mlp_backward: X .*D = W1.shape\[1\] = 3.*\(4, 2\)"):
         mlp_backward(params, np.zeros((4, 2)), np.zeros(4))
@@ -301,10 +301,10 @@ def test_task2_5_mlp_backward_bad_shapes():
         mlp_backward(params, np.zeros((4, 3)), np.zeros(3))
 
 
-# ## Task 2.6: L1/L2 penalties
+# ## Task 1.6: L1/L2 penalties
 
-@pytest.mark.task2_6
-def test_task2_6_penalties_hand_computed():
+@pytest.mark.task1_6
+def test_task1_6_penalties_hand_computed():
     W = np.array([[1.0, -2.0], [0.0, 3.0]])
     value, grad = l2_penalty(W, 0.5)
     assert value == pytest.approx(0.25 * (1 + 4 + 0 + 9))     # λ/2 ‖W‖²_F = 3.5
@@ -315,9 +315,9 @@ def test_task2_6_penalties_hand_computed():
     assert isinstance(value, float)
 
 
-@pytest.mark.task2_6
+@pytest.mark.task1_6
 @given(W=arrays(st.tuples(dims, dims)), lam=st.floats(min_value=0.0, max_value=2.0))
-def test_task2_6_penalties_match_torch(W, lam):
+def test_task1_6_penalties_match_torch(W, lam):
     W0 = W.copy()
     for fn, torch_penalty in (
         (l2_penalty, lambda t: lam / 2 * (t ** 2).sum()),
@@ -333,24 +333,24 @@ def test_task2_6_penalties_match_torch(W, lam):
         np.testing.assert_array_equal(W, W0)
 
 
-@pytest.mark.task2_6
-def test_task2_6_l1_grad_is_zero_at_zero():
+@pytest.mark.task1_6
+def test_task1_6_l1_grad_is_zero_at_zero():
     _, grad = l1_penalty(np.zeros((2, 3)), 0.7)
     np.testing.assert_array_equal(grad, np.zeros((2, 3)))
 
 
-@pytest.mark.task2_6
-def test_task2_6_penalty_rejects_negative_lambda():
+@pytest.mark.task1_6
+def test_task1_6_penalty_rejects_negative_lambda():
     with pytest.raises(ValueError, match="l2_penalty: lam"):
         l2_penalty(np.ones(2), -1.0)
     with pytest.raises(ValueError, match="l1_penalty: lam"):
         l1_penalty(np.ones(2), float("nan"))
 
 
-# ## Task 2.7: sgd_step
+# ## Task 1.7: sgd_step
 
-@pytest.mark.task2_7
-def test_task2_7_sgd_step_hand_computed_and_inputs_untouched():
+@pytest.mark.task1_7
+def test_task1_7_sgd_step_hand_computed_and_inputs_untouched():
     params = {"W1": np.array([[1.0, 2.0]]), "b1": np.array([0.5]), "w2": np.array([-1.0]), "b2": 0.25}
     grads = {"W1": np.array([[10.0, -10.0]]), "b1": np.array([1.0]), "w2": np.array([2.0]), "b2": -1.0}
     p0, g0 = _copy_params(params), _copy_params(grads)
@@ -365,9 +365,9 @@ def test_task2_7_sgd_step_hand_computed_and_inputs_untouched():
         assert new[k] is not params[k]
 
 
-@pytest.mark.task2_7
+@pytest.mark.task1_7
 @given(case=mlp_case(), lr=st.floats(min_value=0.0, max_value=1.0))
-def test_task2_7_sgd_step_is_w_minus_lr_grad(case, lr):
+def test_task1_7_sgd_step_is_w_minus_lr_grad(case, lr):
     params, X, y = case
     grads = mlp_backward(params, X, y)
     new = sgd_step(params, grads, lr)
@@ -376,8 +376,8 @@ def test_task2_7_sgd_step_is_w_minus_lr_grad(case, lr):
                                    rtol=1e-15, atol=1e-15)
 
 
-@pytest.mark.task2_7
-def test_task2_7_sgd_step_descends_the_loss():
+@pytest.mark.task1_7
+def test_task1_7_sgd_step_descends_the_loss():
     rng = np.random.default_rng(0)
     params = _random_params(rng, D=3, H=4)
     X, y = rng.standard_normal((20, 3)), rng.uniform(size=20)
@@ -387,8 +387,8 @@ def test_task2_7_sgd_step_descends_the_loss():
     assert mlp_loss(params, X, y) < before
 
 
-@pytest.mark.task2_7
-def test_task2_7_sgd_step_bad_keys_and_shapes():
+@pytest.mark.task1_7
+def test_task1_7_sgd_step_bad_keys_and_shapes():
     params = {"W1": np.zeros((2, 3)), "b1": np.zeros(2), "w2": np.zeros(2), "b2": 0.0}
     grads = dict(params)
     with pytest.raises(ValueError, match=r"sgd_step: .*missing from grads: \['b2'\]"):

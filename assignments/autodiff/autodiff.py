@@ -1,11 +1,11 @@
-"""Assignment 1: automatic differentiation, three ways.
+"""Assignment 2: automatic differentiation, three ways.
 
 What it teaches: how a deep-learning library gets the gradient of a loss.
-  1. Finite differences (Task 1.1): the slow, approximate reference every other
+  1. Finite differences (Task 2.1): the slow, approximate reference every other
      method is checked against.
-  2. Forward mode with dual numbers (Tasks 1.2-1.3): carry (value, derivative)
+  2. Forward mode with dual numbers (Tasks 2.2-2.3): carry (value, derivative)
      pairs through the program; one pass gives df/dx for one input x.
-  3. Reverse mode on a computation graph (Tasks 1.4-1.5): record every operation
+  3. Reverse mode on a computation graph (Tasks 2.4-2.5): record every operation
      while computing forward, then walk the graph backwards applying the chain
      rule; one pass gives the gradient with respect to every input.
 
@@ -57,7 +57,7 @@ def _is_real(x):
     return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
 
 
-# ## Task 1.1: numerical_gradient
+# ## Task 2.1: numerical_gradient
 
 def _scalar_output(fn, value):
     """f(x) as a float; f must return a scalar (a number or a size-1 array)."""
@@ -94,11 +94,11 @@ def numerical_gradient(f, x, eps=1e-6):
         x = np.array(x, dtype=np.float64)  # a copy: the caller's x is never touched
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{fn}: x must be a real array, got {type(x).__name__}") from exc
-    # TODO (Task 1.1): your code here.
-    raise NotImplementedError('Task 1.1: numerical_gradient — return the centered-difference gradient, shape x.shape')
+    # TODO (Task 2.1): your code here.
+    raise NotImplementedError('Task 2.1: numerical_gradient — return the centered-difference gradient, shape x.shape')
 
 
-# ## Task 1.2: Dual numbers and elementary functions
+# ## Task 2.2: Dual numbers and elementary functions
 
 class Dual:
     """A dual number value + deriv·ε with ε² = 0: forward-mode AD for one input.
@@ -134,8 +134,8 @@ class Dual:
         other = self._lift(other)
         if other is NotImplemented:
             return NotImplemented
-        # TODO (Task 1.2): your code here.
-        raise NotImplementedError("Task 1.2: Dual.__add__ — (a + b)' = a' + b'")
+        # TODO (Task 2.2): your code here.
+        raise NotImplementedError("Task 2.2: Dual.__add__ — (a + b)' = a' + b'")
 
     def __radd__(self, other):  # other + self
         return self + other
@@ -144,8 +144,8 @@ class Dual:
         other = self._lift(other)
         if other is NotImplemented:
             return NotImplemented
-        # TODO (Task 1.2): your code here.
-        raise NotImplementedError("Task 1.2: Dual.__sub__ — (a − b)' = a' − b'")
+        # TODO (Task 2.2): your code here.
+        raise NotImplementedError("Task 2.2: Dual.__sub__ — (a − b)' = a' − b'")
 
     def __rsub__(self, other):  # other - self
         other = self._lift(other)
@@ -157,8 +157,8 @@ class Dual:
         other = self._lift(other)
         if other is NotImplemented:
             return NotImplemented
-        # TODO (Task 1.2): your code here.
-        raise NotImplementedError("Task 1.2: Dual.__mul__ — product rule (a·b)' = a'·b + a·b'")
+        # TODO (Task 2.2): your code here.
+        raise NotImplementedError("Task 2.2: Dual.__mul__ — product rule (a·b)' = a'·b + a·b'")
 
     def __rmul__(self, other):  # other * self
         return self * other
@@ -167,8 +167,8 @@ class Dual:
         other = self._lift(other)
         if other is NotImplemented:
             return NotImplemented
-        # TODO (Task 1.2): your code here.
-        raise NotImplementedError("Task 1.2: Dual.__truediv__ — quotient rule (a/b)' = (a'·b − a·b') / b²")
+        # TODO (Task 2.2): your code here.
+        raise NotImplementedError("Task 2.2: Dual.__truediv__ — quotient rule (a/b)' = (a'·b − a·b') / b²")
 
     def __rtruediv__(self, other):  # other / self
         other = self._lift(other)
@@ -177,14 +177,14 @@ class Dual:
         return other / self
 
     def __neg__(self):
-        # TODO (Task 1.2): your code here.
-        raise NotImplementedError("Task 1.2: Dual.__neg__ — (−a)' = −a'")
+        # TODO (Task 2.2): your code here.
+        raise NotImplementedError("Task 2.2: Dual.__neg__ — (−a)' = −a'")
 
     def __pow__(self, p):
         if not _is_real(p):
             raise TypeError(f"Dual.__pow__: the exponent must be a number, got {type(p).__name__}")
-        # TODO (Task 1.2): your code here.
-        raise NotImplementedError("Task 1.2: Dual.__pow__ — power rule (a^p)' = p·a^(p−1)·a'")
+        # TODO (Task 2.2): your code here.
+        raise NotImplementedError("Task 2.2: Dual.__pow__ — power rule (a^p)' = p·a^(p−1)·a'")
 
 
 def _real(fn, func, x):
@@ -211,8 +211,8 @@ def exp(x):
     """e^x; for a Dual, d/dx e^x = e^x."""
     if not isinstance(x, Dual):
         return _real("exp", np.exp, x)
-    # TODO (Task 1.2): your code here.
-    raise NotImplementedError('Task 1.2: exp — exp of a Dual')
+    # TODO (Task 2.2): your code here.
+    raise NotImplementedError('Task 2.2: exp — exp of a Dual')
 
 
 def log(x):
@@ -221,43 +221,43 @@ def log(x):
         return _real("log", np.log, x)
     if not x.value > 0:
         raise ValueError(f"log: the value must be positive, got {x.value}")
-    # TODO (Task 1.2): your code here.
-    raise NotImplementedError('Task 1.2: log — log of a Dual')
+    # TODO (Task 2.2): your code here.
+    raise NotImplementedError('Task 2.2: log — log of a Dual')
 
 
 def sin(x):
     """sin x; for a Dual, d/dx sin x = cos x."""
     if not isinstance(x, Dual):
         return _real("sin", np.sin, x)
-    # TODO (Task 1.2): your code here.
-    raise NotImplementedError('Task 1.2: sin — sin of a Dual')
+    # TODO (Task 2.2): your code here.
+    raise NotImplementedError('Task 2.2: sin — sin of a Dual')
 
 
 def cos(x):
     """cos x; for a Dual, d/dx cos x = −sin x."""
     if not isinstance(x, Dual):
         return _real("cos", np.cos, x)
-    # TODO (Task 1.2): your code here.
-    raise NotImplementedError('Task 1.2: cos — cos of a Dual')
+    # TODO (Task 2.2): your code here.
+    raise NotImplementedError('Task 2.2: cos — cos of a Dual')
 
 
 def tanh(x):
     """tanh x; for a Dual, d/dx tanh x = 1 − tanh² x."""
     if not isinstance(x, Dual):
         return _real("tanh", np.tanh, x)
-    # TODO (Task 1.2): your code here.
-    raise NotImplementedError('Task 1.2: tanh — tanh of a Dual')
+    # TODO (Task 2.2): your code here.
+    raise NotImplementedError('Task 2.2: tanh — tanh of a Dual')
 
 
 def sigmoid(x):
     """σ(x) = 1 / (1 + e^(−x)); for a Dual, σ'(x) = σ(x)(1 − σ(x))."""
     if not isinstance(x, Dual):
         return _real("sigmoid", _sigmoid, x)
-    # TODO (Task 1.2): your code here.
-    raise NotImplementedError('Task 1.2: sigmoid — sigmoid of a Dual')
+    # TODO (Task 2.2): your code here.
+    raise NotImplementedError('Task 2.2: sigmoid — sigmoid of a Dual')
 
 
-# ## Task 1.3: derivative (forward mode)
+# ## Task 2.3: derivative (forward mode)
 
 def derivative(f, x):
     """f'(x) by forward mode: evaluate f on the dual number x + 1·ε.
@@ -274,11 +274,11 @@ def derivative(f, x):
         raise TypeError(f"derivative: f must be callable, got {type(f).__name__}")
     if not _is_real(x):
         raise TypeError(f"derivative: x must be a real number, got {type(x).__name__}")
-    # TODO (Task 1.3): your code here.
-    raise NotImplementedError("Task 1.3: derivative — seed deriv = 1 and read off the output's deriv")
+    # TODO (Task 2.3): your code here.
+    raise NotImplementedError("Task 2.3: derivative — seed deriv = 1 and read off the output's deriv")
 
 
-# ## Task 1.4: Tensor operations (reverse mode)
+# ## Task 2.4: Tensor operations (reverse mode)
 
 def _unbroadcast(grad, shape):
     """Sum a gradient of the broadcast shape back down to an operand's shape.
@@ -403,8 +403,8 @@ class Tensor:
     def __add__(self, other):
         """out = a + b;  dout/da = 1, dout/db = 1."""
         other = _as_tensor("Tensor.__add__", other)
-        # TODO (Task 1.4): your code here.
-        raise NotImplementedError('Task 1.4: Tensor.__add__ — forward a + b and its _backward')
+        # TODO (Task 2.4): your code here.
+        raise NotImplementedError('Task 2.4: Tensor.__add__ — forward a + b and its _backward')
 
     def __radd__(self, other):  # other + self
         return _as_tensor("Tensor.__radd__", other) + self
@@ -412,8 +412,8 @@ class Tensor:
     def __sub__(self, other):
         """out = a − b;  dout/da = 1, dout/db = −1."""
         other = _as_tensor("Tensor.__sub__", other)
-        # TODO (Task 1.4): your code here.
-        raise NotImplementedError('Task 1.4: Tensor.__sub__ — forward a − b and its _backward')
+        # TODO (Task 2.4): your code here.
+        raise NotImplementedError('Task 2.4: Tensor.__sub__ — forward a − b and its _backward')
 
     def __rsub__(self, other):  # other - self
         return _as_tensor("Tensor.__rsub__", other) - self
@@ -421,8 +421,8 @@ class Tensor:
     def __mul__(self, other):
         """out = a · b (elementwise);  dout/da = b, dout/db = a."""
         other = _as_tensor("Tensor.__mul__", other)
-        # TODO (Task 1.4): your code here.
-        raise NotImplementedError('Task 1.4: Tensor.__mul__ — forward a · b and its _backward')
+        # TODO (Task 2.4): your code here.
+        raise NotImplementedError('Task 2.4: Tensor.__mul__ — forward a · b and its _backward')
 
     def __rmul__(self, other):  # other * self
         return _as_tensor("Tensor.__rmul__", other) * self
@@ -430,24 +430,24 @@ class Tensor:
     def __truediv__(self, other):
         """out = a / b;  dout/da = 1/b, dout/db = −a/b²."""
         other = _as_tensor("Tensor.__truediv__", other)
-        # TODO (Task 1.4): your code here.
-        raise NotImplementedError('Task 1.4: Tensor.__truediv__ — forward a / b and its _backward')
+        # TODO (Task 2.4): your code here.
+        raise NotImplementedError('Task 2.4: Tensor.__truediv__ — forward a / b and its _backward')
 
     def __rtruediv__(self, other):  # other / self
         return _as_tensor("Tensor.__rtruediv__", other) / self
 
     def __neg__(self):
         """out = −a;  dout/da = −1."""
-        # TODO (Task 1.4): your code here.
-        raise NotImplementedError('Task 1.4: Tensor.__neg__ — forward −a and its _backward')
+        # TODO (Task 2.4): your code here.
+        raise NotImplementedError('Task 2.4: Tensor.__neg__ — forward −a and its _backward')
 
     def __pow__(self, p):
         """out = a^p for a number p;  dout/da = p · a^(p−1)."""
         if not _is_real(p):
             raise TypeError(f"Tensor.__pow__: the exponent must be a number, "
                             f"got {type(p).__name__}")
-        # TODO (Task 1.4): your code here.
-        raise NotImplementedError('Task 1.4: Tensor.__pow__ — forward a ** p and its _backward')
+        # TODO (Task 2.4): your code here.
+        raise NotImplementedError('Task 2.4: Tensor.__pow__ — forward a ** p and its _backward')
 
     def __matmul__(self, other):
         """out = A @ B with A (N, K), B (K, M), out (N, M);
@@ -459,8 +459,8 @@ class Tensor:
         if self.data.shape[1] != other.data.shape[0]:
             raise ValueError(f"Tensor.__matmul__: inner dimensions differ, "
                              f"got shapes {self.data.shape} and {other.data.shape}")
-        # TODO (Task 1.4): your code here.
-        raise NotImplementedError('Task 1.4: Tensor.__matmul__ — forward A @ B and its _backward')
+        # TODO (Task 2.4): your code here.
+        raise NotImplementedError('Task 2.4: Tensor.__matmul__ — forward A @ B and its _backward')
 
     def __rmatmul__(self, other):  # other @ self
         return _as_tensor("Tensor.__rmatmul__", other) @ self
@@ -471,16 +471,16 @@ class Tensor:
         """out = Σ over `axis` (all axes when None);  dout/da_i = 1 for every summed
         element, so the gradient is dL/dout broadcast back to shape (S)."""
         axes = _normalize_axes("Tensor.sum", axis, self.data.ndim)
-        # TODO (Task 1.4): your code here.
-        raise NotImplementedError('Task 1.4: Tensor.sum — forward sum and its _backward')
+        # TODO (Task 2.4): your code here.
+        raise NotImplementedError('Task 2.4: Tensor.sum — forward sum and its _backward')
 
     def mean(self, axis=None, keepdims=False):
         """out = (1/n) Σ over `axis`, n the number of summed elements;
         dout/da_i = 1/n."""
         axes = _normalize_axes("Tensor.mean", axis, self.data.ndim)
         n = math.prod(self.data.shape[a] for a in axes)
-        # TODO (Task 1.4): your code here.
-        raise NotImplementedError('Task 1.4: Tensor.mean — forward mean and its _backward')
+        # TODO (Task 2.4): your code here.
+        raise NotImplementedError('Task 2.4: Tensor.mean — forward mean and its _backward')
 
     def reshape(self, *shape):
         """Same elements in a new shape: t.reshape(2, 3) or t.reshape((2, 3)), one
@@ -492,14 +492,14 @@ class Tensor:
         except (TypeError, ValueError) as exc:
             raise ValueError(f"Tensor.reshape: cannot reshape shape {self.data.shape} "
                              f"into {shape}") from exc
-        # TODO (Task 1.4): your code here.
-        raise NotImplementedError('Task 1.4: Tensor.reshape — forward reshape and its _backward')
+        # TODO (Task 2.4): your code here.
+        raise NotImplementedError('Task 2.4: Tensor.reshape — forward reshape and its _backward')
 
     def transpose(self):
         """Reverse the axes, as NumPy's `.T`: (N, M) -> (M, N). Reversing twice is
         the identity, so the gradient is dL/dout transposed back."""
-        # TODO (Task 1.4): your code here.
-        raise NotImplementedError('Task 1.4: Tensor.transpose — forward transpose and its _backward')
+        # TODO (Task 2.4): your code here.
+        raise NotImplementedError('Task 2.4: Tensor.transpose — forward transpose and its _backward')
 
     @property
     def T(self):
@@ -509,30 +509,30 @@ class Tensor:
 
     def exp(self):
         """out = e^a;  dout/da = e^a = out."""
-        # TODO (Task 1.4): your code here.
-        raise NotImplementedError('Task 1.4: Tensor.exp — forward exp and its _backward')
+        # TODO (Task 2.4): your code here.
+        raise NotImplementedError('Task 2.4: Tensor.exp — forward exp and its _backward')
 
     def log(self):
         """out = ln a;  dout/da = 1/a."""
-        # TODO (Task 1.4): your code here.
-        raise NotImplementedError('Task 1.4: Tensor.log — forward log and its _backward')
+        # TODO (Task 2.4): your code here.
+        raise NotImplementedError('Task 2.4: Tensor.log — forward log and its _backward')
 
     def relu(self):
         """out = max(a, 0);  dout/da = 1 where a > 0, else 0 (0 at a = 0, as PyTorch)."""
-        # TODO (Task 1.4): your code here.
-        raise NotImplementedError('Task 1.4: Tensor.relu — forward relu and its _backward')
+        # TODO (Task 2.4): your code here.
+        raise NotImplementedError('Task 2.4: Tensor.relu — forward relu and its _backward')
 
     def sigmoid(self):
         """out = σ(a) = 1 / (1 + e^(−a));  dout/da = σ(a)(1 − σ(a))."""
-        # TODO (Task 1.4): your code here.
-        raise NotImplementedError('Task 1.4: Tensor.sigmoid — forward sigmoid and its _backward')
+        # TODO (Task 2.4): your code here.
+        raise NotImplementedError('Task 2.4: Tensor.sigmoid — forward sigmoid and its _backward')
 
     def tanh(self):
         """out = tanh a;  dout/da = 1 − tanh² a."""
-        # TODO (Task 1.4): your code here.
-        raise NotImplementedError('Task 1.4: Tensor.tanh — forward tanh and its _backward')
+        # TODO (Task 2.4): your code here.
+        raise NotImplementedError('Task 2.4: Tensor.tanh — forward tanh and its _backward')
 
-    # ## Task 1.5: backward
+    # ## Task 2.5: backward
 
     def backward(self, grad=None):
         """Reverse-mode sweep: dL/dx into `.grad` of every leaf x that requires grad.
@@ -566,8 +566,8 @@ class Tensor:
             if grad.shape != self.data.shape:
                 raise ValueError(f"Tensor.backward: grad must have the output's shape "
                                  f"{self.data.shape}, got shape {grad.shape}")
-        # TODO (Task 1.5): your code here.
-        raise NotImplementedError('Task 1.5: Tensor.backward — topological order, then propagate in reverse')
+        # TODO (Task 2.5): your code here.
+        raise NotImplementedError('Task 2.5: Tensor.backward — topological order, then propagate in reverse')
 
 
 def _topological_order(root):
@@ -577,5 +577,5 @@ def _topological_order(root):
     recursion: a node is pushed back as "expanded" under its inputs and appended to
     the order when it comes off the stack again, i.e. after all of its inputs.
     """
-    # TODO (Task 1.5): your code here.
-    raise NotImplementedError('Task 1.5: _topological_order — iterative post-order DFS over ._prev')
+    # TODO (Task 2.5): your code here.
+    raise NotImplementedError('Task 2.5: _topological_order — iterative post-order DFS over ._prev')

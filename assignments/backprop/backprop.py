@@ -1,4 +1,4 @@
-"""Assignment 2: backpropagation derived by hand.
+"""Assignment 1: backpropagation derived by hand.
 
 What it teaches: the chain rule worked out on paper and then written as NumPy code,
 with no autograd. We start with the two-node computation graph e = (a + b)(b + 1)
@@ -107,7 +107,7 @@ def _check_lam(fn, lam):
     return lam
 
 
-# ## Task 2.1: graph_example
+# ## Task 1.1: graph_example
 
 def graph_example(a, b):
     """Value and gradient of the lecture's graph e = (a + b)(b + 1).
@@ -125,11 +125,11 @@ def graph_example(a, b):
     """
     a = _as_scalar("graph_example", "a", a)
     b = _as_scalar("graph_example", "b", b)
-    # TODO (Task 2.1): your code here.
-    raise NotImplementedError('Task 2.1: graph_example — return (e, de_da, de_db)')
+    # TODO (Task 1.1): your code here.
+    raise NotImplementedError('Task 1.1: graph_example — return (e, de_da, de_db)')
 
 
-# ## Task 2.2: linear_regression_grad
+# ## Task 1.2: linear_regression_grad
 
 def linear_regression_grad(w, X, y):
     """Gradient of the squared error of a linear hypothesis (lecture 002).
@@ -156,11 +156,11 @@ def linear_regression_grad(w, X, y):
         raise ValueError(f"{fn}: X must be (N, D) with D = len(w) = {w.shape[0]}, "
                          f"got shape {X.shape}")
     y = _check_y(fn, y, X.shape[0])
-    # TODO (Task 2.2): your code here.
-    raise NotImplementedError('Task 2.2: linear_regression_grad — return dE/dw, shape (D,)')
+    # TODO (Task 1.2): your code here.
+    raise NotImplementedError('Task 1.2: linear_regression_grad — return dE/dw, shape (D,)')
 
 
-# ## Task 2.3: sigmoid and mlp_forward
+# ## Task 1.3: sigmoid and mlp_forward
 
 def sigmoid(z):
     """The logistic function σ(z) = 1 / (1 + e^{−z}), stable for large |z|.
@@ -177,8 +177,8 @@ def sigmoid(z):
         σ(z): a float for a scalar z, else an ndarray of z's shape.
     """
     z = _as_array("sigmoid", "z", z)
-    # TODO (Task 2.3): your code here.
-    raise NotImplementedError('Task 2.3: sigmoid — return sigma(z) without overflow')
+    # TODO (Task 1.3): your code here.
+    raise NotImplementedError('Task 1.3: sigmoid — return sigma(z) without overflow')
 
 
 def mlp_forward(params, X):
@@ -201,11 +201,11 @@ def mlp_forward(params, X):
     """
     W1, b1, w2, b2 = _check_params("mlp_forward", params)
     X = _check_X("mlp_forward", X, W1.shape[1])
-    # TODO (Task 2.3): your code here.
-    raise NotImplementedError('Task 2.3: mlp_forward — return (o, cache)')
+    # TODO (Task 1.3): your code here.
+    raise NotImplementedError('Task 1.3: mlp_forward — return (o, cache)')
 
 
-# ## Task 2.4: mlp_loss
+# ## Task 1.4: mlp_loss
 
 def mlp_loss(params, X, y):
     """The squared error E = ½ Σ_n (y_n − o_n)² of the network's outputs.
@@ -223,11 +223,11 @@ def mlp_loss(params, X, y):
     W1, _, _, _ = _check_params("mlp_loss", params)
     X = _check_X("mlp_loss", X, W1.shape[1])
     y = _check_y("mlp_loss", y, X.shape[0])
-    # TODO (Task 2.4): your code here.
-    raise NotImplementedError('Task 2.4: mlp_loss — return E as a float')
+    # TODO (Task 1.4): your code here.
+    raise NotImplementedError('Task 1.4: mlp_loss — return E as a float')
 
 
-# ## Task 2.5: mlp_backward
+# ## Task 1.5: mlp_backward
 
 def mlp_backward(params, X, y):
     """Gradient of E = ½ Σ_n (y_n − o_n)² by the hand-derived delta formulas.
@@ -253,11 +253,11 @@ def mlp_backward(params, X, y):
     W1, b1, w2, b2 = _check_params("mlp_backward", params)
     X = _check_X("mlp_backward", X, W1.shape[1])
     y = _check_y("mlp_backward", y, X.shape[0])
-    # TODO (Task 2.5): your code here.
-    raise NotImplementedError('Task 2.5: mlp_backward — return the dict of gradients W1, b1, w2, b2 (b2 a float)')
+    # TODO (Task 1.5): your code here.
+    raise NotImplementedError('Task 1.5: mlp_backward — return the dict of gradients W1, b1, w2, b2 (b2 a float)')
 
 
-# ## Task 2.6: L1/L2 penalties
+# ## Task 1.6: L1/L2 penalties
 
 def l2_penalty(W, lam):
     """L2 regularization ("weight decay"), lecture 002: value and gradient.
@@ -274,8 +274,8 @@ def l2_penalty(W, lam):
     """
     W = _as_array("l2_penalty", "W", W)
     lam = _check_lam("l2_penalty", lam)
-    # TODO (Task 2.6): your code here.
-    raise NotImplementedError('Task 2.6: l2_penalty — return (value, grad)')
+    # TODO (Task 1.6): your code here.
+    raise NotImplementedError('Task 1.6: l2_penalty — return (value, grad)')
 
 
 def l1_penalty(W, lam):
@@ -297,11 +297,11 @@ def l1_penalty(W, lam):
     """
     W = _as_array("l1_penalty", "W", W)
     lam = _check_lam("l1_penalty", lam)
-    # TODO (Task 2.6): your code here.
-    raise NotImplementedError('Task 2.6: l1_penalty — return (value, grad)')
+    # TODO (Task 1.6): your code here.
+    raise NotImplementedError('Task 1.6: l1_penalty — return (value, grad)')
 
 
-# ## Task 2.7: sgd_step
+# ## Task 1.7: sgd_step
 
 def sgd_step(params, grads, lr):
     """One gradient-descent step on every parameter: w_new = w − η ∂E/∂w.
@@ -330,5 +330,5 @@ def sgd_step(params, grads, lr):
             raise ValueError(f"{fn}: grads[{key!r}] must have params[{key!r}]'s shape "
                              f"{p_shape}, got shape {g_shape}")
     lr = _as_scalar(fn, "lr", lr)
-    # TODO (Task 2.7): your code here.
-    raise NotImplementedError('Task 2.7: sgd_step — return a new dict of updated parameters')
+    # TODO (Task 1.7): your code here.
+    raise NotImplementedError('Task 1.7: sgd_step — return a new dict of updated parameters')

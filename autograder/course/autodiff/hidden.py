@@ -29,7 +29,7 @@ def _pos(*shape):
     return _rng.uniform(0.5, 2.0, shape)
 
 
-# -------------------------------------------------------------------- Task 1.1
+# -------------------------------------------------------------------- Task 2.1
 
 NG_X1 = _r(5)
 NG_X3 = _rng.uniform(-2.0, 2.0, (2, 3, 2))
@@ -48,7 +48,7 @@ _NG_G3 = (0.5 * (NG_A + NG_A.T) @ NG_X3.ravel()).reshape(NG_X3.shape)
 _NG_FORWARD3 = _NG_G3 + NG_EPS / 2 * np.diag(NG_A).reshape(NG_X3.shape)
 
 
-# -------------------------------------------------------------------- Task 1.2
+# -------------------------------------------------------------------- Task 2.2
 
 DX, DY = (1.5, 2.0), (-0.5, 0.25)
 ADD_SUB = [("x+2.5", "add", DX, 2.5), ("2.5+x", "add", 2.5, DX), ("x+y", "add", DX, DY),
@@ -77,7 +77,7 @@ def _cos_sign():
     return const({"cos(x).deriv": math.sin(v) * d})
 
 
-# -------------------------------------------------------------------- Task 1.3
+# -------------------------------------------------------------------- Task 2.3
 
 def _sig(x):
     return 1.0 / (1.0 + math.exp(-x))
@@ -109,7 +109,7 @@ def _composite_slips():
                  for slip, hint in DUAL_SLIPS.items())
 
 
-# -------------------------------------------------------------------- Tasks 1.4-1.5: graphs
+# -------------------------------------------------------------------- Tasks 2.4-2.5: graphs
 
 def graph(cases, *, values=True):
     """For each (label, {leaf: array}, fn, upstream): make the leaves Tensors with
@@ -340,90 +340,90 @@ OVERWRITTEN = ("gradient overwritten instead of accumulated: leaf .grad must ADD
                "backward calls (as in PyTorch); do not reset leaves at the start of backward")
 
 HIDDEN = [
-    # Task 1.1
-    GradedTest("numerical_gradient_1d_default_eps", "1.1", 3, numgrad("log_sum_exp", NG_X1), **NG_TOL,
+    # Task 2.1
+    GradedTest("numerical_gradient_1d_default_eps", "2.1", 3, numgrad("log_sum_exp", NG_X1), **NG_TOL,
                hint="eps defaults to 1e-6; x may be 1-D, 2-D, 3-D, ... (loop over np.ndindex(x.shape))"),
-    GradedTest("numerical_gradient_3d_x_unchanged", "1.1", 4, _numgrad_unchanged, **NG_TOL,
+    GradedTest("numerical_gradient_3d_x_unchanged", "2.1", 4, _numgrad_unchanged, **NG_TOL,
                slips=(Slip(FORWARD_DIFF, const({"grad": _NG_FORWARD3})),),
                hint="work on any shape (here (2, 3, 2)) and leave the caller's x as it was "
                     "(restore x[i] after each evaluation, or work on a copy)"),
-    # Task 1.2
-    GradedTest("dual_add_sub_neg_numbers", "1.2", 2, dual_ops(ADD_SUB),
+    # Task 2.2
+    GradedTest("dual_add_sub_neg_numbers", "2.2", 2, dual_ops(ADD_SUB),
                hint="a number c is the constant Dual (c, 0): c − x = (c − x.value, −x.deriv); "
                     "define __radd__/__rsub__ for number + Dual and number − Dual"),
-    GradedTest("dual_mul_div_numbers", "1.2", 3, dual_ops(MUL_DIV),
+    GradedTest("dual_mul_div_numbers", "2.2", 3, dual_ops(MUL_DIV),
                slips=dual_op_slips(MUL_DIV),
                hint="c·x = (c·x.value, c·x.deriv); c / x = (c / x.value, −c·x.deriv / x.value²): "
                     "define __rmul__/__rtruediv__"),
-    GradedTest("dual_pow_number", "1.2", 2, dual_ops(_pow_cases(DX)),
+    GradedTest("dual_pow_number", "2.2", 2, dual_ops(_pow_cases(DX)),
                slips=(Slip(CHAIN_FACTOR, dual_ops(_pow_cases((DX[0], 1.0)))),),
                hint="x ** p = (x.value^p, p·x.value^(p−1)·x.deriv), for negative and fractional p too"),
-    GradedTest("dual_exp_log", "1.2", 2, dual_func(EXP_LOG),
+    GradedTest("dual_exp_log", "2.2", 2, dual_func(EXP_LOG),
                slips=(Slip(CHAIN_FACTOR, dual_func(EXP_LOG, unit_deriv=True)),),
                hint="exp(x, x') = (e^x, e^x·x'), log(x, x') = (ln x, x'/x); a float in gives a float out"),
-    GradedTest("dual_sin_cos", "1.2", 2, dual_func(SIN_COS),
+    GradedTest("dual_sin_cos", "2.2", 2, dual_func(SIN_COS),
                slips=(Slip(CHAIN_FACTOR, dual_func(SIN_COS, unit_deriv=True)),
                       Slip("cos' = −sin: the minus sign is missing", _cos_sign())),
                hint="sin(x, x') = (sin x, cos x·x'), cos(x, x') = (cos x, −sin x·x'); a float in gives a float out"),
-    GradedTest("dual_tanh_sigmoid", "1.2", 2, dual_func(TANH_SIG),
+    GradedTest("dual_tanh_sigmoid", "2.2", 2, dual_func(TANH_SIG),
                slips=(Slip(CHAIN_FACTOR, dual_func(TANH_SIG, unit_deriv=True)),),
                hint="tanh' = 1 − tanh², σ' = σ(1 − σ), both times x'; a float in gives a float out"),
-    # Task 1.3
-    GradedTest("derivative_composite", "1.3", 4, deriv("dual_composite", *COMPOSITE_AT),
+    # Task 2.3
+    GradedTest("derivative_composite", "2.3", 4, deriv("dual_composite", *COMPOSITE_AT),
                slips=_composite_slips(),
                hint="f = sin·exp + log·tanh − cos/sigmoid through your module's functions: every "
-                    "Dual operator and elementary function must be right (see the Task 1.2 tests)"),
-    GradedTest("derivative_polynomial_more_points", "1.3", 2, deriv("dual_poly", *POLY_AT),
+                    "Dual operator and elementary function must be right (see the Task 2.2 tests)"),
+    GradedTest("derivative_polynomial_more_points", "2.3", 2, deriv("dual_poly", *POLY_AT),
                slips=poly_slips(POLY_AT),
                hint="f(x) = 3x³ − 2x + 1/x, f'(x) = 9x² − 2 − 1/x², at negative x and x < 1 too"),
-    # Task 1.4
-    GradedTest("tensor_forward_values", "1.4", 3, _forward_values,
+    # Task 2.4
+    GradedTest("tensor_forward_values", "2.4", 3, _forward_values,
                hint="each op's forward value is the NumPy result on .data (transpose reverses all axes)"),
-    GradedTest("tensor_add_sub_backward", "1.4", 2, graph(ADD_SUB_CASES),
+    GradedTest("tensor_add_sub_backward", "2.4", 2, graph(ADD_SUB_CASES),
                hint="d(a ± b)/da = 1, d(a ± b)/db = ±1; 2 − t and 1.5 + t need __rsub__/__radd__"),
-    GradedTest("tensor_mul_div_backward", "1.4", 3, graph(MUL_DIV_CASES),
+    GradedTest("tensor_mul_div_backward", "2.4", 3, graph(MUL_DIV_CASES),
                hint="d(ab)/da = b, d(a/b)/da = 1/b, d(a/b)/db = −a/b²; 3 * t and 3 / t need "
                     "__rmul__/__rtruediv__"),
-    GradedTest("tensor_neg_pow_backward", "1.4", 3, graph(NEG_POW_CASES),
+    GradedTest("tensor_neg_pow_backward", "2.4", 3, graph(NEG_POW_CASES),
                hint="d(a^p)/da = p·a^(p−1) for any number p (negative and fractional too); d(−a)/da = −1"),
-    GradedTest("tensor_matmul_backward", "1.4", 3, graph(MATMUL_CASES),
+    GradedTest("tensor_matmul_backward", "2.4", 3, graph(MATMUL_CASES),
                hint="out = A @ B: dL/dA = dL/dout @ Bᵀ, dL/dB = Aᵀ @ dL/dout; a constant operand gets no grad"),
-    GradedTest("tensor_sum_mean_axis_backward", "1.4", 3, graph(SUM_MEAN_CASES),
+    GradedTest("tensor_sum_mean_axis_backward", "2.4", 3, graph(SUM_MEAN_CASES),
                hint="broadcast dL/dout back over the summed axes (re-insert them when keepdims=False); "
                     "mean divides by the number of summed elements; negative and tuple axes work too"),
-    GradedTest("tensor_reshape_transpose_backward", "1.4", 2, graph(SHAPE_CASES),
+    GradedTest("tensor_reshape_transpose_backward", "2.4", 2, graph(SHAPE_CASES),
                hint="reshape: dL/dout reshaped back to the input's shape (reshape(3, -1) and "
                     "reshape((3, -1)) both work); transpose/.T reverse all axes, so transpose back"),
-    GradedTest("tensor_elementwise_backward", "1.4", 3, graph(ELEMENTWISE_CASES),
+    GradedTest("tensor_elementwise_backward", "2.4", 3, graph(ELEMENTWISE_CASES),
                hint="exp' = exp, log' = 1/a, relu' = 1 where a > 0 else 0, σ' = σ(1 − σ), tanh' = 1 − tanh²"),
-    GradedTest("tensor_broadcast_3x4_and_4", "1.4", 2, graph(BROADCAST_ROW_CASES),
+    GradedTest("tensor_broadcast_3x4_and_4", "2.4", 2, graph(BROADCAST_ROW_CASES),
                slips=_unreduced_slips(BROADCAST_ROW_UNREDUCED), hint=UNBROADCAST_HINT),
-    GradedTest("tensor_broadcast_3x1_and_1x4", "1.4", 2, graph(BROADCAST_OUTER_CASES),
+    GradedTest("tensor_broadcast_3x1_and_1x4", "2.4", 2, graph(BROADCAST_OUTER_CASES),
                slips=_unreduced_slips(BROADCAST_OUTER_UNREDUCED),
                hint=UNBROADCAST_HINT + " (leading axes: sum them away; size-1 axes: sum with keepdims; "
                                        "a 0-d operand gets a 0-d grad)"),
-    # Task 1.5
-    GradedTest("backward_node_used_twice_square", "1.5", 2, _square,
+    # Task 2.5
+    GradedTest("backward_node_used_twice_square", "2.5", 2, _square,
                slips=(Slip(COUNTS_ONCE, const({"x*x: x.grad": TW_X})),),
                hint="x * x uses x twice: d(x·x)/dx = x + x = 2x"),
-    GradedTest("backward_node_used_twice_y_plus_y", "1.5", 2, _y_plus_y,
+    GradedTest("backward_node_used_twice_y_plus_y", "2.5", 2, _y_plus_y,
                slips=(Slip(COUNTS_ONCE, const({"x.grad": 2 * TW_G})),
                       Slip(TWICE_VISITED, const({"x.grad": 8 * TW_G}))),
                hint="y = 2x, z = y + y: dz/dy = 2 (both uses add), dz/dx = 4"),
-    GradedTest("backward_accumulates_across_calls", "1.5", 3, _accumulate,
+    GradedTest("backward_accumulates_across_calls", "2.5", 3, _accumulate,
                slips=(Slip(OVERWRITTEN, const({"a.grad": np.full(S, 3.0)})),),
                hint="two backward calls on two graphs using a: a.grad = 2a + 3 (the sum of both)"),
-    GradedTest("backward_explicit_grad", "1.5", 2, _explicit_grad,
+    GradedTest("backward_explicit_grad", "2.5", 2, _explicit_grad,
                hint="backward(grad) on a non-scalar output seeds dL/dout = grad (same shape as the output)"),
-    GradedTest("backward_mlp_graph", "1.5", 3, _mlp,
+    GradedTest("backward_mlp_graph", "2.5", 3, _mlp,
                slips=(Slip(NOT_REDUCED + " (b.grad came back with shape (4, 5))",
                            const({"b.grad": _mlp_bias_unreduced()})),),
                hint="loss = mean(σ(tanh(X @ W + b) @ V)): every op's backward in sequence; b (5,) is "
                     "broadcast over X's 4 rows, so its grad is summed over them"),
-    GradedTest("tensor_inputs_unchanged", "1.5", 2, _tensor_inputs_unchanged,
+    GradedTest("tensor_inputs_unchanged", "2.5", 2, _tensor_inputs_unchanged,
                hint="never modify the arrays passed to Tensor(...) or backward(grad): copy before "
                     "accumulating (a leaf's first gradient must not be the upstream array itself)"),
-    GradedTest("backward_deep_chain_100000", "1.5", 4, _deep_chain, timeout=20.0,
+    GradedTest("backward_deep_chain_100000", "2.5", 4, _deep_chain, timeout=20.0,
                hint="a chain 100,000 nodes deep: build the topological order with an explicit stack "
                     "(a recursive DFS hits Python's recursion limit: RecursionError) and keep it O(n) "
                     "(a set of visited ids, not a list)"),

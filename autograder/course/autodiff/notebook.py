@@ -1,19 +1,20 @@
 # %% [markdown]
-# # Assignment 1: Automatic differentiation, three ways
+# # Assignment 2: Automatic differentiation, three ways
 #
-# Every deep-learning library trains a network by gradient descent, so it needs the
-# gradient of the loss with respect to every parameter. This assignment builds the three
+# In assignment 1 you derived a network's gradients by hand, one δ at a time. Every
+# deep-learning library does that bookkeeping for you: it needs the gradient of the loss
+# with respect to every parameter, for any network. This assignment builds the three
 # ways of getting it (lecture 000 and the "Approaches to Differentiation" slide of
 # lecture 004):
 #
 # | method | task | cost for $f:\mathbb{R}^A\to\mathbb{R}^B$ | exact? |
 # |---|---|---|---|
-# | finite differences | 1.1 | $2A$ evaluations of $f$ | no: $O(\epsilon^2)$ + round-off |
-# | forward mode (dual numbers) | 1.2, 1.3 | one pass per **input** | yes |
-# | reverse mode (backpropagation) | 1.4, 1.5 | one pass per **output** | yes |
+# | finite differences | 2.1 | $2A$ evaluations of $f$ | no: $O(\epsilon^2)$ + round-off |
+# | forward mode (dual numbers) | 2.2, 2.3 | one pass per **input** | yes |
+# | reverse mode (backpropagation) | 2.4, 2.5 | one pass per **output** | yes |
 #
 # **How to work.** You fill in `autodiff.py`, the file next to this notebook. Each
-# function you have not written yet raises `NotImplementedError("Task 1.x: ...")`,
+# function you have not written yet raises `NotImplementedError("Task 2.x: ...")`,
 # so a cell that calls it fails until you do the task; that is expected. Thanks to
 # `%autoreload 2` below, saving `autodiff.py` is enough: rerun a cell and it uses your
 # new code. Each section ends with a check cell that runs the public tests of that task,
@@ -47,7 +48,7 @@ import autodiff
 # must reproduce these numbers.
 
 # %% [markdown]
-# ## Task 1.1: numerical_gradient
+# ## Task 2.1: numerical_gradient
 #
 # The centered finite difference (lecture 004) perturbs one coordinate at a time:
 #
@@ -83,10 +84,10 @@ plt.xlabel("eps"); plt.ylabel("|error|"); plt.title("centered difference of sin 
 plt.show()
 
 # %%
-check("autodiff", "1.1");
+check("autodiff", "2.1");
 
 # %% [markdown]
-# ## Task 1.2: Dual numbers and elementary functions
+# ## Task 2.2: Dual numbers and elementary functions
 #
 # Forward mode carries a pair (value, derivative) through the program. Write it as a
 # dual number $a + a'\varepsilon$ with the rule $\varepsilon^2 = 0$; then arithmetic
@@ -114,10 +115,10 @@ print("seed b:", (a + b) * (b + 1))                          # Dual(6, de/db = 5
 print(autodiff.sin(autodiff.Dual(0.5, 1.0)), np.cos(0.5))
 
 # %%
-check("autodiff", "1.2");
+check("autodiff", "2.2");
 
 # %% [markdown]
-# ## Task 1.3: derivative (forward mode)
+# ## Task 2.3: derivative (forward mode)
 #
 # `derivative(f, x)` evaluates $f$ on $x + 1\cdot\varepsilon$ and reads off the
 # $\varepsilon$ part: $f(x + \varepsilon) = f(x) + f'(x)\,\varepsilon$. The result is
@@ -137,10 +138,10 @@ plt.plot(xs, [f(x) for x in xs], label="f(x)")
 plt.plot(xs, fwd, label="derivative(f, x)"); plt.legend(); plt.show()
 
 # %%
-check("autodiff", "1.3");
+check("autodiff", "2.3");
 
 # %% [markdown]
-# ## Task 1.4: Tensor operations (reverse mode)
+# ## Task 2.4: Tensor operations (reverse mode)
 #
 # Reverse mode records the graph while computing forward, then walks it backwards. Each
 # node $z$ receives the **cumulative gradient** $\partial L/\partial z$ from the nodes
@@ -177,7 +178,7 @@ print(autodiff._unbroadcast(np.ones((2, 3)), (3,)))      # [2. 2. 2.]: summed ov
 print(autodiff._unbroadcast(np.ones((2, 3)), (2, 1)))    # [[3.] [3.]]
 
 # %% [markdown]
-# You can drive a single node's `_backward` by hand before Task 1.5 exists: pretend
+# You can drive a single node's `_backward` by hand before Task 2.5 exists: pretend
 # $\partial L/\partial\,\text{out} = 1$ and look at what reaches the inputs. `b` is a
 # scalar broadcast over three elements, so its gradient is a sum.
 
@@ -191,14 +192,14 @@ out._backward()              # ... through this node's local rule only
 print("a.grad =", a.grad, "  b.grad =", b.grad)   # [4 4 4] and 1 + 2 + 3 = 6
 
 # %% [markdown]
-# The public test of Task 1.4 builds a small graph and calls `backward()`, so it passes
-# once Task 1.5 is done too.
+# The public test of Task 2.4 builds a small graph and calls `backward()`, so it passes
+# once Task 2.5 is done too.
 
 # %%
-check("autodiff", "1.4");
+check("autodiff", "2.4");
 
 # %% [markdown]
-# ## Task 1.5: backward
+# ## Task 2.5: backward
 #
 # `backward()` runs the whole reverse sweep:
 #
@@ -268,7 +269,7 @@ y.backward()
 print(x.grad, 1.00001 ** 100_000)
 
 # %%
-check("autodiff", "1.5");
+check("autodiff", "2.5");
 
 # %% [markdown]
 # ## All together

@@ -32,7 +32,7 @@ UNBROADCAST_HINT = ("each operand's gradient must have the operand's shape: sum 
                     "gradient over the axes that broadcasting added or stretched")
 
 
-# -------------------------------------------------------------------- Task 1.1
+# -------------------------------------------------------------------- Task 2.1
 
 def numgrad(probe, x, probe_args=(), **kwargs):
     """numerical_gradient(f, x, **kwargs) for the probe f (autograder/probes.py)."""
@@ -48,7 +48,7 @@ def forward_difference_separable(probe, x, eps):
     return numgrad(probe, x + eps / 2, eps=eps / 2)
 
 
-# -------------------------------------------------------------------- Task 1.2
+# -------------------------------------------------------------------- Task 2.2
 
 def _dual(s, operand):
     """A (value, deriv) pair becomes a Dual; a plain number stays a number."""
@@ -129,7 +129,7 @@ CHAIN_FACTOR = ("chain rule: f(x) for a Dual x has deriv f'(x.value)·x.deriv; "
                 "the factor x.deriv is missing")
 
 
-# -------------------------------------------------------------------- Task 1.3
+# -------------------------------------------------------------------- Task 2.3
 
 def deriv(probe, *points, probe_args=()):
     """derivative(f, x) at each point, f a probe (autograder/probes.py)."""
@@ -147,7 +147,7 @@ def poly_slips(points):
             Slip(QUOTIENT_SIGN, const({f"f'({x})": 9 * x * x - 2 + 1 / x ** 2 for x in points})))
 
 
-# -------------------------------------------------------------------- Tasks 1.4-1.5
+# -------------------------------------------------------------------- Tasks 2.4-2.5
 
 def lecture_graph(a=2.0, b=1.0):
     """Lecture 000: c = a + b, d = b + 1, e = c·d; e.backward()."""
@@ -188,28 +188,28 @@ def broadcast_add_mul(x, b):
 NG_TOL = dict(rtol=1e-5, atol=1e-6)  # finite differences differ with summation order
 
 TESTS = [
-    GradedTest("numerical_gradient_2d", "1.1", 5, numgrad("sum_sin_square", X2, eps=1e-3),
+    GradedTest("numerical_gradient_2d", "2.1", 5, numgrad("sum_sin_square", X2, eps=1e-3),
                hidden=False, **NG_TOL,
                slips=(Slip(FORWARD_DIFF, forward_difference_separable("sum_sin_square", X2, 1e-3)),),
                hint="for every index i: (f(x + eps·e_i) − f(x − eps·e_i)) / (2·eps), restoring x[i] after"),
-    GradedTest("dual_arithmetic", "1.2", 4, dual_ops(ARITH), hidden=False,
+    GradedTest("dual_arithmetic", "2.2", 4, dual_ops(ARITH), hidden=False,
                slips=dual_op_slips(ARITH),
                hint="(a, a') ± (b, b') = (a ± b, a' ± b'); (a, a')·(b, b') = (ab, a'b + ab'); "
                     "(a, a')/(b, b') = (a/b, (a'b − ab')/b²)"),
-    GradedTest("dual_sin", "1.2", 2, dual_func(SIN), hidden=False,
+    GradedTest("dual_sin", "2.2", 2, dual_func(SIN), hidden=False,
                slips=(Slip(CHAIN_FACTOR, dual_func(SIN, unit_deriv=True)),),
                hint="sin(x, x') = (sin x, cos x · x')"),
-    GradedTest("derivative_polynomial", "1.3", 4, deriv("dual_poly", 2.0), hidden=False,
+    GradedTest("derivative_polynomial", "2.3", 4, deriv("dual_poly", 2.0), hidden=False,
                slips=poly_slips((2.0,)),
                hint="f(x) = 3x³ − 2x + 1/x has f'(2) = 9·4 − 2 − 1/4 = 33.75: seed Dual(x, 1.0), "
                     "return the result's .deriv"),
-    GradedTest("tensor_lecture_graph", "1.5", 8, lecture_graph(), hidden=False,
+    GradedTest("tensor_lecture_graph", "2.5", 8, lecture_graph(), hidden=False,
                slips=(Slip(COUNTS_ONCE + " (b.grad got only c = 3, its share through d = b + 1)",
                            const({"b.grad": 3.0})),
                       Slip(COUNTS_ONCE + " (b.grad got only d = 2, its share through c = a + b)",
                            const({"b.grad": 2.0}))),
                hint="lecture 000: e = (a + b)(b + 1) = 6, de/da = d = 2, de/db = c + d = 5"),
-    GradedTest("tensor_broadcast_add_mul", "1.4", 7, broadcast_add_mul(BX, BB), hidden=False,
+    GradedTest("tensor_broadcast_add_mul", "2.4", 7, broadcast_add_mul(BX, BB), hidden=False,
                slips=(Slip(NOT_REDUCED, const({"b.grad": BX + 2 * BB})),
                       Slip(COUNTS_ONCE + " (b is used by + and by *; b.grad kept only the + share)",
                            const({"b.grad": 2 * BB})),

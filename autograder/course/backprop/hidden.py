@@ -155,76 +155,76 @@ def _penalties_lambda_zero(s):
 
 
 HIDDEN = [
-    # 2.1
-    GradedTest("graph_example_several_points", "2.1", 4, _graph_points(),
+    # 1.1
+    GradedTest("graph_example_several_points", "1.1", 4, _graph_points(),
                slips=(Slip(ONE_PATH + " (yours gives de/db = c: the path through c is missing)",
                            _graph_points("c")),
                       Slip(ONE_PATH + " (yours gives de/db = d: the path through d is missing)",
                            _graph_points("d"))),
                hint="(e, de_da, de_db) = ((a + b)(b + 1), b + 1, a + 2b + 1)"),
-    # 2.2
-    GradedTest("linear_regression_grad_single_example", "2.2", 3, linreg(*LR_N1),
+    # 1.2
+    GradedTest("linear_regression_grad_single_example", "1.2", 3, linreg(*LR_N1),
                slips=(Slip(LR_NO_TWO, linreg(*LR_N1, 0.5)), Slip(LR_SIGN, linreg(*LR_N1, -1.0))),
                hint="N = 1: X is (1, D) and the gradient is still (D,)"),
-    GradedTest("linear_regression_grad_larger", "2.2", 2, linreg(*LR_BIG),
+    GradedTest("linear_regression_grad_larger", "1.2", 2, linreg(*LR_BIG),
                slips=(Slip(LR_NO_TWO, linreg(*LR_BIG, 0.5)), Slip(LR_SIGN, linreg(*LR_BIG, -1.0)),
                       Slip(LR_MEAN, linreg(*LR_BIG, 1 / 20))),
                hint="∇E(w) = −2 Xᵀ(y − Xw), shape (D,)"),
-    GradedTest("linear_regression_grad_inputs_unchanged", "2.2", 1, _linreg_inputs_unchanged,
+    GradedTest("linear_regression_grad_inputs_unchanged", "1.2", 1, _linreg_inputs_unchanged,
                hint="linear_regression_grad must not modify w, X or y"),
-    GradedTest("linear_regression_grad_rejects_bad_shape", "2.2", 2, valid_then(_lr_valid, _lr_bad),
+    GradedTest("linear_regression_grad_rejects_bad_shape", "1.2", 2, valid_then(_lr_valid, _lr_bad),
                hint="after a valid call, X with X.shape[1] != len(w) must raise ValueError"),
-    # 2.3
-    GradedTest("sigmoid_extreme_and_scalar_inputs", "2.3", 3, _sigmoid_extreme,
+    # 1.3
+    GradedTest("sigmoid_extreme_and_scalar_inputs", "1.3", 3, _sigmoid_extreme,
                hint="σ(z) must be finite for |z| up to 1000 (use e^(−|z|)), keep z's shape, "
                     "and return a float for a scalar z"),
-    GradedTest("sigmoid_input_unchanged", "2.3", 1, _sigmoid_input_unchanged,
+    GradedTest("sigmoid_input_unchanged", "1.3", 1, _sigmoid_input_unchanged,
                hint="sigmoid must return a new array and leave z as it was (no np.exp(z, out=z))"),
-    GradedTest("mlp_forward_single_example_single_hidden", "2.3", 3, forward(*NET_1[:2]),
+    GradedTest("mlp_forward_single_example_single_hidden", "1.3", 3, forward(*NET_1[:2]),
                hint="N = 1 and H = 1: o still has shape (N,) = (1,); keep 2-D h = σ(X W1ᵀ + b1) of shape (N, H)"),
-    GradedTest("mlp_forward_larger", "2.3", 3, forward(*NET_BIG[:2]),
+    GradedTest("mlp_forward_larger", "1.3", 3, forward(*NET_BIG[:2]),
                hint="h = σ(X W1ᵀ + b1) is (N, H) and o = σ(h·w2 + b2) is (N,)"),
-    GradedTest("mlp_forward_rejects_bad_X", "2.3", 2, valid_then(_fwd_valid, _fwd_bad),
+    GradedTest("mlp_forward_rejects_bad_X", "1.3", 2, valid_then(_fwd_valid, _fwd_bad),
                hint="after a valid call, X whose D differs from W1.shape[1] must raise ValueError"),
-    # 2.4
-    GradedTest("mlp_loss_is_a_sum", "2.4", 4, loss(*NET_LOSS),
+    # 1.4
+    GradedTest("mlp_loss_is_a_sum", "1.4", 4, loss(*NET_LOSS),
                slips=(Slip(MEAN, loss(*NET_LOSS, 1 / 12)), Slip(LOSS_NO_HALF, loss(*NET_LOSS, 2.0))),
                hint="E = ½ Σ_n (y_n − o_n)² over all N = 12 examples, a float"),
-    # 2.5
-    GradedTest("mlp_backward_single_example_single_hidden", "2.5", 6, backward(*NET_1),
+    # 1.5
+    GradedTest("mlp_backward_single_example_single_hidden", "1.5", 6, backward(*NET_1),
                slips=backward_slips(*NET_1),
                hint="N = 1, H = 1: W1 (1, D), b1 (1,), w2 (1,) arrays and b2 a float. " + BACKWARD_HINT),
-    GradedTest("mlp_backward_larger", "2.5", 7, backward(*NET_BIG), slips=backward_slips(*NET_BIG),
+    GradedTest("mlp_backward_larger", "1.5", 7, backward(*NET_BIG), slips=backward_slips(*NET_BIG),
                hint=BACKWARD_HINT),
-    GradedTest("mlp_backward_single_input_feature", "2.5", 4, backward(*NET_D1), slips=backward_slips(*NET_D1),
+    GradedTest("mlp_backward_single_input_feature", "1.5", 4, backward(*NET_D1), slips=backward_slips(*NET_D1),
                hint="D = 1: W1 and its gradient are (H, 1). " + BACKWARD_HINT),
-    GradedTest("mlp_backward_rejects_bad_y", "2.5", 2, valid_then(_bwd_valid, _bwd_bad),
+    GradedTest("mlp_backward_rejects_bad_y", "1.5", 2, valid_then(_bwd_valid, _bwd_bad),
                hint="after a valid call, y whose length differs from X's N must raise ValueError"),
-    GradedTest("mlp_inputs_unchanged", "2.5", 3, _backward_inputs_unchanged,
+    GradedTest("mlp_inputs_unchanged", "1.5", 3, _backward_inputs_unchanged,
                hint="mlp_forward, mlp_loss and mlp_backward must not modify params, X or y"),
-    # 2.6
-    GradedTest("l2_penalty_3d", "2.6", 3, penalties(W_3D, 0.35, ("l2",)),
+    # 1.6
+    GradedTest("l2_penalty_3d", "1.6", 3, penalties(W_3D, 0.35, ("l2",)),
                slips=(Slip(L2_NO_HALF, penalties(W_3D, 0.35, ("l2",), l2_value_scale=2.0)),
                       Slip(L2_NO_HALF_BOTH, penalties(W_3D, 0.35, ("l2",), l2_value_scale=2.0, l2_grad_scale=2.0))),
                hint="W may have any shape: λ/2·Σ W² over every element, gradient λW of W's shape"),
-    GradedTest("l1_penalty_grad_zero_at_zero", "2.6", 3, penalties(W_ZEROS, 0.2, ("l1",)),
+    GradedTest("l1_penalty_grad_zero_at_zero", "1.6", 3, penalties(W_ZEROS, 0.2, ("l1",)),
                slips=(Slip(L1_ZERO + " (yours gives +λ)", penalties(W_ZEROS, 0.2, ("l1",), l1_grad_at_zero=1.0)),
                       Slip(L1_ZERO + " (yours gives −λ)", penalties(W_ZEROS, 0.2, ("l1",), l1_grad_at_zero=-1.0))),
                hint=L1_ZERO),
-    GradedTest("penalties_lambda_zero", "2.6", 2, _penalties_lambda_zero,
+    GradedTest("penalties_lambda_zero", "1.6", 2, _penalties_lambda_zero,
                hint="λ = 0: value 0.0 and a gradient of zeros with W's shape"),
-    GradedTest("penalties_input_unchanged", "2.6", 1, _penalties_input_unchanged,
+    GradedTest("penalties_input_unchanged", "1.6", 1, _penalties_input_unchanged,
                hint="l2_penalty and l1_penalty must not modify W"),
-    # 2.7
-    GradedTest("sgd_step_mlp_params", "2.7", 4, sgd(NET_SGD[0], GRADS_SGD, 0.05),
+    # 1.7
+    GradedTest("sgd_step_mlp_params", "1.7", 4, sgd(NET_SGD[0], GRADS_SGD, 0.05),
                slips=(Slip(SGD_SIGN, sgd(NET_SGD[0], GRADS_SGD, -0.05)),),
                hint="every key gets w − lr·grad; b2 stays a float"),
-    GradedTest("sgd_step_inputs_unchanged", "2.7", 4, _sgd_inputs_unchanged(),
+    GradedTest("sgd_step_inputs_unchanged", "1.7", 4, _sgd_inputs_unchanged(),
                slips=(Slip("params was updated in place (`params[k] -= lr * grads[k]`): build and return a NEW "
                            "dict of new arrays and leave the caller's params untouched", _sgd_inputs_unchanged(True)),),
                hint="sgd_step must return a NEW dict of new arrays: `params[k] -= lr * grads[k]` "
                     "updates the caller's params in place"),
-    GradedTest("sgd_step_rejects_shape_mismatch", "2.7", 2, valid_then(_sgd_valid, _sgd_bad),
+    GradedTest("sgd_step_rejects_shape_mismatch", "1.7", 2, valid_then(_sgd_valid, _sgd_bad),
                hint="after a valid call, grads[k] with a shape other than params[k]'s must raise ValueError"),
 ]
 

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Assignment 2: Backpropagation by hand
+# # Assignment 1: Backpropagation by hand
 #
 # Before letting a library differentiate for us, we do it on paper once and then write
 # the result as NumPy code, with no autograd: the computation graph of lecture 000, then,
@@ -7,7 +7,7 @@
 # of the two-layer sigmoid network, its L1/L2 penalties and a gradient-descent step.
 #
 # **How to work.** You fill in `backprop.py`, the file next to this notebook. A function
-# you have not written yet raises `NotImplementedError("Task 2.x: ...")`, so its cells
+# you have not written yet raises `NotImplementedError("Task 1.x: ...")`, so its cells
 # fail until you do the task. With `%autoreload 2`, saving the file is enough: rerun the
 # cell. Each section ends with a check cell running that task's public tests (the hidden
 # tests are graded after you submit).
@@ -22,7 +22,7 @@ from autograder.check import check
 import backprop
 
 # %% [markdown]
-# ## Task 2.1: graph_example
+# ## Task 1.1: graph_example
 #
 # Lecture 000's graph for $e = (a + b)(b + 1)$ has one node per operation:
 #
@@ -45,10 +45,10 @@ print(backprop.graph_example(2.0, 1.0))      # (6.0, 2.0, 5.0)
 print(backprop.graph_example(-1.0, 3.0))     # c = 2, d = 4: (8.0, 4.0, 6.0)
 
 # %%
-check("backprop", "2.1");
+check("backprop", "1.1");
 
 # %% [markdown]
-# ## Task 2.2: linear_regression_grad
+# ## Task 1.2: linear_regression_grad
 #
 # Lecture 002 fits $o_n = \langle w, x_n\rangle$ by minimizing
 # $E(w) = \sum_n (y_n - o_n)^2$ with gradient descent. One partial derivative, by the
@@ -69,10 +69,10 @@ w_star = np.linalg.lstsq(X, y, rcond=None)[0]
 print("at w*:     ", backprop.linear_regression_grad(w_star, X, y))   # ≈ 0
 
 # %%
-check("backprop", "2.2");
+check("backprop", "1.2");
 
 # %% [markdown]
-# ## Task 2.3: sigmoid and mlp_forward
+# ## Task 1.3: sigmoid and mlp_forward
 #
 # The network of lecture 002 has $D$ inputs, one hidden layer of $H$ sigmoid units and
 # one sigmoid output, $\sigma(a) = 1/(1 + e^{-a})$. We add biases (the lecture has none).
@@ -108,10 +108,10 @@ o, cache = backprop.mlp_forward(params, X)
 print("o =", o, " h shape:", cache["h"].shape)
 
 # %%
-check("backprop", "2.3");
+check("backprop", "1.3");
 
 # %% [markdown]
-# ## Task 2.4: mlp_loss
+# ## Task 1.4: mlp_loss
 #
 # The squared error of lecture 002, summed over the examples:
 #
@@ -125,10 +125,10 @@ y = np.array([1.0, 0.0])
 print("E =", backprop.mlp_loss(params, X, y), " by hand:", 0.5 * np.sum((y - o) ** 2))
 
 # %%
-check("backprop", "2.4");
+check("backprop", "1.4");
 
 # %% [markdown]
-# ## Task 2.5: mlp_backward
+# ## Task 1.5: mlp_backward
 #
 # **Output layer.** Lecture 002 follows $E \to o \to a^{(2)} \to w^{(2)}_j$:
 #
@@ -176,10 +176,10 @@ for key in ["W1", "b1", "w2", "b2"]:
     print(f"{key}: max |backprop - numeric| = {np.max(np.abs(grads[key] - numeric_grad(params, key, X, y))):.1e}")
 
 # %%
-check("backprop", "2.5");
+check("backprop", "1.5");
 
 # %% [markdown]
-# ## Task 2.6: L1/L2 penalties
+# ## Task 1.6: L1/L2 penalties
 #
 # Lecture 002 adds a penalty on the weights to the loss.
 #
@@ -235,10 +235,10 @@ print(f"subgradient steps: {np.sum(w_sub == 0)} exact zeros; those {zero_at_mini
 print(f"proximal steps:    {np.sum(w_prox == 0)} exact zeros")
 
 # %%
-check("backprop", "2.6");
+check("backprop", "1.6");
 
 # %% [markdown]
-# ## Task 2.7: sgd_step
+# ## Task 1.7: sgd_step
 #
 # Gradient descent updates every parameter with the same rule (lecture 002):
 #
@@ -280,7 +280,7 @@ plt.xlabel("step"); plt.ylabel("E (without the penalty)"); plt.legend(); plt.sho
 # everywhere.
 
 # %%
-check("backprop", "2.7");
+check("backprop", "1.7");
 
 # %% [markdown]
 # ## All together
