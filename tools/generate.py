@@ -1,7 +1,8 @@
 """`make assignments`: write every student-facing file from solution/ (the single source).
 
 For each assignment: assignments/<name>/<name>.py (skeleton), <name>.ipynb (from the jupytext
-source autograder/course/<name>/notebook.py, no outputs), test_public.py (pytest wrapper around the
+source autograder/course/<name>/notebook.py, no outputs, ending with the written questions of
+autograder/course/<name>/written.toml if there is one), test_public.py (pytest wrapper around the
 public checks) and autograder/course/<name>/public.expected (the public tests' expected values).
 `python -m tools.generate --check` writes nothing and fails on any drift.
 
@@ -56,12 +57,17 @@ def notebook_json(name) -> str | None:
         return None
     import jupytext
     import nbformat
+
+    from tools import written
     nb = jupytext.read(path, fmt="py:percent")
     nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
                    "language_info": {"name": "python"}}
+    questions = written.load(name)
+    if questions is not None:
+        nb.cells += written.notebook_cells(questions)
     for index, cell in enumerate(nb.cells):
         cell.id = f"{name}-{index:03d}"  # nbformat's default ids are random; the bytes must not be
-        cell.metadata = {k: v for k, v in cell.metadata.items() if k == "tags"}
+        cell.metadata = {k: v for k, v in cell.metadata.items() if k in ("tags", "editable", "deletable")}
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     nbformat.validate(nb)
