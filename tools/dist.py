@@ -1,16 +1,22 @@
 """`make dist`: release zips built reproducibly and checked before anything is written.
 
 dist/<name>-student.zip     skeleton, notebook, public tests, the self-check engine, a README
+                            (and the written questions' template PDF, where there are some)
 dist/<name>-autograder.zip  Otter autograder (from `otter generate`) grading through the kit's engine
-dist/solutions.zip          the reference modules, for instructors
-dist/MANIFEST.sha256        sha256 of every zip
+dist/<name>-written.pdf     where autograder/course/<name>/written.toml exists: the template of the
+                            Gradescope manual-grading assignment for its written questions
+dist/solutions.zip          the reference modules, and the written questions' model answers and
+                            rubrics (<name>/written-answers.md and .pdf), for instructors
+dist/MANIFEST.sha256        sha256 of every other file
 
 The build refuses (and writes nothing) when a student zip leaks solution code, hidden tests,
-expected values, caches or notebook outputs, or when the built autograder zip does not give the
-reference full marks, the blank skeleton 0, and every known-buggy sample less than full marks.
+expected values, caches, notebook outputs or the written questions' answers and rubrics, or when
+the built autograder zip does not give the reference full marks, the blank skeleton 0, and every
+known-buggy sample less than full marks.
 """
 import argparse
 import hashlib
+import io
 import json
 import os
 import re
@@ -24,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from autograder import assignments, golden, otter
 from autograder.course import samples
+from tools import written
 from tools.generate import ROOT, outputs
 from tools.skeleton import solution_lines
 
@@ -32,7 +39,7 @@ EPOCH = (1980, 1, 1, 0, 0, 0)
 # needs Otter; the TA report is for graders). A list kept by hand went stale as modules were added.
 GRADER_ONLY = {"otter.py", "ta_report.py"}
 FORBIDDEN_NAMES = re.compile(r"(__pycache__|\.pyc$|\.ipynb_checkpoints|\.OTTER_LOG|/hidden\.py$|\.golden$|"
-                             r"/samples\.(toml|py)$|/oracle\.py$|\.npz$|\.npy$|(^|/)solution/)")
+                             r"/samples\.(toml|py)$|/oracle\.py$|/written\.toml$|\.npz$|\.npy$|(^|/)solution/)")
 # What each zip takes from the assignment's course folder (autograder/course/<name>/).
 STUDENT_COURSE_FILES = ("__init__.py", "assignment.toml", "public.py", "public.expected")
 GRADER_COURSE_FILES = STUDENT_COURSE_FILES + ("hidden.py", golden.FILENAME)
@@ -72,7 +79,14 @@ def student_files(name) -> dict[str, bytes]:
     files.update(read_tree(course_files(name, STUDENT_COURSE_FILES), prefix=f"{name}/"))
     files[f"{name}/autograder/course/{name}/public.expected"] = generated[f"autograder/course/{name}/public.expected"]
     files[f"{name}/README.md"] = _student_readme(name).encode()
+    questions = written.load(name)
+    if questions is not None:
+        files[f"{name}/{written_pdf_name(name)}"] = written.template_pdf(questions)
     return files
+
+
+def written_pdf_name(name):
+    return f"{name}-written.pdf"
 
 
 def engine_files():
@@ -88,12 +102,18 @@ def course_files(name, wanted) -> list[str]:
 
 def _student_readme(name):
     a = assignments.get(name)
+    questions = written.load(name)
+    hand_graded = "" if questions is None else (
+        f"5. Answer the written questions at the end of `{name}.ipynb` ({questions.points:g} points, graded by\n"
+        f"   hand) and upload them as one PDF to the Gradescope assignment for the written part:\n"
+        f"   `otter export {name}.ipynb --filtering --pagebreaks` (needs LaTeX), or print\n"
+        f"   `{written_pdf_name(name)}`, write your answers in its boxes and scan it.\n")
     return (f"# Assignment {a.number}: {name}\n\n"
             f"1. Open `{name}.ipynb` and read it alongside `{name}.py`.\n"
             f"2. Fill in every stub in `{name}.py` (each raises `NotImplementedError` naming its task).\n"
             f"3. Check your work: `python -m autograder check {name}` (or the notebook's check cells,\n"
             f"   or `pytest test_public.py`). Public checks are a subset of what is graded.\n"
-            f"4. Submit `{name}.py`.\n\n"
+            f"4. Submit `{name}.py`.\n{hand_graded}\n"
             f"Needs Python 3.11+ with numpy{', torch and scikit-learn' if name == 'gpu_training' else ''}"
             f" (and nbformat, rich).\n")
 
@@ -148,7 +168,13 @@ def gradescope_requirements(name) -> list[str]:
 
 def solutions_files() -> dict[str, bytes]:
     names = [f"solution/{a.filename}" for a in assignments.ASSIGNMENTS.values()]
-    return read_tree(names + ["solution/__init__.py"])
+    files = read_tree(names + ["solution/__init__.py"])
+    for name in assignments.ASSIGNMENTS:
+        questions = written.load(name)
+        if questions is not None:
+            files[f"{name}/written-answers.md"] = written.answers_markdown(questions).encode()
+            files[f"{name}/written-answers.pdf"] = written.answers_pdf(questions)
+    return files
 
 
 # ---------------------------------------------------------------- refusals
@@ -159,15 +185,21 @@ def check_student_zip(zip_name, files, name):
     secret_lines = solution_lines(reference, f"solution/{name}.py")
     hidden_names = {t.name for t in assignments.get(name).tests()} - {
         t.name for t in assignments.get(name).tests(public_only=True)}
+    questions = written.load(name)
+    answers = {} if questions is None else written.secret_phrases(questions)
     for path, data in sorted(files.items()):
         if FORBIDDEN_NAMES.search("/" + path):
             raise ReleaseError(f"{zip_name}: {path}: not allowed in a student zip "
-                               "(caches, hidden tests, goldens, expected values or solutions)")
+                               "(caches, hidden tests, goldens, expected values, written answers or solutions)")
         if path.endswith(".expected") and not path.endswith(f"course/{name}/public.expected"):
             raise ReleaseError(f"{zip_name}: {path}: expected values other than the public ones")
-        text = data.decode("utf-8", "replace")
+        text = _pdf_text(zip_name, path, data) if path.endswith(".pdf") else data.decode("utf-8", "replace")
         if path.endswith(".ipynb"):
             _check_notebook(zip_name, path, text)
+        prose = written.normalize(_cell_sources(text) if path.endswith(".ipynb") else text)
+        for phrase, where in answers.items():
+            if phrase in prose:
+                raise ReleaseError(f"{zip_name}: {path}: contains {where}: {phrase[:80]!r}")
         for number, line in enumerate(text.splitlines(), start=1):
             if line.strip() in secret_lines:
                 raise ReleaseError(f"{zip_name}: {path}:{number}: contains a line of the reference "
@@ -175,6 +207,20 @@ def check_student_zip(zip_name, files, name):
         for hidden in hidden_names:
             if hidden in text:
                 raise ReleaseError(f"{zip_name}: {path}: names the hidden test {hidden!r}")
+
+
+def _pdf_text(zip_name, path, data) -> str:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+    try:
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    except (PyPdfError, ValueError) as err:
+        raise ReleaseError(f"{zip_name}: {path}: not a readable PDF ({err}): its text cannot be checked") from None
+
+
+def _cell_sources(notebook_text) -> str:
+    """The cells' text as typed (a source is a string or a list of lines)."""
+    return "\n".join("".join(cell.get("source", "")) for cell in json.loads(notebook_text).get("cells", []))
 
 
 def _check_notebook(zip_name, path, text):
@@ -257,6 +303,11 @@ def build(out_dir, names, *, verify=True):
             path = os.path.join(staging, f"{name}-student.zip")
             write_zip(path, student)
             built[os.path.basename(path)] = path
+            pdf = student.get(f"{name}/{written_pdf_name(name)}")
+            if pdf is not None:  # the student zip's copy: the same bytes in both places
+                built[written_pdf_name(name)] = os.path.join(staging, written_pdf_name(name))
+                with open(built[written_pdf_name(name)], "wb") as f:
+                    f.write(pdf)
             work = tempfile.mkdtemp(dir=staging)
             ag = os.path.join(staging, f"{name}-autograder.zip")
             write_zip(ag, autograder_zip_files(name, work), executable={"run_autograder", "setup.sh"})
@@ -264,7 +315,8 @@ def build(out_dir, names, *, verify=True):
                 verify_autograder_zip(ag, name, work)
             built[os.path.basename(ag)] = ag
             shutil.rmtree(work)
-            print(f"built {name}: student + autograder zips ({time.monotonic() - started:.0f} s)")
+            print(f"built {name}: student + autograder zips{' + written PDF' if pdf else ''} "
+                  f"({time.monotonic() - started:.0f} s)")
         sol = os.path.join(staging, "solutions.zip")
         write_zip(sol, solutions_files())
         built["solutions.zip"] = sol
@@ -277,7 +329,7 @@ def build(out_dir, names, *, verify=True):
             f.write(manifest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    print(f"dist: {len(built)} zips in {out_dir}/ in {time.monotonic() - started:.0f} s")
+    print(f"dist: {len(built)} files in {out_dir}/ in {time.monotonic() - started:.0f} s")
 
 
 def main(argv=None):

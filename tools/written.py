@@ -207,7 +207,7 @@ def secret_phrases(written, min_length=24) -> dict[str, str]:
         sources += [(f"rubric item {i} of question {q.name!r}", r.item) for i, r in enumerate(q.rubric, start=1)]
         for where, text in sources:
             for piece in re.split(r"\$[^$]*\$|[.;:()]", text.replace("$$", "$")):
-                phrase = normalize(piece)
+                phrase = normalize(piece).strip(" ,")
                 if len(phrase) >= min_length and phrase not in public:
                     phrases.setdefault(phrase, where)
     return phrases
