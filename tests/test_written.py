@@ -94,14 +94,23 @@ def test_bad_written_toml_is_refused_naming_file_and_question(edit, message):
         written.parse(GOOD.replace(*edit), "course/x/written.toml")
 
 
-def test_repeated_question_names_are_refused():
+def test_repeated_names_and_non_tables_are_refused():
     with pytest.raises(written.WrittenError, match=r"question names repeat: \['q1', 'q1'\]"):
         written.parse(GOOD + GOOD, "w.toml")
+    with pytest.raises(written.WrittenError, match=r"^w\.toml: question 1: must be a \[\[question\]\] table"):
+        written.parse("question = [1]", "w.toml")
 
 
 def test_math_that_mathtext_cannot_set_is_refused_naming_the_question():
     bad = written.parse(GOOD.replace("$x = 1$", r"$\\notacommand{x}$"), "w.toml")  # TOML: \\ is one \
     with pytest.raises(written.WrittenError, match=r"^w\.toml: question 'q1': prompt: mathtext cannot set this"):
+        written.template_pdf(bad)
+
+
+def test_math_too_wide_for_the_page_is_refused_naming_the_question():
+    wide = " + ".join(f"x_{{{i}}}" for i in range(80))
+    bad = written.parse(GOOD.replace("$x = 1$", f"${wide}$"), "w.toml")
+    with pytest.raises(written.WrittenError, match=r"^w\.toml: question 'q1': prompt: too wide for the page"):
         written.template_pdf(bad)
 
 
@@ -217,3 +226,4 @@ def test_dist_writes_the_template_and_the_answers(questions, template, answers_p
         assert zf.read(f"{NAME}/written-answers.md").decode() == written.answers_markdown(questions)
         assert zf.read(f"{NAME}/written-answers.pdf") == answers_pdf
         assert [n for n in zf.namelist() if "written" in n] == [f"{NAME}/written-answers.md", f"{NAME}/written-answers.pdf"]
+

@@ -93,9 +93,9 @@ def parse(text, path, assignment="assignment", heading="Assignment") -> Written:
 
 
 def _question(path, number, data) -> Question:
-    where = f"{path}: question {data.get('name', number)!r}"
     if not isinstance(data, dict):
-        raise WrittenError(f"{where}: must be a table")
+        raise WrittenError(f"{path}: question {number}: must be a [[question]] table, got {data!r}")
+    where = f"{path}: question {data.get('name', number)!r}"
     if unknown := set(data) - QUESTION_KEYS:
         raise WrittenError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: {sorted(QUESTION_KEYS)}")
     if missing := QUESTION_KEYS - set(data):
@@ -345,7 +345,7 @@ class _Document:
                   where="", flow=True):
         """Greedy word wrap ($...$ spans never break), `label` hanging left of the first line,
         `right` set flush right on it. `flow`: continue on a new page when this one is full."""
-        width = PAGE_W - 2 * MARGIN - indent
+        width = PAGE_W - 2 * MARGIN - indent - (self.metrics(right, size, bold)[0] + 12 if right else 0)
         try:
             words = re.findall(r"(?:\$[^$]*\$|[^\s$])+", text)
             lines = [words] if display else self._wrap(words, width, size, bold)
@@ -358,8 +358,8 @@ class _Document:
             line_width = sum(w for _, w, _, _ in line) + space * (len(line) - 1)
             ascent = max([0.8 * size] + [a for _, _, a, _ in line])
             descent = max([0.25 * size] + [d for _, _, _, d in line])
-            if display and line_width > PAGE_W - 2 * MARGIN:
-                raise WrittenError(f"{self.written.path}: {where}: display math too wide for the page: {text[:80]!r}")
+            if line_width > width + 0.5:
+                raise WrittenError(f"{self.written.path}: {where}: too wide for the page: {' '.join(words)[:80]!r}")
             if flow and self.y - ascent - descent < BOTTOM:
                 self.new_page()
             pad = 4 if display else 0
