@@ -9,6 +9,7 @@ from autograder.course.backprop.public import (
     LOSS_NO_HALF, LR_MEAN, LR_NO_TWO, LR_SIGN, MEAN, KEYS, NO_HIDDEN_DERIV, NO_OUTPUT_DERIV, ONE_PATH, SGD_SIGN,
     TESTS as PUBLIC, backward, backward_slips, bce, bce_slips, bias_grads, delta_bce, forward, linreg, loss,
     penalties, sgd, steps_hidden, steps_output)
+from autograder.course.backprop import slips
 from autograder.testcase import GradedTest, Slip, per_student, valid_then
 from solution.backprop import GRAPH_KEYS, graph_inputs
 
@@ -261,21 +262,21 @@ HIDDEN = [
                                                                       s.student("delta_output")(O_2D, Y_2D))),
                slips=(Slip(DELTA_SIGN, steps_output(O_EDGES, Y_EDGES, -1.0)),
                       Slip(DELTA_TWO, steps_output(O_EDGES, Y_EDGES, 2.0)),
-                      Slip(NO_OUTPUT_DERIV, steps_output(O_EDGES, Y_EDGES, sigma_prime=False))),
+                      Slip(NO_OUTPUT_DERIV, slips.delta_output_without_sigma_prime(O_EDGES, Y_EDGES))),
                hint="δ works elementwise for o and y of any one shape; at o = 0 or 1 the sigmoid is flat"),
     GradedTest("grad_b2_larger", "1.4", 2, bias_grads(*NET_BIG, "grad_b2"),
-               slips=(Slip(MEAN, bias_grads(*NET_BIG, "grad_b2", scale=1 / 9)),
-                      Slip(NO_OUTPUT_DERIV, bias_grads(*NET_BIG, "grad_b2", output_deriv=False))),
+               slips=(Slip(MEAN, bias_grads(*NET_BIG, "grad_b2", 1 / 9)),
+                      Slip(NO_OUTPUT_DERIV, slips.bias_grad_by_hand(*NET_BIG, "grad_b2", output_deriv=False))),
                hint="∂E/∂b^(2) sums δ_n over all N = 9 examples: a float"),
     # 1.5
     GradedTest("delta_hidden_larger", "1.5", 2, steps_hidden(DELTA_BIG, W2_BIG, H_BIG),
-               slips=(Slip(NO_HIDDEN_DERIV, steps_hidden(DELTA_BIG, W2_BIG, H_BIG, sigma_prime=False)),),
+               slips=(Slip(NO_HIDDEN_DERIV, slips.delta_hidden_without_sigma_prime(DELTA_BIG, W2_BIG, H_BIG)),),
                hint="δ^(1) has shape (N, H) = (9, 4): one value per example and hidden unit"),
     GradedTest("grad_b1_single_example_and_larger", "1.5", 2,
                lambda s: (bias_grads(*NET_1, "grad_b1")(s), s.output("grad_b1 (N = 9, H = 4)",
                                                                      s.student("grad_b1")(*NET_BIG))),
-               slips=(Slip(NO_HIDDEN_DERIV, bias_grads(*NET_1, "grad_b1", hidden_deriv=False)),
-                      Slip(NO_OUTPUT_DERIV, bias_grads(*NET_1, "grad_b1", output_deriv=False))),
+               slips=(Slip(NO_HIDDEN_DERIV, slips.bias_grad_by_hand(*NET_1, "grad_b1", hidden_deriv=False)),
+                      Slip(NO_OUTPUT_DERIV, slips.bias_grad_by_hand(*NET_1, "grad_b1", output_deriv=False))),
                hint="b1's gradient has shape (H,), even for H = 1 and N = 1"),
     GradedTest("derivation_steps_inputs_unchanged", "1.5", 1, _steps_inputs_unchanged,
                hint="delta_output, delta_output_bce and delta_hidden must not modify their arguments"),
@@ -297,7 +298,7 @@ HIDDEN = [
                hint="N = 1, H = 1: the gradients keep params' shapes; b2's is a float"),
     GradedTest("tanh_bce_far_from_zero", "1.7", 1,
                lambda s: (bce(*NET_BCE_FAR)(s), delta_bce(O_EDGES, Y_EDGES)(s)),
-               slips=(Slip(BCE_KEEPS_DERIV, delta_bce(O_EDGES, Y_EDGES, keep_sigma_prime=True)),),
+               slips=(Slip(BCE_KEEPS_DERIV, slips.delta_bce_keeping_sigma_prime(O_EDGES, Y_EDGES)),),
                hint="outputs within 1e-9 of 0 or 1: log(o) is −inf there once o rounds to 0, so compute E "
                     "from a^(2) (np.logaddexp); δ = ∂E/∂a^(2) stays finite"),
     GradedTest("tanh_bce_backward_rejects_bad_X", "1.7", 1, valid_then(_bce_valid, _bce_bad),

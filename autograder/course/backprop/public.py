@@ -101,26 +101,20 @@ def backward(params, X, y, scale=1.0):
     return build
 
 
-def hand_backward(params, X, y, *, hidden_deriv=True, output_deriv=True):
-    """The delta formulas of mlp_backward's docstring with one sigmoid derivative dropped (a slip)."""
+def derived(name, *args, **kwargs):
+    """A slip's recording that works a derivation out with one mistake: `name` in slips.py, which
+    students do not get (it spells the right formulas out). Imported only when the grader records
+    the slip's values; the student's copy of this file never calls it (public.expected holds them)."""
     def build(s):
-        h = s.student("sigmoid")(X @ params["W1"].T + params["b1"])        # (N, H)
-        o = s.student("mlp_forward")(params, X)[0]                          # (N,)
-        delta = (o - y) * o * (1.0 - o) if output_deriv else o - y
-        delta_h = s.lib("numpy.outer")(delta, params["w2"])
-        if hidden_deriv:
-            delta_h = delta_h * h * (1.0 - h)
-        s.output("grads['W1']", delta_h.T @ X)
-        s.output("grads['b1']", s.lib("numpy.sum")(delta_h, axis=0))
-        s.output("grads['w2']", h.T @ delta)
-        s.output("grads['b2']", s.lib("numpy.sum")(delta))
+        from autograder.course.backprop import slips
+        getattr(slips, name)(*args, **kwargs)(s)
     return build
 
 
 def backward_slips(params, X, y):
     n = X.shape[0]
-    slips = (Slip(NO_HIDDEN_DERIV, hand_backward(params, X, y, hidden_deriv=False)),
-             Slip(NO_OUTPUT_DERIV, hand_backward(params, X, y, output_deriv=False)),
+    slips = (Slip(NO_HIDDEN_DERIV, derived("mlp_backward_by_hand", params, X, y, hidden_deriv=False)),
+             Slip(NO_OUTPUT_DERIV, derived("mlp_backward_by_hand", params, X, y, output_deriv=False)),
              Slip(DELTA_SIGN, backward(params, X, y, -1.0)))
     return slips + ((Slip(MEAN, backward(params, X, y, 1 / n)),) if n > 1 else ())  # N = 1: mean = sum
 
@@ -149,90 +143,55 @@ def sgd(params, grads, lr):
     return build
 
 
-def steps_output(o, y, scale=1.0, sigma_prime=True):
-    """delta_output(o, y); scale and sigma_prime=False reproduce slips (computed from the inputs)."""
+def steps_output(o, y, scale=1.0):
+    """delta_output(o, y) (times `scale`: the sign and factor-2 slips)."""
     def build(s):
-        if scale == 1.0 and sigma_prime:
-            s.output("delta", s.student("delta_output")(o, y))
-        else:
-            s.output("delta", scale * (o - y) * (o * (1.0 - o) if sigma_prime else 1.0))
+        delta = s.student("delta_output")(o, y)
+        s.output("delta", delta if scale == 1.0 else delta * scale)
     return build
 
 
-def steps_hidden(delta, w2, h, sigma_prime=True, sign=1.0):
+def steps_hidden(delta, w2, h, scale=1.0):
     def build(s):
-        if sigma_prime and sign == 1.0:
-            s.output("delta_h", s.student("delta_hidden")(delta, w2, h))
-        else:
-            s.output("delta_h", sign * np.outer(delta, w2) * (h * (1.0 - h) if sigma_prime else 1.0))
+        delta_h = s.student("delta_hidden")(delta, w2, h)
+        s.output("delta_h", delta_h if scale == 1.0 else delta_h * scale)
     return build
 
 
-def bias_grads(params, X, y, which, scale=1.0, output_deriv=True, hidden_deriv=True):
-    """grad_b2 or grad_b1 of the network; the keyword arguments reproduce slips by hand from
-    the reference's forward pass."""
+def bias_grads(params, X, y, which, scale=1.0):
+    """grad_b2 or grad_b1 of the network (times `scale`: the mean and sign slips)."""
     def build(s):
-        if scale == 1.0 and output_deriv and hidden_deriv:
-            s.output(which, s.student(which)(params, X, y))
-            return
-        o, cache = s.student("mlp_forward")(params, X).unpack(2)
-        delta = (o - y) * o * (1.0 - o) if output_deriv else o - y
-        if which == "grad_b2":
-            s.output(which, s.lib("numpy.sum")(delta) * scale)
-            return
-        h = cache["h"]
-        delta_h = s.lib("numpy.outer")(delta, params["w2"])
-        if hidden_deriv:
-            delta_h = delta_h * h * (1.0 - h)
-        s.output(which, s.lib("numpy.sum")(delta_h, axis=0) * scale)
+        grad = s.student(which)(params, X, y)
+        s.output(which, grad if scale == 1.0 else grad * scale)
     return build
 
 
-def delta_bce(o, y, scale=1.0, keep_sigma_prime=False):
+def delta_bce(o, y, scale=1.0):
     def build(s):
-        if scale == 1.0 and not keep_sigma_prime:
-            s.output("delta", s.student("delta_output_bce")(o, y))
-        else:
-            s.output("delta", scale * (o - y) * (o * (1.0 - o) if keep_sigma_prime else 1.0))
+        delta = s.student("delta_output_bce")(o, y)
+        s.output("delta", delta if scale == 1.0 else delta * scale)
     return build
 
 
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-def bce(params, X, y, *, scale=1.0, keep_sigma_prime=False, hidden_local="tanh"):
-    """tanh_bce_loss and tanh_bce_backward's four gradients. The keyword arguments reproduce slips in the
-    gradients, worked out here from the inputs: a scale, o(1 − o) kept in δ, or the hidden units' local
-    derivative taken as "h(1-h)" (the sigmoid's formula applied to tanh) or "sigmoid" (σ'(a^(1)))."""
+def bce(params, X, y, scale=1.0):
+    """tanh_bce_loss and tanh_bce_backward's four gradients (times `scale`: the mean and sign slips)."""
     def build(s):
         s.output("E", s.student("tanh_bce_loss")(params, X, y))
-        if scale == 1.0 and not keep_sigma_prime and hidden_local == "tanh":
-            grads = s.student("tanh_bce_backward")(params, X, y)
-            for key in KEYS:
-                s.output(f"grads[{key!r}]", grads[key])
-            return
-        a1 = X @ params["W1"].T + params["b1"]
-        h = np.tanh(a1)
-        o = _sigmoid(h @ params["w2"] + params["b2"])
-        delta = (o - y) * (o * (1.0 - o) if keep_sigma_prime else 1.0)
-        local = {"tanh": 1.0 - h * h, "h(1-h)": h * (1.0 - h),
-                 "sigmoid": _sigmoid(a1) * (1.0 - _sigmoid(a1))}[hidden_local]
-        delta_h = np.outer(delta, params["w2"]) * local
-        for key, g in (("W1", delta_h.T @ X), ("b1", delta_h.sum(axis=0)), ("w2", h.T @ delta),
-                       ("b2", float(delta.sum()))):
-            s.output(f"grads[{key!r}]", g * scale)
+        grads = s.student("tanh_bce_backward")(params, X, y)
+        for key in KEYS:
+            s.output(f"grads[{key!r}]", grads[key] if scale == 1.0 else grads[key] * scale)
     return build
 
 
 def bce_slips(params, X, y):
     n = X.shape[0]
-    slips = (Slip(BCE_KEEPS_DERIV, bce(params, X, y, keep_sigma_prime=True)),
-             Slip(TANH_DERIV + " (yours uses h(1 − h) with h = tanh)", bce(params, X, y, hidden_local="h(1-h)")),
-             Slip(TANH_DERIV + " (yours uses σ'(a^(1)))", bce(params, X, y, hidden_local="sigmoid")),
-             Slip("sign slip in the gradients: ∂E/∂o_n = −y_n/o_n + (1 − y_n)/(1 − o_n)", bce(params, X, y, scale=-1.0)))
+    slips = (Slip(BCE_KEEPS_DERIV, derived("tanh_bce_by_hand", params, X, y, keep_sigma_prime=True)),
+             Slip(TANH_DERIV + " (yours uses h(1 − h) with h = tanh)",
+                  derived("tanh_bce_by_hand", params, X, y, hidden_local="h(1-h)")),
+             Slip(TANH_DERIV + " (yours uses σ'(a^(1)))", derived("tanh_bce_by_hand", params, X, y, hidden_local="sigmoid")),
+             Slip("sign slip in the gradients: ∂E/∂o_n = −y_n/o_n + (1 − y_n)/(1 − o_n)", bce(params, X, y, -1.0)))
     return slips + ((Slip("mean instead of sum: the cross-entropy E is a SUM over the examples, so do not "
-                          "divide by N", bce(params, X, y, scale=1 / n)),) if n > 1 else ())
+                          "divide by N", bce(params, X, y, 1 / n)),) if n > 1 else ())
 
 
 TESTS = [
@@ -255,28 +214,28 @@ TESTS = [
                hint="E = ½ Σ_n (y_n − o_n)², a float"),
     GradedTest("delta_output_basic", "1.4", 3, steps_output(O, Y), hidden=False,
                slips=(Slip(DELTA_SIGN, steps_output(O, Y, -1.0)), Slip(DELTA_TWO, steps_output(O, Y, 2.0)),
-                      Slip(NO_OUTPUT_DERIV, steps_output(O, Y, sigma_prime=False))),
+                      Slip(NO_OUTPUT_DERIV, derived("delta_output_without_sigma_prime", O, Y))),
                hint="δ_n = ∂E/∂o_n · ∂o_n/∂a^(2)_n, one number per example"),
     GradedTest("grad_b2_basic", "1.4", 2, bias_grads(PARAMS, X, Y, "grad_b2"), hidden=False,
-               slips=(Slip(MEAN, bias_grads(PARAMS, X, Y, "grad_b2", scale=1 / 4)),
-                      Slip(NO_OUTPUT_DERIV, bias_grads(PARAMS, X, Y, "grad_b2", output_deriv=False)),
-                      Slip(DELTA_SIGN, bias_grads(PARAMS, X, Y, "grad_b2", scale=-1.0))),
+               slips=(Slip(MEAN, bias_grads(PARAMS, X, Y, "grad_b2", 1 / 4)),
+                      Slip(NO_OUTPUT_DERIV, derived("bias_grad_by_hand", PARAMS, X, Y, "grad_b2", output_deriv=False)),
+                      Slip(DELTA_SIGN, bias_grads(PARAMS, X, Y, "grad_b2", -1.0))),
                hint="∂a^(2)_n/∂b^(2) = 1, and E sums over the examples: a float"),
     GradedTest("delta_hidden_basic", "1.5", 3, steps_hidden(DELTA, PARAMS["w2"], H_ACT), hidden=False,
-               slips=(Slip(NO_HIDDEN_DERIV, steps_hidden(DELTA, PARAMS["w2"], H_ACT, sigma_prime=False)),
+               slips=(Slip(NO_HIDDEN_DERIV, derived("delta_hidden_without_sigma_prime", DELTA, PARAMS["w2"], H_ACT)),
                       Slip("sign slip: δ^(1) carries δ's sign; no minus sign enters below the output",
-                           steps_hidden(DELTA, PARAMS["w2"], H_ACT, sign=-1.0))),
+                           steps_hidden(DELTA, PARAMS["w2"], H_ACT, -1.0))),
                hint="δ^(1)_{n,j} = δ_n · ∂a^(2)_n/∂h_{n,j} · ∂h_{n,j}/∂a^(1)_{n,j}, shape (N, H)"),
     GradedTest("grad_b1_basic", "1.5", 2, bias_grads(PARAMS, X, Y, "grad_b1"), hidden=False,
-               slips=(Slip(MEAN, bias_grads(PARAMS, X, Y, "grad_b1", scale=1 / 4)),
-                      Slip(NO_HIDDEN_DERIV, bias_grads(PARAMS, X, Y, "grad_b1", hidden_deriv=False)),
-                      Slip(NO_OUTPUT_DERIV, bias_grads(PARAMS, X, Y, "grad_b1", output_deriv=False)),
-                      Slip(DELTA_SIGN, bias_grads(PARAMS, X, Y, "grad_b1", scale=-1.0))),
+               slips=(Slip(MEAN, bias_grads(PARAMS, X, Y, "grad_b1", 1 / 4)),
+                      Slip(NO_HIDDEN_DERIV, derived("bias_grad_by_hand", PARAMS, X, Y, "grad_b1", hidden_deriv=False)),
+                      Slip(NO_OUTPUT_DERIV, derived("bias_grad_by_hand", PARAMS, X, Y, "grad_b1", output_deriv=False)),
+                      Slip(DELTA_SIGN, bias_grads(PARAMS, X, Y, "grad_b1", -1.0))),
                hint="∂a^(1)_{n,j}/∂b^(1)_j = 1: b1's gradient collects δ^(1) over the examples, shape (H,)"),
     GradedTest("mlp_backward_basic", "1.6", 4, backward(PARAMS, X, Y), hidden=False,
                slips=backward_slips(PARAMS, X, Y), hint=BACKWARD_HINT),
     GradedTest("delta_output_bce_basic", "1.7", 2, delta_bce(O, Y), hidden=False,
-               slips=(Slip(BCE_KEEPS_DERIV, delta_bce(O, Y, keep_sigma_prime=True)),
+               slips=(Slip(BCE_KEEPS_DERIV, derived("delta_bce_keeping_sigma_prime", O, Y)),
                       Slip("sign slip: ∂E/∂o_n = −y_n/o_n + (1 − y_n)/(1 − o_n)", delta_bce(O, Y, -1.0))),
                hint="∂E/∂o_n for E = −Σ_n [y_n log o_n + (1 − y_n) log(1 − o_n)], then times ∂o_n/∂a^(2)_n"),
     GradedTest("tanh_bce_basic", "1.7", 3, bce(BCE_PARAMS, BCE_X, BCE_Y), hidden=False,
