@@ -6,6 +6,7 @@ the generated student material (assignments/<name>/):
     assignment.toml   number, title, tasks, preload modules, Gradescope requirements
     public.py         public graded tests (students get them), public.expected their values
     hidden.py         every graded test (TESTS = public + hidden, 100 points)
+    slips.py          optional: slip recordings that spell out derivations (grader only)
     samples.toml      known-buggy samples as edits of the reference (samples.py builds them)
     notebook.py       the teaching notebook's jupytext source
     oracle.py         the PyTorch oracle `make goldens` replays the tests on; gpu.golden its outputs

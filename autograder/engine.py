@@ -2,6 +2,7 @@
 values from a sandbox (never trusted), and a verdict per graded test."""
 import queue
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -127,14 +128,32 @@ def _run_message(message, reference):
 
 
 def expected_values(tests, reference, goldens=None) -> dict[str, Expected]:
-    """{test name: Expected}, the GPU outputs taken from `goldens` where still fresh (golden.py)."""
+    """{test name: Expected}, the GPU outputs taken from `goldens` where still fresh (golden.py).
+    A per-student test's entry is its example student's; grade_submission computes each student's."""
     recorded = golden.fresh_entries(goldens, tests)
     source = golden.describe(goldens["provenance"]) if goldens else ""
-    return {t.name: Expected(run_reference(t.build, reference),
-                             tuple((slip.hint, run_reference(slip.build, reference)) for slip in t.slips),
+    return {t.name: Expected(run_reference(t.build, reference), _slip_outcomes(t, reference),
                              recorded[t.name]["outputs"] if t.name in recorded else None,
                              source if t.name in recorded else "")
             for t in tests}
+
+
+def _slip_outcomes(test, reference):
+    return tuple((slip.hint, run_reference(slip.build, reference)) for slip in test.slips)
+
+
+_REFERENCE_LOCK = threading.Lock()  # grade_all's threads share the reference module and torch's settings
+
+
+def _for_student(test, expected, student, reference):
+    """(the test, its Expected) as graded for `student`."""
+    if test.for_student is None:
+        return test, expected
+    if reference is None:
+        raise ValueError(f"{test.name} is a per-student test: grading it needs the reference")
+    test = test.specialised(student)
+    with _REFERENCE_LOCK:
+        return test, Expected(run_reference(test.build, reference), _slip_outcomes(test, reference))
 
 # ---------------------------------------------------------------- judging
 
@@ -204,7 +223,10 @@ def _slip_hint(test, expected, result):
 # ---------------------------------------------------------------- grading
 
 
-def grade_submission(student, path, assignment, tests, expected, sandbox: Sandbox) -> SubmissionResult:
+def grade_submission(student, path, assignment, tests, expected, sandbox: Sandbox,
+                     reference=None) -> SubmissionResult:
+    """Grade one file. `reference` is needed only for per-student tests (testcase.per_student),
+    whose expected values are the student's own."""
     result = SubmissionResult(student, assignment.name)
     result.notes += [f"isolation not applied: {name}: {m.detail}" for name, m in sandbox.isolation.items()
                      if not m.applied]
@@ -224,7 +246,7 @@ def grade_submission(student, path, assignment, tests, expected, sandbox: Sandbo
             probe.status, lambda: f"import failed: {_error_text(probe.error)}")()
         return _zero(result, tests, reason, stdout=probe.stdout)
     for test in tests:
-        result.tests.append(_grade_test(test, expected[test.name], sandbox))
+        result.tests.append(_grade_test(*_for_student(test, expected[test.name], student, reference), sandbox))
     return result
 
 
@@ -294,6 +316,7 @@ def _cuda_available():
 
 def grade_all(assignment, entries, *, tests, expected, jobs=1, on_done=None) -> list[SubmissionResult]:
     """Grade (student, path) entries, `jobs` sandboxes at a time; results in input order."""
+    reference = assignment.reference() if any(t.for_student for t in tests) else None
     slots = queue.Queue()
     for slot in range(jobs):
         slots.put(slot)
@@ -306,7 +329,8 @@ def grade_all(assignment, entries, *, tests, expected, jobs=1, on_done=None) -> 
                 try:
                     with Sandbox(preload=assignment.preload, slot=slot,
                                  budget_seconds=Sandbox.budget_for(tests)) as sandbox:
-                        return grade_submission(student, path, assignment, tests, expected, sandbox)
+                        return grade_submission(student, path, assignment, tests, expected, sandbox,
+                                                reference)
                 except SandboxError as err:
                     if attempt == 2:
                         return _zero(SubmissionResult(student, assignment.name), tests,

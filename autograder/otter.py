@@ -26,7 +26,7 @@ from otter.run.run_autograder.utils import OtterRuntimeError
 from otter.test_files import TestCase, TestCaseResult, TestFile
 
 
-def grade_for_otter(assignment_name, submission_path) -> dict:
+def grade_for_otter(assignment_name, submission_path, student) -> dict:
     """{"tests": [{name, task, points, max_points, passed, hidden, message}], "notes": [...]}."""
     from autograder import assignments, engine, golden
     from autograder.sandbox import Sandbox
@@ -35,7 +35,8 @@ def grade_for_otter(assignment_name, submission_path) -> dict:
     tests = gradescope_tests(assignment.tests())
     expected = engine.expected_values(tests, assignment.reference(), golden.load(assignment_name))
     with Sandbox(preload=assignment.preload) as box:
-        result = engine.grade_submission("submission", submission_path, assignment, tests, expected, box)
+        result = engine.grade_submission(student, submission_path, assignment, tests, expected, box,
+                                         assignment.reference())
     return {"tests": [{"name": t.name, "task": t.task, "points": t.points, "max_points": t.max_points,
                        "passed": t.status == "passed", "hidden": t.hidden, "message": t.message}
                       for t in result.tests],
@@ -43,21 +44,21 @@ def grade_for_otter(assignment_name, submission_path) -> dict:
 
 
 def _grade_main():
-    """Entry of the grading process (argv: source folder, assignment, file).
+    """Entry of the grading process (argv: source folder, assignment, file, student id).
     The verdicts go to the parent's pipe on a private descriptor; anything else printed goes to
     stderr, so nothing can mix into them."""
-    _, assignment, path = sys.argv[1:4]
+    _, assignment, path, student = sys.argv[1:5]
     verdicts = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
-    json.dump(grade_for_otter(assignment, path), verdicts)
+    json.dump(grade_for_otter(assignment, path, student), verdicts)
     verdicts.close()
 
 
-def grade_with_zip_engine(source, assignment, path) -> dict:
+def grade_with_zip_engine(source, assignment, path, student) -> dict:
     """Grade `path` with the engine in `source` (the unpacked zip), whichever copy of this module
     Otter imported the plugin from."""
     code = "import sys; sys.path.insert(0, sys.argv[1]); from autograder.otter import _grade_main; _grade_main()"
-    proc = subprocess.run([sys.executable, "-I", "-c", code, source, assignment, path],
+    proc = subprocess.run([sys.executable, "-I", "-c", code, source, assignment, path, student],
                           cwd=source, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"the kit's engine failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
@@ -73,6 +74,25 @@ def clear_submission(folder, tests_source):
         else:
             os.unlink(path)
     shutil.copytree(tests_source, os.path.join(folder, "tests"))
+
+
+UNKNOWN_STUDENT = "submission"
+
+
+def gradescope_student(autograder_dir) -> str:
+    """The id per-student tests use on Gradescope: the submitter's Student ID (SID) from
+    submission_metadata.json, else their email; UNKNOWN_STUDENT where there is no metadata
+    (a local `otter run`). A group submission is graded with its first member's id."""
+    try:
+        with open(os.path.join(autograder_dir, "submission_metadata.json")) as f:
+            user = json.load(f)["users"][0]
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return UNKNOWN_STUDENT
+    from autograder.submissions import student_id
+    for key in ("sid", "email"):
+        if isinstance(user.get(key), str) and user[key].strip():
+            return student_id(user[key].strip())
+    return UNKNOWN_STUDENT
 
 
 def _graded_file(folder, assignment, otter_choice):
@@ -140,7 +160,8 @@ class KitPlugin(AbstractOtterPlugin):
             raise OtterRuntimeError(f"the submission folder could not be cleared: {err}") from None
         try:
             if not self.error:
-                self.verdicts = grade_with_zip_engine(os.path.join(root, "source"), assignment, copy)
+                self.verdicts = grade_with_zip_engine(os.path.join(root, "source"), assignment, copy,
+                                                      gradescope_student(root))
         except Exception as err:  # reported as Otter's "Autograder Failed" (score 0), never as points
             self.error = f"{type(err).__name__}: {err}"
         finally:

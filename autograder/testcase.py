@@ -1,6 +1,6 @@
 """Graded tests as data, in the manner of Otter's TestCase: what to call, how many points,
 whether students see it, and how to explain a failure."""
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from autograder.policy import ATOL, RTOL, TEST_TIMEOUT_SECONDS, Limits
@@ -30,6 +30,18 @@ class GradedTest:
     timeout: float = TEST_TIMEOUT_SECONDS
     limits: Limits = field(default_factory=Limits)
     needs_gpu: bool = False
+    for_student: Callable[[str], "GradedTest"] | None = None   # see per_student
+
+    def __post_init__(self):
+        if self.for_student is not None and not self.hidden:
+            raise ValueError(f"{self.name}: a per-student test is hidden (the self-check has no reference "
+                             "to compute a student's own expected values)")
+
+    def specialised(self, student: str) -> "GradedTest":
+        """This test as it is graded for `student` (itself unless it is a per-student test)."""
+        if self.for_student is None:
+            return self
+        return replace(self.for_student(student), for_student=self.for_student)
 
     def script(self) -> Script:
         s = Script()
@@ -48,3 +60,14 @@ def valid_then(first, second):
             raise ValueError(f"valid_then: {first.__name__} names no output to judge")
         second(s)
     return build
+
+
+EXAMPLE_STUDENT = "example"
+
+
+def per_student(make: Callable[[str], GradedTest]) -> GradedTest:
+    """A test whose inputs belong to the student graded (their own numbers, so answers cannot be
+    passed around): `make(student_id)` builds it for one student. Listed as made for an example
+    student; the engine remakes it for each student and computes its expected values from the
+    reference then."""
+    return replace(make(EXAMPLE_STUDENT), for_student=make)

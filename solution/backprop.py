@@ -1,14 +1,17 @@
 """Assignment 1: backpropagation derived by hand.
 
-What it teaches: the chain rule worked out on paper and then written as NumPy code,
-with no autograd. We start with the two-node computation graph e = (a + b)(b + 1)
-(lecture 000), then, from lecture 002, the gradient of linear regression's squared
-error, the delta formulas of a two-layer sigmoid network trained on the squared error,
-L1/L2 penalties added to the loss, and a gradient-descent step w ← w − η∇E(w).
+What it teaches: the chain rule worked out on paper and then written as NumPy code, with
+no autograd. We start with the computation graph e = (a + b)(b + 1) of lecture 000 (in
+code, then by hand at numbers of your own), then, from lecture 002, the gradient of
+linear regression's squared error and the two-layer sigmoid network: you derive its
+error signals δ and every gradient, then do it again from scratch for a variant (tanh
+hidden units, a sigmoid output and the cross-entropy loss). L1/L2 penalties and a
+gradient-descent step w ← w − η∇E(w) (lecture 002) finish it. The next assignment
+builds the engine that automates all of this.
 
 Notation follows the lectures: c = a + b, d = b + 1 for the graph; for the network
 a^(1) = pre-activations of the hidden layer, h = σ(a^(1)), a^(2) = the output unit's
-pre-activation, o = σ(a^(2)), E = ½ Σ_n (y_n − o_n)², δ = ∂E/∂a^(2).
+pre-activation, o = σ(a^(2)), E = ½ Σ_n (y_n − o_n)², δ = ∂E/∂a^(2), δ^(1) = ∂E/∂a^(1).
 Beware: a^(l) is the PRE-activation here, as in lecture 002; lecture 000 writes z^(l)
 for the pre-activation and a^(l) for the activation (our h).
 Shapes use one letter set: N examples, D inputs (the lecture's d), H hidden units
@@ -21,15 +24,26 @@ Where it departs from the lecture or PyTorch:
 - the L2 penalty is λ/2‖W‖²_F with gradient λW, which is what ``weight_decay=λ``
   in ``torch.optim.SGD`` adds to the gradient.
 """
+import hashlib
+
 import numpy as np
 
 __all__ = [
     "graph_example",
+    "graph_inputs",
+    "graph_by_hand",
     "linear_regression_grad",
     "sigmoid",
     "mlp_forward",
     "mlp_loss",
+    "delta_output",
+    "grad_b2",
+    "delta_hidden",
+    "grad_b1",
     "mlp_backward",
+    "tanh_bce_loss",
+    "delta_output_bce",
+    "tanh_bce_backward",
     "l2_penalty",
     "l1_penalty",
     "sgd_step",
@@ -100,6 +114,14 @@ def _check_y(fn, y, N):
     return y
 
 
+def _check_same_shape(fn, o, y):
+    """o and y as float64 copies of one shape."""
+    o, y = _as_array(fn, "o", o), _as_array(fn, "y", y)
+    if o.shape != y.shape:
+        raise ValueError(f"{fn}: o and y must have the same shape, got {o.shape} and {y.shape}")
+    return o, y
+
+
 def _check_lam(fn, lam):
     lam = _as_scalar(fn, "lam", lam)
     if not (lam >= 0.0 and np.isfinite(lam)):
@@ -107,15 +129,15 @@ def _check_lam(fn, lam):
     return lam
 
 
-# ## Task 1.1: graph_example
+# ## Task 1.1: graph_example and graph_by_hand
 
 def graph_example(a, b):
     """Value and gradient of the lecture's graph e = (a + b)(b + 1).
 
     Forward, one node at a time:  c = a + b,  d = b + 1,  e = c·d.
-    Reverse, local derivatives times the upstream derivative:
-        de/da = de/dc · dc/da = d
-        de/db = de/dd · dd/db + de/dc · dc/db = c + d   (b feeds two nodes: add both paths)
+    Reverse: start from de/de = 1 and multiply each node's local derivative by the
+    derivative arriving from above (the chain rule). Where a variable feeds more than one
+    node, the contributions of its paths add.
 
     Args:
         a, b: real numbers.
@@ -133,6 +155,54 @@ def graph_example(a, b):
     de_da = de_dc * 1.0          # c = a + b
     de_db = de_dd * 1.0 + de_dc * 1.0
     return float(e), float(de_da), float(de_db)
+    # END SOLUTION
+
+
+GRAPH_KEYS = ("a", "b", "c", "d", "e", "de_dc", "de_dd", "de_da", "de_db")
+
+
+def graph_inputs(student_id):
+    """Your own numbers (a, b) for graph_by_hand, derived from your student id (given code).
+
+    Every student gets their own small integers, so hand-worked answers cannot be passed
+    around. Your id is the one the course grades you under: on Gradescope, the Student ID
+    (SID) of your account, or your email if the course uses no SIDs; when TAs collect files,
+    the name of your file or folder without its extension (s1234567.py -> "s1234567").
+    The feedback of graph_by_hand names the id it was graded with. Case and surrounding
+    spaces do not matter.
+
+    Returns:
+        (a, b) as floats: integers in [-9, 9] with a ≠ 0, b ∉ {0, −1} and a + b ≠ 0.
+    """
+    if not isinstance(student_id, str) or not student_id.strip():
+        raise ValueError(f"graph_inputs: student_id must be a non-empty string, got {student_id!r}")
+    digest = hashlib.sha256(student_id.strip().lower().encode("utf-8")).digest()
+    for i in range(0, len(digest), 2):
+        a, b = digest[i] % 19 - 9, digest[i + 1] % 19 - 9
+        if a != 0 and b not in (0, -1) and a + b != 0:
+            return float(a), float(b)
+    return 2.0, 1.0  # all 16 pairs excluded: about one id in 10^16
+
+
+def graph_by_hand(student_id):
+    """graph_example's graph worked BY HAND at your own (a, b) = graph_inputs(student_id).
+
+    On paper: the forward pass node by node (c, d, e), then the reverse pass (de/dc, de/dd,
+    then de/da and de/db). Write the numbers you found here as literals, e.g. "c": 7.0; the
+    grader calls this function with your id and checks every entry against your numbers.
+
+    Args:
+        student_id: your id (see graph_inputs).
+
+    Returns:
+        dict with the float entries "a", "b", "c", "d", "e", "de_dc", "de_dd", "de_da", "de_db".
+    """
+    a, b = graph_inputs(student_id)
+    # BEGIN SOLUTION (Task 1.1: return a dict of the GRAPH_KEYS holding your hand-worked numbers)
+    # The answer key for every id: a student writes the numbers worked out on paper.
+    c, d = a + b, b + 1.0
+    return {"a": a, "b": b, "c": c, "d": d, "e": c * d,
+            "de_dc": d, "de_dd": c, "de_da": d, "de_db": c + d}
     # END SOLUTION
 
 
@@ -221,7 +291,7 @@ def mlp_forward(params, X):
     # END SOLUTION
 
 
-# ## Task 1.4: mlp_loss
+# ## Task 1.3 (continued): mlp_loss
 
 def mlp_loss(params, X, y):
     """The squared error E = ½ Σ_n (y_n − o_n)² of the network's outputs.
@@ -239,25 +309,118 @@ def mlp_loss(params, X, y):
     W1, _, _, _ = _check_params("mlp_loss", params)
     X = _check_X("mlp_loss", X, W1.shape[1])
     y = _check_y("mlp_loss", y, X.shape[0])
-    # BEGIN SOLUTION (Task 1.4: return E as a float)
+    # BEGIN SOLUTION (Task 1.3: return E as a float)
     o, _ = mlp_forward(params, X)
     return float(0.5 * np.sum((y - o) ** 2))
     # END SOLUTION
 
 
-# ## Task 1.5: mlp_backward
+
+
+# ## Task 1.4: the output layer's δ and b2's gradient
+
+def delta_output(o, y):
+    """The output unit's error signal δ_n = ∂E/∂a^(2)_n of the squared error.
+
+    E = ½ Σ_n (y_n − o_n)² with o_n = σ(a^(2)_n). Derive δ_n by the chain rule
+    E → o_n → a^(2)_n (lecture 002 does it on its way to ∂E/∂w^(2)_j) and write it in
+    terms of o_n and y_n only.
+
+    Args:
+        o: outputs o_n in (0, 1), any shape (usually (N,)).
+        y: targets, o's shape.
+
+    Returns:
+        ndarray of o's shape.
+    """
+    o, y = _check_same_shape("delta_output", o, y)
+    # BEGIN SOLUTION (Task 1.4: return dE/da2 for every example)
+    # ∂E/∂o_n = −(y_n − o_n): the ½ cancels the 2 of the square.
+    # ∂o_n/∂a^(2)_n = σ'(a^(2)_n) = o_n(1 − o_n).
+    return (o - y) * o * (1.0 - o)
+    # END SOLUTION
+
+
+def grad_b2(params, X, y):
+    """∂E/∂b^(2) for E = ½ Σ_n (y_n − o_n)², where a^(2)_n = ⟨w^(2), h_n⟩ + b^(2).
+
+    Lecture 002 derives ∂E/∂w^(2)_j; the bias follows the same chain with a different last
+    factor, ∂a^(2)_n/∂b^(2). Mind that E sums over the N examples.
+
+    Args:
+        params: dict with W1 (H, D), b1 (H,), w2 (H,), b2 (float).
+        X: (N, D) inputs.
+        y: (N,) targets.
+
+    Returns:
+        a Python float.
+    """
+    W1, _, _, _ = _check_params("grad_b2", params)
+    X = _check_X("grad_b2", X, W1.shape[1])
+    y = _check_y("grad_b2", y, X.shape[0])
+    # BEGIN SOLUTION (Task 1.4: return dE/db2 as a float)
+    o, _ = mlp_forward(params, X)
+    return float(np.sum(delta_output(o, y)))   # ∂a^(2)_n/∂b^(2) = 1, summed over n
+    # END SOLUTION
+
+
+# ## Task 1.5: the hidden layer's δ and b1's gradient
+
+def delta_hidden(delta, w2, h):
+    """The hidden units' error signals δ^(1)_{n,j} = ∂E/∂a^(1)_{n,j}, from the output's δ_n.
+
+    Continue the chain below the output: a^(2)_n = ⟨w^(2), h_n⟩ + b^(2) and
+    h_{n,j} = σ(a^(1)_{n,j}) (sigmoid hidden units). Each δ^(1)_{n,j} uses only example n.
+
+    Args:
+        delta: (N,) the output's δ_n = ∂E/∂a^(2)_n (from delta_output).
+        w2: (H,) output weights.
+        h: (N, H) hidden activations h_{n,j}.
+
+    Returns:
+        (N, H) ndarray.
+    """
+    fn = "delta_hidden"
+    delta, w2, h = _as_array(fn, "delta", delta), _as_array(fn, "w2", w2), _as_array(fn, "h", h)
+    if delta.ndim != 1 or w2.ndim != 1 or h.shape != (delta.shape[0], w2.shape[0]):
+        raise ValueError(f"{fn}: need delta (N,), w2 (H,) and h (N, H); got shapes "
+                         f"{delta.shape}, {w2.shape} and {h.shape}")
+    # BEGIN SOLUTION (Task 1.5: return dE/da1, shape (N, H))
+    # ∂a^(2)_n/∂h_{n,j} = w^(2)_j and ∂h_{n,j}/∂a^(1)_{n,j} = h_{n,j}(1 − h_{n,j}).
+    return np.outer(delta, w2) * h * (1.0 - h)
+    # END SOLUTION
+
+
+def grad_b1(params, X, y):
+    """∂E/∂b^(1) for E = ½ Σ_n (y_n − o_n)², where a^(1)_{n,j} = ⟨w^(1)_j, x_n⟩ + b^(1)_j.
+
+    Args:
+        params: dict with W1 (H, D), b1 (H,), w2 (H,), b2 (float).
+        X: (N, D) inputs.
+        y: (N,) targets.
+
+    Returns:
+        (H,) ndarray.
+    """
+    W1, _, w2, _ = _check_params("grad_b1", params)
+    X = _check_X("grad_b1", X, W1.shape[1])
+    y = _check_y("grad_b1", y, X.shape[0])
+    # BEGIN SOLUTION (Task 1.5: return dE/db1, shape (H,))
+    o, cache = mlp_forward(params, X)
+    delta_h = delta_hidden(delta_output(o, y), w2, cache["h"])   # (N, H)
+    return np.sum(delta_h, axis=0)                                # ∂a^(1)_{n,j}/∂b^(1)_j = 1
+    # END SOLUTION
+
+
+# ## Task 1.6: mlp_backward
 
 def mlp_backward(params, X, y):
-    """Gradient of E = ½ Σ_n (y_n − o_n)² by the hand-derived delta formulas.
+    """Every gradient of E = ½ Σ_n (y_n − o_n)²: backpropagation through the whole network.
 
-    Output layer (lecture 002: ∂E/∂w^(2)_j = ∂E/∂o · ∂o/∂a^(2) · ∂a^(2)/∂w^(2)_j):
-        δ_n           = ∂E/∂a^(2)_n = −(y_n − o_n) o_n (1 − o_n)
-        ∂E/∂w^(2)_j   = Σ_n δ_n h_{n,j}
-        ∂E/∂b^(2)     = Σ_n δ_n
-    Hidden layer (… · ∂a^(2)/∂h_j · ∂h_j/∂a^(1)_j · ∂a^(1)_j/∂w^(1)_{j,i}):
-        δ^(1)_{n,j}       = δ_n w^(2)_j h_{n,j} (1 − h_{n,j})
-        ∂E/∂w^(1)_{j,i}   = Σ_n δ^(1)_{n,j} x_{n,i}       (dW1 = δ^(1)ᵀ X)
-        ∂E/∂b^(1)_j       = Σ_n δ^(1)_{n,j}
+    Put Tasks 1.4 and 1.5 together (no autograd): one forward pass, the output's δ, the
+    hidden δ^(1), then each parameter's gradient. Lecture 002's worked example gives the
+    output weights, ∂E/∂w^(2)_j = Σ_n δ_n h_{n,j}; W1's gradient follows the same pattern
+    one layer down.
 
     Args:
         params: dict with W1 (H, D), b1 (H,), w2 (H,), b2 (float).
@@ -271,20 +434,96 @@ def mlp_backward(params, X, y):
     W1, b1, w2, b2 = _check_params("mlp_backward", params)
     X = _check_X("mlp_backward", X, W1.shape[1])
     y = _check_y("mlp_backward", y, X.shape[0])
-    # BEGIN SOLUTION (Task 1.5: return the dict of gradients W1, b1, w2, b2 (b2 a float))
+    # BEGIN SOLUTION (Task 1.6: return the dict of gradients W1, b1, w2, b2 (b2 a float))
     o, cache = mlp_forward(params, X)
     h = cache["h"]                                   # (N, H)
-    delta_o = (o - y) * o * (1.0 - o)                # (N,)   dE/da2
-    dw2 = h.T @ delta_o                              # (H,)
-    db2 = float(np.sum(delta_o))
-    delta_h = np.outer(delta_o, w2) * h * (1.0 - h)  # (N, H) dE/da1
-    dW1 = delta_h.T @ X                              # (H, D)
-    db1 = np.sum(delta_h, axis=0)                    # (H,)
-    return {"W1": dW1, "b1": db1, "w2": dw2, "b2": db2}
+    delta_o = delta_output(o, y)                     # (N,)   ∂E/∂a^(2)
+    delta_h = delta_hidden(delta_o, w2, h)           # (N, H) ∂E/∂a^(1)
+    return {"W1": delta_h.T @ X,                     # Σ_n δ^(1)_{n,j} x_{n,i}, (H, D)
+            "b1": np.sum(delta_h, axis=0),
+            "w2": h.T @ delta_o,                     # Σ_n δ_n h_{n,j}, (H,)
+            "b2": float(np.sum(delta_o))}
     # END SOLUTION
 
 
-# ## Task 1.6: L1/L2 penalties
+# ## Task 1.7: another network, derived from scratch
+
+def tanh_bce_loss(params, X, y):
+    """The binary cross-entropy of a network with tanh hidden units and a sigmoid output.
+
+        h = tanh(X W1ᵀ + b1)   (N, H),      o = σ(h·w2 + b2)   (N,)
+        E = −Σ_n [ y_n log o_n + (1 − y_n) log(1 − o_n) ]      (a sum, y_n in [0, 1])
+
+    Mind log(0): o_n rounds to exactly 0 or 1 once |a^(2)_n| ≳ 37. Computed from the
+    pre-activation, E = Σ_n [log(1 + e^{a^(2)_n}) − y_n a^(2)_n] has no such problem
+    (np.logaddexp(0, a) is log(1 + e^a) without overflow).
+
+    Args:
+        params: dict with W1 (H, D), b1 (H,), w2 (H,), b2 (float).
+        X: (N, D) inputs.
+        y: (N,) targets in [0, 1].
+
+    Returns:
+        E as a Python float.
+    """
+    W1, b1, w2, b2 = _check_params("tanh_bce_loss", params)
+    X = _check_X("tanh_bce_loss", X, W1.shape[1])
+    y = _check_y("tanh_bce_loss", y, X.shape[0])
+    # BEGIN SOLUTION (Task 1.7: return E as a float)
+    a2 = np.tanh(X @ W1.T + b1) @ w2 + b2                 # (N,)
+    return float(np.sum(np.logaddexp(0.0, a2) - y * a2))
+    # END SOLUTION
+
+
+def delta_output_bce(o, y):
+    """δ_n = ∂E/∂a^(2)_n for the cross-entropy E of tanh_bce_loss, with o_n = σ(a^(2)_n).
+
+    Derive it: ∂E/∂o_n first, then the sigmoid's derivative. Something cancels.
+
+    Args:
+        o: outputs o_n in (0, 1), any shape (usually (N,)).
+        y: targets, o's shape.
+
+    Returns:
+        ndarray of o's shape.
+    """
+    o, y = _check_same_shape("delta_output_bce", o, y)
+    # BEGIN SOLUTION (Task 1.7: return dE/da2 for every example)
+    # ∂E/∂o_n = −y_n/o_n + (1 − y_n)/(1 − o_n) = (o_n − y_n) / (o_n(1 − o_n)),
+    # and σ' = o_n(1 − o_n) cancels its denominator.
+    return o - y
+    # END SOLUTION
+
+
+def tanh_bce_backward(params, X, y):
+    """Every gradient of tanh_bce_loss's E, by your own derivation (no autograd).
+
+    The same four steps as mlp_backward, with two local derivatives changed: the output's
+    δ (delta_output_bce) and the hidden units' activation, tanh instead of σ.
+
+    Args:
+        params: dict with W1 (H, D), b1 (H,), w2 (H,), b2 (float).
+        X: (N, D) inputs.
+        y: (N,) targets in [0, 1].
+
+    Returns:
+        dict with the same keys and shapes as params: W1 (H, D), b1 (H,), w2 (H,) ndarrays
+        and b2 a Python float.
+    """
+    W1, b1, w2, b2 = _check_params("tanh_bce_backward", params)
+    X = _check_X("tanh_bce_backward", X, W1.shape[1])
+    y = _check_y("tanh_bce_backward", y, X.shape[0])
+    # BEGIN SOLUTION (Task 1.7: return the dict of gradients W1, b1, w2, b2 (b2 a float))
+    h = np.tanh(X @ W1.T + b1)                        # (N, H)
+    o = sigmoid(h @ w2 + b2)                          # (N,)
+    delta_o = delta_output_bce(o, y)                  # (N,)
+    delta_h = np.outer(delta_o, w2) * (1.0 - h * h)   # tanh'(a) = 1 − tanh(a)²
+    return {"W1": delta_h.T @ X, "b1": np.sum(delta_h, axis=0),
+            "w2": h.T @ delta_o, "b2": float(np.sum(delta_o))}
+    # END SOLUTION
+
+
+# ## Task 1.8: L1/L2 penalties
 
 def l2_penalty(W, lam):
     """L2 regularization ("weight decay"), lecture 002: value and gradient.
@@ -301,7 +540,7 @@ def l2_penalty(W, lam):
     """
     W = _as_array("l2_penalty", "W", W)
     lam = _check_lam("l2_penalty", lam)
-    # BEGIN SOLUTION (Task 1.6: return (value, grad))
+    # BEGIN SOLUTION (Task 1.8: return (value, grad))
     value = 0.5 * lam * float(np.sum(W * W))
     return value, lam * W
     # END SOLUTION
@@ -326,13 +565,13 @@ def l1_penalty(W, lam):
     """
     W = _as_array("l1_penalty", "W", W)
     lam = _check_lam("l1_penalty", lam)
-    # BEGIN SOLUTION (Task 1.6: return (value, grad))
+    # BEGIN SOLUTION (Task 1.8: return (value, grad))
     value = lam * float(np.sum(np.abs(W)))
     return value, lam * np.sign(W)
     # END SOLUTION
 
 
-# ## Task 1.7: sgd_step
+# ## Task 1.9: sgd_step
 
 def sgd_step(params, grads, lr):
     """One gradient-descent step on every parameter: w_new = w − η ∂E/∂w.
@@ -361,7 +600,7 @@ def sgd_step(params, grads, lr):
             raise ValueError(f"{fn}: grads[{key!r}] must have params[{key!r}]'s shape "
                              f"{p_shape}, got shape {g_shape}")
     lr = _as_scalar(fn, "lr", lr)
-    # BEGIN SOLUTION (Task 1.7: return a new dict of updated parameters)
+    # BEGIN SOLUTION (Task 1.9: return a new dict of updated parameters)
     new = {}
     for key, value in params.items():
         updated = np.asarray(value, dtype=np.float64) - lr * np.asarray(grads[key], dtype=np.float64)

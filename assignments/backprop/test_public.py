@@ -7,7 +7,7 @@ import pytest
 from autograder.check import check
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NAMES = ['graph_example_lecture_point', 'linear_regression_grad_basic', 'mlp_forward_basic', 'mlp_loss_basic', 'mlp_backward_basic', 'penalties_basic', 'sgd_step_basic']
+NAMES = ['graph_example_lecture_point', 'linear_regression_grad_basic', 'mlp_forward_basic', 'mlp_loss_basic', 'delta_output_basic', 'grad_b2_basic', 'delta_hidden_basic', 'grad_b1_basic', 'mlp_backward_basic', 'delta_output_bce_basic', 'tanh_bce_basic', 'penalties_basic', 'sgd_step_basic']
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,14 @@
 # %% [markdown]
 # # Assignment 1: Backpropagation by hand
 #
-# Before letting a library differentiate for us, we do it on paper once and then write
-# the result as NumPy code, with no autograd: the computation graph of lecture 000, then,
-# from lecture 002, the gradient of linear regression's squared error, the **δ formulas**
-# of the two-layer sigmoid network, its L1/L2 penalties and a gradient-descent step.
+# Before letting a library differentiate for us, we do it on paper and then write the
+# result as NumPy code, with no autograd: the computation graph of lecture 000 (at numbers
+# of your own), then, from lecture 002, the gradient of linear regression's squared error
+# and the two-layer sigmoid network, whose **error signals δ and gradients you derive**
+# from the lecture's one worked example, once more for a network with tanh units and the
+# cross-entropy loss, then L1/L2 penalties and a gradient-descent step. The next
+# assignment builds the engine that automates all of this. At the end, written questions
+# are graded by hand.
 #
 # **How to work.** You fill in `backprop.py`, the file next to this notebook. A function
 # you have not written yet raises `NotImplementedError("Task 1.x: ...")`, so its cells
@@ -22,7 +26,7 @@ from autograder.check import check
 import backprop
 
 # %% [markdown]
-# ## Task 1.1: graph_example
+# ## Task 1.1: graph_example and graph_by_hand
 #
 # Lecture 000's graph for $e = (a + b)(b + 1)$ has one node per operation:
 #
@@ -39,10 +43,40 @@ import backprop
 # $b$ reaches $e$ along two paths, and the contributions of the paths **add**.
 # Worked by hand at $a = 2$, $b = 1$: $c = 3$, $d = 2$, so $e = 6$, $de/da = 2$,
 # $de/db = 3 + 2 = 5$.
+#
+# `graph_example(a, b)` does this in code.
 
 # %%
 print(backprop.graph_example(2.0, 1.0))      # (6.0, 2.0, 5.0)
 print(backprop.graph_example(-1.0, 3.0))     # c = 2, d = 4: (8.0, 4.0, 6.0)
+
+# %% [markdown]
+# **Now by hand, at your own numbers.** `graph_inputs(your_id)` gives every student their
+# own $(a, b)$; your id is the one the course grades you under (on Gradescope, the
+# Student ID of your account, or your email if the course uses none; when TAs collect
+# files, the name of your file without `.py`). On paper, fill in
+#
+# | node | value | $\partial e/\partial(\text{node})$ |
+# |---|---|---|
+# | $a$ | | |
+# | $b$ | | |
+# | $c = a + b$ | | |
+# | $d = b + 1$ | | |
+# | $e = c\,d$ | | $1$ |
+#
+# from the top down for the values and from the bottom up for the derivatives, then write
+# the numbers into `graph_by_hand` as literals. The grader calls `graph_by_hand` with your
+# id, so someone else's numbers score nothing. Your `graph_example` can check your
+# arithmetic (not your derivation: that is yours to get right).
+
+# %%
+MY_ID = "replace with your id"
+if MY_ID != "replace with your id":
+    a, b = backprop.graph_inputs(MY_ID)
+    print(f"your numbers: a = {a:g}, b = {b:g}")
+    mine = backprop.graph_by_hand(MY_ID)
+    print("by hand:", mine)
+    print("graph_example:", dict(zip(["e", "de_da", "de_db"], backprop.graph_example(a, b))))
 
 # %%
 check("backprop", "1.1");
@@ -107,79 +141,150 @@ X = np.array([[0.0, 1.0], [2.0, -1.0]])                              # N = 2
 o, cache = backprop.mlp_forward(params, X)
 print("o =", o, " h shape:", cache["h"].shape)
 
-# %%
-check("backprop", "1.3");
-
 # %% [markdown]
-# ## Task 1.4: mlp_loss
+# ## Task 1.3 (continued): mlp_loss
 #
 # The squared error of lecture 002, summed over the examples:
 #
 # $$E = \frac12 \sum_{n=1}^{N} (y_n - o_n)^2 .$$
 #
 # A **sum**, not a mean: `torch.nn.MSELoss()` averages by default, so its gradients are
-# $2/N$ times ours. The $\tfrac12$ cancels the 2 of the derivative below.
+# $2/N$ times ours.
 
 # %%
 y = np.array([1.0, 0.0])
 print("E =", backprop.mlp_loss(params, X, y), " by hand:", 0.5 * np.sum((y - o) ** 2))
 
 # %%
-check("backprop", "1.4");
+check("backprop", "1.3");
 
 # %% [markdown]
-# ## Task 1.5: mlp_backward
+# ## Task 1.4: the output layer
 #
-# **Output layer.** Lecture 002 follows $E \to o \to a^{(2)} \to w^{(2)}_j$:
+# From here on you derive the formulas yourself; the lecture gives one worked example.
+# **Lecture 002's example**: the gradient with respect to one output weight $w^{(2)}_j$,
+# following $E \to o \to a^{(2)} \to w^{(2)}_j$ for one example (no sum yet):
 #
 # $$\frac{\partial E}{\partial w^{(2)}_j}
-#   = \underbrace{\frac{\partial E}{\partial o}\frac{\partial o}{\partial a^{(2)}}}_{\delta_o}
+#   = \underbrace{\frac{\partial E}{\partial o}\frac{\partial o}{\partial a^{(2)}}}_{\delta}
 #     \frac{\partial a^{(2)}}{\partial w^{(2)}_j}
-#   = \underbrace{-(y - o)\,o(1 - o)}_{\delta_o}\; h_j ,$$
+#   = \underbrace{-(y - o)\,o(1 - o)}_{\delta}\; h_j ,$$
 #
-# using $\sigma'(a) = \sigma(a)(1 - \sigma(a))$. Per example, $\delta_{o,n} = (o_n - y_n)\,o_n(1 - o_n)$,
-# and summing over the examples:
+# using $\sigma'(a) = \sigma(a)(1 - \sigma(a))$. The part in the brace, the derivative of
+# $E$ with respect to the output unit's pre-activation, is the **error signal**
+# $\delta = \partial E/\partial a^{(2)}$: every gradient below reuses it.
 #
-# $$\frac{\partial E}{\partial w^{(2)}} = \sum_n \delta_{o,n}\, h_n \;\; (H,), \qquad
-#   \frac{\partial E}{\partial b^{(2)}} = \sum_n \delta_{o,n} .$$
+# **Your derivation** (on paper first; the functions are its result):
+# 1. `delta_output(o, y)`: $\delta_n$ for every example $n$ of a batch, with
+#    $E = \tfrac12\sum_n (y_n - o_n)^2$. Where do the $\tfrac12$, the minus sign and
+#    $\sigma'$ go?
+# 2. `grad_b2(params, X, y)`: $\partial E/\partial b^{(2)}$ for our network, which has a
+#    bias, $a^{(2)}_n = \langle w^{(2)}, h_n\rangle + b^{(2)}$. $E$ sums over the examples:
+#    what does that do to the gradient?
 #
-# **Hidden layer.** Continue the chain through $h_j$ and $a^{(1)}_j$:
-# $\partial a^{(2)}/\partial h_j = w^{(2)}_j$, $\partial h_j/\partial a^{(1)}_j = h_j(1 - h_j)$,
-# $\partial a^{(1)}_j/\partial w^{(1)}_{j,i} = x_i$, so
-#
-# $$\delta_{h,n,j} = \delta_{o,n}\, w^{(2)}_j\, h_{n,j}(1 - h_{n,j}), \qquad
-#   \frac{\partial E}{\partial w^{(1)}_{j,i}} = \sum_n \delta_{h,n,j}\, x_{n,i}, \qquad
-#   \frac{\partial E}{\partial b^{(1)}_j} = \sum_n \delta_{h,n,j}.$$
-#
-# In matrix form: $\delta_h = (\delta_o\, w_2^\top) \odot h \odot (1 - h)$ of shape
-# $(N, H)$, $dW_1 = \delta_h^\top X$ $(H, D)$, $db_1 = \sum_n \delta_h$ $(H,)$. No
-# autograd: these formulas *are* backpropagation.
-#
-# The cell below compares your gradient with centered finite differences of your
-# `mlp_loss`, entry by entry: the differences should be around $10^{-9}$ or smaller.
+# The cell checks your `grad_b2` against centered finite differences of your `mlp_loss`,
+# which knows nothing about derivatives.
 
 # %%
-def numeric_grad(params, key, X, y, eps=1e-6):
+def numeric_grad(loss, params, key, X, y, eps=1e-6):
+    """Centered differences of loss(params, X, y) in params[key], entry by entry."""
     p = {k: np.array(v, dtype=float) for k, v in params.items()}
     g = np.zeros_like(p[key])
     for i in np.ndindex(g.shape):
         old = p[key][i]
-        p[key][i] = old + eps; up = backprop.mlp_loss(p, X, y)
-        p[key][i] = old - eps; down = backprop.mlp_loss(p, X, y)
+        p[key][i] = old + eps; up = loss(p, X, y)
+        p[key][i] = old - eps; down = loss(p, X, y)
         p[key][i] = old
         g[i] = (up - down) / (2 * eps)
     return g
 
 
-grads = backprop.mlp_backward(params, X, y)
-for key in ["W1", "b1", "w2", "b2"]:
-    print(f"{key}: max |backprop - numeric| = {np.max(np.abs(grads[key] - numeric_grad(params, key, X, y))):.1e}")
+y = np.array([1.0, 0.0])
+print("delta_output:", backprop.delta_output(o, y))
+print("grad_b2:", backprop.grad_b2(params, X, y), " numeric:", numeric_grad(backprop.mlp_loss, params, "b2", X, y))
+
+# %%
+check("backprop", "1.4");
+
+# %% [markdown]
+# ## Task 1.5: the hidden layer
+#
+# Lecture 002 continues the chain one layer down for a weight $w^{(1)}_{j,i}$ of hidden
+# unit $j$, for one example and without biases:
+#
+# $$\frac{\partial E}{\partial w^{(1)}_{j,i}} = \frac{\partial E}{\partial o}
+#   \frac{\partial o}{\partial a^{(2)}}\frac{\partial a^{(2)}}{\partial h_j}
+#   \frac{\partial h_j}{\partial a^{(1)}_j}\frac{\partial a^{(1)}_j}{\partial w^{(1)}_{j,i}} .$$
+#
+# **Your derivation:**
+# 1. `delta_hidden(delta, w2, h)`: the hidden units' error signals
+#    $\delta^{(1)}_{n,j} = \partial E/\partial a^{(1)}_{n,j}$ for a batch, shape $(N, H)$,
+#    from the output's $\delta_n$. Evaluate each factor of the chain above that lies between
+#    $a^{(2)}$ and $a^{(1)}_j$.
+# 2. `grad_b1(params, X, y)`: $\partial E/\partial b^{(1)}$, shape $(H,)$.
+
+# %%
+o, cache = backprop.mlp_forward(params, X)
+print("delta_hidden:\n", backprop.delta_hidden(backprop.delta_output(o, y), params["w2"], cache["h"]))
+print("grad_b1:", backprop.grad_b1(params, X, y), " numeric:", numeric_grad(backprop.mlp_loss, params, "b1", X, y))
 
 # %%
 check("backprop", "1.5");
 
 # %% [markdown]
-# ## Task 1.6: L1/L2 penalties
+# ## Task 1.6: mlp_backward
+#
+# Put it together: one forward pass, $\delta$, $\delta^{(1)}$, then all four gradients.
+# The lecture's example gives $\partial E/\partial w^{(2)}_j = \sum_n \delta_n h_{n,j}$;
+# write $\partial E/\partial W_1$ the same way one layer down, then in matrix form (one
+# matrix product, no loop over examples). No autograd: these formulas *are*
+# backpropagation, and the next assignment builds the engine that finds them for you.
+#
+# The cell compares every gradient with finite differences of your `mlp_loss`: the
+# differences should be around $10^{-9}$ or smaller.
+
+# %%
+grads = backprop.mlp_backward(params, X, y)
+for key in ["W1", "b1", "w2", "b2"]:
+    diff = np.max(np.abs(grads[key] - numeric_grad(backprop.mlp_loss, params, key, X, y)))
+    print(f"{key}: max |backprop - numeric| = {diff:.1e}")
+
+# %%
+check("backprop", "1.6");
+
+# %% [markdown]
+# ## Task 1.7: another network, derived from scratch
+#
+# Change two things: **tanh** hidden units and the **binary cross-entropy** loss, the
+# usual loss of a sigmoid output that estimates a probability $o_n = P(y_n = 1)$:
+#
+# $$h = \tanh(X W_1^\top + b_1), \qquad o = \sigma(h\,w_2 + b_2), \qquad
+#   E = -\sum_n \big[\,y_n \log o_n + (1 - y_n)\log(1 - o_n)\,\big].$$
+#
+# **Your derivation:**
+# 1. `delta_output_bce(o, y)`: first $\partial E/\partial o_n$, then multiply by
+#    $\partial o_n/\partial a^{(2)}_n$. Simplify: something cancels, and the result is
+#    short. (This is why PyTorch's `BCEWithLogitsLoss` takes the pre-activation.)
+# 2. $\tanh'(a)$ in terms of $h = \tanh(a)$.
+# 3. `tanh_bce_backward`: the four gradients, with the chain of Tasks 1.4-1.6 and the two
+#    changed local derivatives.
+#
+# `tanh_bce_loss` computes $E$ from $a^{(2)}$ directly (see its docstring): $\log o_n$
+# is $-\infty$ once $o_n$ rounds to 0, which happens for $a^{(2)}_n \lesssim -745$ and
+# $1 - o_n$ rounds to 0 already for $a^{(2)}_n \gtrsim 37$.
+
+# %%
+y_bce = np.array([1.0, 0.0])
+grads = backprop.tanh_bce_backward(params, X, y_bce)
+for key in ["W1", "b1", "w2", "b2"]:
+    diff = np.max(np.abs(grads[key] - numeric_grad(backprop.tanh_bce_loss, params, key, X, y_bce)))
+    print(f"{key}: max |backprop - numeric| = {diff:.1e}")
+
+# %%
+check("backprop", "1.7");
+
+# %% [markdown]
+# ## Task 1.8: L1/L2 penalties
 #
 # Lecture 002 adds a penalty on the weights to the loss.
 #
@@ -235,10 +340,10 @@ print(f"subgradient steps: {np.sum(w_sub == 0)} exact zeros; those {zero_at_mini
 print(f"proximal steps:    {np.sum(w_prox == 0)} exact zeros")
 
 # %%
-check("backprop", "1.6");
+check("backprop", "1.8");
 
 # %% [markdown]
-# ## Task 1.7: sgd_step
+# ## Task 1.9: sgd_step
 #
 # Gradient descent updates every parameter with the same rule (lecture 002):
 #
@@ -280,7 +385,7 @@ plt.xlabel("step"); plt.ylabel("E (without the penalty)"); plt.legend(); plt.sho
 # everywhere.
 
 # %%
-check("backprop", "1.7");
+check("backprop", "1.9");
 
 # %% [markdown]
 # ## All together
