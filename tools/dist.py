@@ -330,7 +330,7 @@ def build(out_dir, names, *, verify=True):
             f.write(manifest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    print(f"dist: {len(built)} files in {out_dir}/ in {time.monotonic() - started:.0f} s")
+    print(f"dist: {len(built)} files and MANIFEST.sha256 in {out_dir}/ in {time.monotonic() - started:.0f} s")
 
 
 def main(argv=None):
