@@ -13,13 +13,16 @@ holds, all read-only unless said:
 The grader's repository, home folders, /etc, /work, ... are simply not there.
 """
 import ctypes
+import errno
 import os
 import platform
 import socket
 import sys
 import sysconfig
+import time
 
 _libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REMOUNT, _MS_NOATIME, _MS_NODIRATIME, _MS_BIND = 32, 1024, 2048, 4096
 _MS_REC, _MS_PRIVATE, _MS_RELATIME = 0x4000, 1 << 18, 1 << 21
@@ -284,3 +287,111 @@ def empty(folder):
     finally:
         os.fchdir(home)
         os.close(home)
+
+
+# ---------------------------------------------------------------- kernel keyrings
+
+# Keyrings are not namespaced: a key kept in a uid's user, user-session or persistent keyring
+# outlives its test, and one opened to all (KEYCTL_SETPERM) is listed in /proc/keys and readable by
+# any uid, a test of another sandbox included. So tests get none: the worker installs a seccomp
+# filter (inherited by every test's child and whatever it starts) under which add_key, request_key
+# and keyctl fail with ENOSYS, as on a kernel built without keys (Docker's default profile refuses
+# them too), and so does every system call made through another ABI (32-bit or x32 calls would
+# reach the same keyrings by other numbers).
+_KEYRING_CALLS = {  # machine: (AUDIT_ARCH_*, (add_key, request_key, keyctl))
+    "x86_64": (0xC000003E, (248, 249, 250)),
+    "aarch64": (0xC00000B7, (217, 218, 219)),
+    "riscv64": (0xC00000F3, (217, 218, 219)),
+}
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
+_SECCOMP_RET_ALLOW, _SECCOMP_RET_ERRNO = 0x7FFF0000, 0x00050000
+_BPF_LD_W_ABS, _BPF_JEQ_K, _BPF_JGE_K, _BPF_RET_K = 0x20, 0x15, 0x35, 0x06
+_X32_SYSCALL_BIT = 0x40000000
+_KEYCTL_GET_KEYRING_ID, _KEYCTL_JOIN_SESSION_KEYRING, _KEYCTL_SETPERM = 0, 1, 5
+_KEYCTL_CLEAR, _KEYCTL_GET_PERSISTENT = 7, 22
+_KEY_SPEC_THREAD, _KEY_SPEC_SESSION, _KEY_SPEC_USER, _KEY_SPEC_USER_SESSION = -1, -3, -4, -5
+_USER_KEYRING_PERM = 0x1F3F0000  # the kernel's own for @u and @us: possessor and owner only
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
+                ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+def refuse_keyrings():
+    """From now on, in this process and every process it starts: keyring system calls fail with
+    ENOSYS, as does any call through a foreign ABI. Needs no_new_privs (or CAP_SYS_ADMIN); raises
+    OSError where the filter cannot be installed or does not take."""
+    arch, calls = _KEYRING_CALLS.get(platform.machine(), (None, ()))
+    if arch is None:
+        raise OSError(errno.ENOSYS, f"no keyring system call numbers known for {platform.machine()}")
+    deny = len(calls) + 5                                    # index of the last instruction
+    program = [(_BPF_LD_W_ABS, 0, 0, 4),                     # seccomp_data.arch
+               (_BPF_JEQ_K, 0, deny - 2, arch),              # another ABI: refused
+               (_BPF_LD_W_ABS, 0, 0, 0),                     # seccomp_data.nr
+               (_BPF_JGE_K, deny - 4, 0, _X32_SYSCALL_BIT)]  # x32 numbers: refused
+    program += [(_BPF_JEQ_K, deny - 5 - i, 0, nr) for i, nr in enumerate(calls)]
+    program += [(_BPF_RET_K, 0, 0, _SECCOMP_RET_ALLOW), (_BPF_RET_K, 0, 0, _SECCOMP_RET_ERRNO | errno.ENOSYS)]
+    instructions = (_SockFilter * len(program))(*program)
+    fprog = _SockFprog(len(program), instructions)
+    if _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"seccomp filter: {os.strerror(err)}")
+    if _keyctl(_KEYCTL_GET_KEYRING_ID, _KEY_SPEC_THREAD, 0) != -errno.ENOSYS:
+        raise OSError(errno.EPERM, "the seccomp filter did not refuse keyctl")
+
+
+def kernel_has_keyrings():
+    return _keyctl(_KEYCTL_GET_KEYRING_ID, _KEY_SPEC_THREAD, 0) != -errno.ENOSYS  # creates nothing
+
+
+def clear_keyrings(*, user_keyrings, settle=True):
+    """Where keyring calls cannot be refused (the fallback): this process leaves for a fresh, empty
+    session keyring, and with `user_keyrings` its uid's user, user-session and persistent keyrings
+    are emptied and closed to others again; with `settle` it then waits (2 s at most) for the kernel
+    to collect the keys they held, so none is left to list or read."""
+    _keyctl(_KEYCTL_JOIN_SESSION_KEYRING, None)
+    if not user_keyrings:
+        return
+    persistent = _keyctl(_KEYCTL_GET_PERSISTENT, -1, _KEY_SPEC_SESSION)
+    for ring in (_KEY_SPEC_USER, _KEY_SPEC_USER_SESSION):
+        _keyctl(_KEYCTL_SETPERM, ring, _USER_KEYRING_PERM)
+        _keyctl(_KEYCTL_CLEAR, ring)
+    if persistent > 0:
+        _keyctl(_KEYCTL_CLEAR, persistent)
+    if not settle:
+        return
+    # All this uid keeps now: its (empty) user, user-session, persistent and session keyrings.
+    kept = {_keyctl(_KEYCTL_GET_KEYRING_ID, ring, 0) for ring in
+            (_KEY_SPEC_SESSION, _KEY_SPEC_USER, _KEY_SPEC_USER_SESSION)} | {persistent}
+    kept = len([k for k in kept if k > 0])
+    deadline = time.monotonic() + 2.0
+    while _keys_owned(os.getuid()) > kept and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def _keys_owned(uid):
+    """How many keys `uid` owns, collected ones not counted (/proc/key-users)."""
+    try:
+        with open("/proc/key-users") as f:
+            for line in f:
+                owner, _, rest = line.partition(":")
+                if owner.strip() == str(uid):
+                    return int(rest.split()[1].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    return 0
+
+
+def _keyctl(operation, *args):
+    """keyctl(2) through libc's syscall(); the result, or minus the errno."""
+    numbers = _KEYRING_CALLS.get(platform.machine())
+    if numbers is None:
+        return -errno.ENOSYS
+    args = [ctypes.c_long(a) if isinstance(a, int) else a for a in args]
+    result = _libc.syscall(ctypes.c_long(numbers[1][2]), ctypes.c_long(operation), *args)
+    return result if result >= 0 else -ctypes.get_errno()

@@ -4,10 +4,11 @@ Isolation is probed once: new PID, mount, network, IPC and UTS namespaces via ut
 `unshare` (as root directly, otherwise inside a user namespace), in which the worker switches to
 an allow-listed root of its own (isolation.py); else plain rlimits and killing every process a test
 left (the worker is a child subreaper). As root, every test runs as a uid of its own (61000 + slot,
-or the next one no other grader on this machine holds), never as the worker's. Each sandbox gets
-a cgroup where the machine allows one (cgroup.py), and each submission a wall-clock budget for
-all its tests together. What could not be applied is reported with every result, never silently
-skipped.
+or the next one no other grader on this machine holds), never as the worker's. Kernel keyrings are
+refused to every test by a seccomp filter (AUTOGRADER_NO_SECCOMP=1, or a kernel that refuses the
+filter: emptied before and after each test instead). Each sandbox gets a cgroup where the machine
+allows one (cgroup.py), and each submission a wall-clock budget for all its tests together. What
+could not be applied is reported with every result, never silently skipped.
 """
 import functools
 import json
@@ -117,7 +118,8 @@ class Sandbox:
         self._budget_started = None
         self.cgroup, cgroup_report = cgroup.create(memory_bytes=memory_bytes, tasks=tasks)
         config = {"preload": list(preload), "uid": self.uid, "tmp_kib": tmp_kib,
-                  "tmp_inodes": tmp_inodes, "repo": ROOT, "namespaces": bool(prefix)}
+                  "tmp_inodes": tmp_inodes, "repo": ROOT, "namespaces": bool(prefix),
+                  "refuse_keyrings": not os.environ.get("AUTOGRADER_NO_SECCOMP")}
         command = prefix + [sys.executable, "-I", "-c", _BOOTSTRAP.format(root=ROOT), json.dumps(config)]
         if self.cgroup is not None:  # join the cgroup before anything of the sandbox runs
             command = ["/bin/sh", "-c", _JOIN_CGROUP, "sh", str(len(self.cgroup.procs_files)),

@@ -2,7 +2,9 @@
 down, then forks a fresh child for every graded test. Runs as PID 1 of its own namespaces when
 the OS allows it; it then switches to an allow-listed root of its own (isolation.py), so nothing
 of the grader's repository or the host's folders is there to be read. After every test its
-System V and POSIX IPC objects are removed and the private /tmp and /dev/shm emptied.
+System V and POSIX IPC objects are removed and the private /tmp and /dev/shm emptied. Kernel
+keyrings, which no namespace makes private, are refused to every test (isolation.refuse_keyrings);
+where the kernel will not refuse them, each test's are emptied before and after it.
 
 Protocol on fds 0/1 (wire frames): the grader sends {"cmd": "load", ...} once, then
 {"cmd": "run", ...} per test; every reply is a dict. Student code only ever runs in a child.
@@ -115,7 +117,35 @@ def _lock_down(config):
                      if config["namespaces"] else [False, "no IPC namespace: objects a test makes may stay"])
     _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    report["keyrings"] = _keyrings(config)
     return report
+
+
+def _keyrings(config):
+    """Refuse keyring calls to this worker and so to every test it forks; else fall back to
+    emptying each test's keyrings before and after it (config["clear_keyrings"])."""
+    config["clear_keyrings"] = False
+    if config.get("uid") is not None and isolation.kernel_has_keyrings():  # what earlier users of the uid left
+        _as_user(config["uid"], lambda: isolation.clear_keyrings(user_keyrings=True, settle=False))
+    try:
+        if not config.get("refuse_keyrings", True):
+            raise OSError(0, "AUTOGRADER_NO_SECCOMP is set")
+        isolation.refuse_keyrings()
+        return [True, "keyring system calls fail in every test (seccomp), as on a kernel without keys"]
+    except OSError as err:
+        why = err.strerror or str(err)
+    if not isolation.kernel_has_keyrings():
+        return [True, "the kernel has no keyrings"]
+    config["clear_keyrings"] = True
+    if config.get("uid") is not None:
+        kept = (f"every test gets a fresh session keyring, and uid {config['uid']}'s user keyrings are emptied "
+                "before and after it; but a key a test opens to all stays readable to other sandboxes while it runs")
+    elif config.get("nested_user"):
+        kept = ("every test gets a fresh session keyring and user keyrings of its own user namespace; but a key "
+                "a test opens to all stays readable to other tests (by its serial number) while it runs")
+    else:
+        kept = "every test gets a fresh session keyring, but shares the grader's own user keyrings"
+    return [False, f"keyring system calls could not be refused ({why}): {kept}"]
 
 
 def _child_can_unshare(flag):
@@ -183,11 +213,27 @@ def _run_test(source, request, counter, config):
                 os.close(fd)
         if config["namespaces"]:  # the sandbox's own IPC namespace: nothing in it is the host's
             isolation.remove_ipc_objects()
+        if config["clear_keyrings"] and uid is not None:  # nothing kept in a keyring outlives its test
+            _as_user(uid, lambda: isolation.clear_keyrings(user_keyrings=True))
         if config["new_root"]:  # the private scratch space starts empty for every test
             for folder in ("/tmp", "/dev/shm"):
                 isolation.empty(folder)
         else:
             _remove_tree(workdir)
+
+
+def _as_user(uid, action):
+    """Run `action` in a short-lived child as `uid` (what only the key's owner may do)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            action()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
 
 
 def _remove_tree(path):
@@ -228,6 +274,8 @@ def _child(source, request, out_fd, workdir, result_fd, config):
                 raise PermissionError(f"could not drop to uid {uid}")
         elif config.get("nested_user") and _libc.unshare(_CLONE_NEWUSER) != 0:
             raise PermissionError("could not enter a nested user namespace")
+        if config["clear_keyrings"]:  # the grader's own user keyrings are left alone
+            isolation.clear_keyrings(user_keyrings=uid is not None or bool(config.get("nested_user")))
         reply = _execute(source, request)
         for stream in (sys.stdout, sys.stderr):
             try:

@@ -32,6 +32,7 @@ from rich.console import Console
 
 from autograder import assignments, cgroup, cli, engine, policy, sandbox
 from autograder.assignments import Assignment
+from tests.keyrings import KEYRINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = (ROOT / "solution" / "cnn_layer.py").read_text()
@@ -48,6 +49,7 @@ if CGROUPS:
 SHM_HOST = 0x5A100000 + os.getpid() % 0x10000 * 8      # a System V key the host holds during the runs
 SHM_OWN = SHM_HOST + 1                                 # six keys a submission publishes
 MQ_NAME = f"/published-{os.getpid()}"                  # a POSIX message queue a submission leaves
+KEY_MARK = f"published-{os.getpid()}-"                 # descriptions of the keys a submission keeps
 PLANTED = []                                           # correct solutions stored outside the repository
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="the sandbox needs Linux")
@@ -245,6 +247,13 @@ def _no_segments(ctx):
     assert not [r for r in rows if int(r[0]) in keys], "a submission's segments outlived the sandbox"
     queue = ctypes.CDLL("librt.so.1").mq_open(MQ_NAME.encode(), 0)
     assert queue < 0, "a submission's message queue outlived the sandbox"
+
+
+def _no_keys(ctx, res):
+    """No key a submission kept (opened to all, so the grader would see it) is left on the host."""
+    with open("/proc/keys") as keys:
+        left = [line for line in keys if KEY_MARK in line]
+    assert left == [], f"a submission's keys outlived its tests: {left}"
 
 
 def _links_harmless(ctx, res):
@@ -867,6 +876,16 @@ CASES = [
         _seen = [k for k in range(@SHM_OWN@, @SHM_OWN@ + 6) if _libc.shmget(k, 0, 0) >= 0]
         print("classmate's segments:", "LEAKED" if _seen else "invisible")
         """), NONE, stdout=("classmate's segments: invisible",)),
+    Case("keyrings_published", "6", "fast", KEYRINGS + textwrap.dedent("""\
+        _earlier = _found()
+        print("earlier keys:", f"LEAKED {_earlier}" if _earlier else "none")
+        _stored = _store()  # in @s, @u, @us, the persistent keyring and a keyring linked into @u
+        print("keys kept in:", _stored or "no keyring (the kernel refused)")
+        """), NONE, stdout=("earlier keys: none",), check=_no_keys),
+    Case("keyrings_classmate", "6", "fast", KEYRINGS + textwrap.dedent("""\
+        _seen = _found()
+        print("classmate's keys:", f"LEAKED {_seen}" if _seen else "none")
+        """), NONE, stdout=("classmate's keys: none",)),
     Case("millions_of_files", "3", "fast", WRAP + textwrap.dedent("""\
         import os as _os
         def conv1d_forward(*args, **kwargs):
@@ -911,7 +930,8 @@ CASES = [
 # Graded again with AUTOGRADER_NO_NAMESPACES=1: what must hold without namespaces (the daemon may
 # write into a world-writable folder there, but must stop with its test).
 FALLBACK = ["sys_exit_in_function", "os_exit_in_function", "infinite_loop_in_function",
-            "daemon_left_running", "signals_and_rlimits", "fork_until_refused", "deep_tree_in_tmp"]
+            "daemon_left_running", "signals_and_rlimits", "fork_until_refused", "deep_tree_in_tmp",
+            "keyrings_published"]
 BY_NAME = {c.name: c for c in CASES}
 assert len(BY_NAME) == len(CASES)
 
@@ -1042,6 +1062,7 @@ class Run:
             "@NEEDLE_A@": needle[:len(needle) // 2], "@NEEDLE_B@": needle[len(needle) // 2:],
             "@PYTHON_DIRS@": json.dumps(_python_dirs()), "@HOST_ONLY@": json.dumps(_host_only()),
             "@PLANTED@": json.dumps(PLANTED), "@SHM_HOST@": str(SHM_HOST), "@SHM_OWN@": str(SHM_OWN), "@MQ@": MQ_NAME,
+            "@KEYS@": KEY_MARK,
         }
         sources = dict(NEIGHBOURS)
         sources.update({c.name: c.source(self) for c in cases})

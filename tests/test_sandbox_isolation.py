@@ -1,18 +1,24 @@
 """The sandbox's measures one by one (issue 10), beside the hostile catalog (test_hostile.py):
 the wire refuses what it cannot afford before building it, the trusted side stays bounded, a
-cgroup charges memory and tasks to the sandbox as a whole and goes with it, and grading still
-works, saying what is missing, where the OS refuses namespaces or cgroups."""
+cgroup charges memory and tasks to the sandbox as a whole and goes with it, nothing kept in a kernel
+keyring reaches a later test or submission, and grading still works, saying what is missing, where
+the OS refuses namespaces, cgroups or a seccomp filter."""
+import ast
 import os
+import platform
 import resource
 import struct
+import subprocess
+import sys
 import textwrap
 import tracemalloc
 
 import numpy as np
 import pytest
 
-from autograder import cgroup, sandbox, script, wire
+from autograder import cgroup, isolation, sandbox, script, wire
 from autograder.sandbox import Sandbox, namespace_prefix
+from tests.keyrings import KEYRINGS
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="the sandbox needs Linux")
 
@@ -21,6 +27,7 @@ CGROUPS = _probe is not None
 if CGROUPS:
     _probe.close()
 MiB = 1 << 20
+HAS_KEYRINGS = isolation.kernel_has_keyrings()  # this process runs under no filter
 
 
 def _frame(head, n_blobs=0):
@@ -219,7 +226,8 @@ def test_memory_held_outside_any_process_is_charged_to_the_sandbox():
 # ---------------------------------------------------------------- where the OS refuses a measure
 
 @pytest.mark.parametrize("refused", [["AUTOGRADER_NO_NAMESPACES"], ["AUTOGRADER_NO_CGROUP"],
-                                     ["AUTOGRADER_NO_NAMESPACES", "AUTOGRADER_NO_CGROUP"]])
+                                     ["AUTOGRADER_NO_NAMESPACES", "AUTOGRADER_NO_CGROUP"],
+                                     ["AUTOGRADER_NO_SECCOMP"]])
 def test_grading_works_and_says_what_was_not_applied(refused, monkeypatch):
     for name in refused:
         monkeypatch.setenv(name, "1")
@@ -245,6 +253,93 @@ def test_grading_works_and_says_what_was_not_applied(refused, monkeypatch):
         assert isolation["cgroup"].detail.startswith("AUTOGRADER_NO_CGROUP is set")
     elif CGROUPS:
         assert isolation["cgroup"].applied and isolation["cgroup"].detail.startswith("memory 3 GiB and 512 tasks")
+    if "AUTOGRADER_NO_SECCOMP" in refused and HAS_KEYRINGS:
+        assert not isolation["keyrings"].applied
+        assert isolation["keyrings"].detail.startswith(
+            "keyring system calls could not be refused (AUTOGRADER_NO_SECCOMP is set): every test gets a fresh")
+    elif HAS_KEYRINGS:
+        assert isolation["keyrings"] == sandbox.Measure(
+            True, "keyring system calls fail in every test (seccomp), as on a kernel without keys")
+
+
+# ---------------------------------------------------------------- kernel keyrings
+
+KEYS = f"kit-keys-{os.getpid()}-"
+STORE_KEYS = KEYRINGS.replace("@KEYS@", KEYS) + textwrap.dedent("""\
+    print("earlier keys:", _found() or "none")
+    print("keys kept in:", _store())
+    """)
+FIND_KEYS = KEYRINGS.replace("@KEYS@", KEYS) + 'print("keys found:", _found() or "none")\n'
+needs_keyrings = pytest.mark.skipif(not HAS_KEYRINGS, reason="this kernel has no keyrings (keyctl: ENOSYS)")
+
+
+def _run_alone(box, source, name):
+    box.load(source, f"{name}.py", name)
+    result = box.run(script.Script().to_message(), timeout=30)
+    assert result.status == "ok", (result.error, result.stdout)
+    return result.stdout
+
+
+def _host_keys():
+    with open("/proc/keys") as keys:  # the submissions' keys are open to all: the grader would see them
+        return [line for line in keys if KEYS in line]
+
+
+@needs_keyrings
+@pytest.mark.parametrize("seccomp", [True, False], ids=["refused", "emptied"])
+def test_nothing_kept_in_a_keyring_reaches_a_later_test_or_submission(seccomp, monkeypatch):
+    """A submission keeps a key in every keyring it can reach (session, user, user-session,
+    persistent, and a keyring of its own linked into @u), opened to all; its next test, the next
+    submission in the same sandbox, and one in a later sandbox of the same slot find none of them,
+    and none is left on the host. With the filter the keyring calls fail (ENOSYS); without it
+    (AUTOGRADER_NO_SECCOMP) every test's keyrings are emptied before and after it."""
+    if not seccomp:
+        if os.geteuid() != 0 and not namespace_prefix():
+            pytest.skip("without root or namespaces, tests share the grader's own user keyrings")
+        monkeypatch.setenv("AUTOGRADER_NO_SECCOMP", "1")
+    with Sandbox(preload=("numpy",), slot=3) as box:
+        measure = box.isolation["keyrings"]
+        outputs = [_run_alone(box, STORE_KEYS, "keeper"), _run_alone(box, STORE_KEYS, "keeper"),
+                   _run_alone(box, FIND_KEYS, "classmate")]
+    with Sandbox(preload=("numpy",), slot=3) as box:  # the same uid, unless another grader holds it now
+        outputs.append(_run_alone(box, FIND_KEYS, "later"))
+    assert measure.applied == seccomp, measure
+    for out in outputs[:2]:
+        earlier, kept = out.splitlines()
+        assert earlier == "earlier keys: none", out
+        kept = set(ast.literal_eval(kept.removeprefix("keys kept in: ")))
+        # with the filter nothing takes a key; without it each does (persistent ones where the kernel has them)
+        assert (kept == set()) if seccomp else (kept >= {"s", "u", "us", "named"}), out
+    assert outputs[2:] == ["keys found: none\n"] * 2, outputs
+    assert _host_keys() == []
+
+
+# Keyring calls through the 32-bit system call ABI (int 0x80), which has keyctl at another number.
+INT80_KEYCTL = textwrap.dedent("""\
+    import ctypes, mmap
+    def int80(nr, ebx, ecx, edx):
+        code = b"".join(op + (v & 0xFFFFFFFF).to_bytes(4, "little")
+                        for op, v in ((b"\\xb8", nr), (b"\\xbb", ebx), (b"\\xb9", ecx), (b"\\xba", edx)))
+        page = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+        page.write(code + b"\\xcd\\x80\\xc3")  # mov eax/ebx/ecx/edx; int 0x80; ret
+        return ctypes.CFUNCTYPE(ctypes.c_int)(ctypes.addressof(ctypes.c_char.from_buffer(page)))()
+    print("getpid:", int80(20, 0, 0, 0) > 0, "keyctl:", int80(288, 1, 0, 0))  # KEYCTL_JOIN_SESSION_KEYRING
+    """)
+
+
+def _int80_works():
+    if platform.machine() != "x86_64":
+        return False
+    done = subprocess.run([sys.executable, "-c", INT80_KEYCTL], capture_output=True, text=True, timeout=60)
+    return done.returncode == 0 and done.stdout.startswith("getpid: True keyctl:")
+
+
+@needs_keyrings
+@pytest.mark.skipif(not _int80_works(), reason="no 32-bit system call ABI (int 0x80) on this machine")
+def test_keyring_calls_through_the_32_bit_abi_are_refused_too():
+    with Sandbox(preload=("numpy",)) as box:
+        out = _run_alone(box, INT80_KEYCTL, "int80")
+    assert out.strip() == "getpid: False keyctl: -38", out  # every call of that ABI fails: ENOSYS
 
 
 # ---------------------------------------------------------------- an installation under /tmp
