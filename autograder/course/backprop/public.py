@@ -143,34 +143,29 @@ def sgd(params, grads, lr):
     return build
 
 
-def steps_output(o, y, scale=1.0):
-    """delta_output(o, y) (times `scale`: the sign and factor-2 slips)."""
+def scaled_call(function, output, *args, scale=1.0):
+    """One call's result as the output `output`, times `scale` (the sign, factor-2 and mean slips)."""
     def build(s):
-        delta = s.student("delta_output")(o, y)
-        s.output("delta", delta if scale == 1.0 else delta * scale)
+        result = s.student(function)(*args)
+        s.output(output, result if scale == 1.0 else result * scale)
     return build
+
+
+def steps_output(o, y, scale=1.0):
+    return scaled_call("delta_output", "delta", o, y, scale=scale)
 
 
 def steps_hidden(delta, w2, h, scale=1.0):
-    def build(s):
-        delta_h = s.student("delta_hidden")(delta, w2, h)
-        s.output("delta_h", delta_h if scale == 1.0 else delta_h * scale)
-    return build
+    return scaled_call("delta_hidden", "delta_h", delta, w2, h, scale=scale)
 
 
 def bias_grads(params, X, y, which, scale=1.0):
-    """grad_b2 or grad_b1 of the network (times `scale`: the mean and sign slips)."""
-    def build(s):
-        grad = s.student(which)(params, X, y)
-        s.output(which, grad if scale == 1.0 else grad * scale)
-    return build
+    """grad_b2 or grad_b1 ("which") of the network."""
+    return scaled_call(which, which, params, X, y, scale=scale)
 
 
 def delta_bce(o, y, scale=1.0):
-    def build(s):
-        delta = s.student("delta_output_bce")(o, y)
-        s.output("delta", delta if scale == 1.0 else delta * scale)
-    return build
+    return scaled_call("delta_output_bce", "delta", o, y, scale=scale)
 
 
 def bce(params, X, y, scale=1.0):
