@@ -10,7 +10,7 @@ OUT ?= out
 JOBS ?=
 PYTEST_ARGS ?=
 
-.PHONY: install test grade bench assignments dist goldens clean FORCE
+.PHONY: install test lint grade bench assignments dist goldens clean FORCE
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,10 @@ $(VENV)/.installed: pyproject.toml
 test: install
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 grade: install
 	$(PY) -m autograder grade $(ASSIGNMENT) $(SUBMISSIONS) -o $(OUT) $(if $(JOBS),-j $(JOBS))

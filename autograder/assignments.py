@@ -13,6 +13,7 @@ the generated student material (assignments/<name>/):
 
 Everything else (pytest task markers, dist, goldens, the generator, the docs) reads these files.
 """
+
 import importlib
 import os
 import tomllib
@@ -26,9 +27,9 @@ class Assignment:
     name: str
     number: int
     title: str
-    tasks: dict           # task id ("3.1") -> what the task asks for
-    preload: tuple        # modules the sandbox worker imports once, before any submission
-    requirements: tuple   # packages its Gradescope environment installs
+    tasks: dict  # task id ("3.1") -> what the task asks for
+    preload: tuple  # modules the sandbox worker imports once, before any submission
+    requirements: tuple  # packages its Gradescope environment installs
 
     @property
     def filename(self):
@@ -53,8 +54,9 @@ class Assignment:
 def load(name) -> Assignment:
     with open(os.path.join(COURSE_DIR, name, "assignment.toml"), "rb") as f:
         data = tomllib.load(f)
-    return Assignment(name, data["number"], data["title"], dict(data["tasks"]), tuple(data["preload"]),
-                      tuple(data["requirements"]))
+    return Assignment(
+        name, data["number"], data["title"], dict(data["tasks"]), tuple(data["preload"]), tuple(data["requirements"])
+    )
 
 
 def _discover():

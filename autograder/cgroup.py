@@ -6,6 +6,8 @@ own cgroup, else the v1 memory and pids hierarchies (memory.limit_in_bytes, pids
 machines that mount v1 controllers beside a controller-less v2 tree. Where neither can be
 created (not root, nothing delegated, AUTOGRADER_NO_CGROUP set), `create` says why.
 """
+
+import contextlib
 import errno
 import itertools
 import os
@@ -54,10 +56,8 @@ class SandboxCgroup:
         pending = list(self.dirs)
         while pending:
             for pid in self.pids():
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             for d in list(pending):
                 try:
                     os.rmdir(d)
@@ -119,7 +119,7 @@ def _directory(kind, own, mounts):
     point, root = mounts[kind]
     path = own[kind]
     if root != "/" and (path == root or path.startswith(root.rstrip("/") + "/")):
-        path = path[len(root.rstrip("/")):]
+        path = path[len(root.rstrip("/")) :]
     return os.path.join(point, path.lstrip("/"))
 
 
@@ -145,8 +145,10 @@ def create(*, memory_bytes, tasks):
             why_v2 = f"{path}: {err.strerror}"
     dirs = []
     try:
-        for controller, setting, value in (("memory", "memory.limit_in_bytes", memory_bytes),
-                                           ("pids", "pids.max", tasks)):
+        for controller, setting, value in (
+            ("memory", "memory.limit_in_bytes", memory_bytes),
+            ("pids", "pids.max", tasks),
+        ):
             base = _directory(controller, own, mounts)
             if base is None:
                 raise OSError(errno.ENOENT, f"no v1 {controller} controller mounted")
@@ -156,8 +158,9 @@ def create(*, memory_bytes, tasks):
         return SandboxCgroup(dirs, f"{limit} (cgroup v1)"), f"{limit} (cgroup v1)"
     except OSError as err:
         SandboxCgroup([d for d in dirs if os.path.isdir(d)], "").close(wait=0)
-        return None, (f"no cgroup could be made (v2: {why_v2}; v1: {err.strerror or err}); "
-                      "memory and tasks counted per test only")
+        return None, (
+            f"no cgroup could be made (v2: {why_v2}; v1: {err.strerror or err}); memory and tasks counted per test only"
+        )
 
 
 def _v2_refusal(path):

@@ -1,5 +1,6 @@
 """The students' self-check: the public tests, judged exactly as the grader judges them, against
 expected values recorded from the reference by `make assignments` (no reference needed here)."""
+
 import os
 import sys
 
@@ -34,8 +35,7 @@ def check(name, task=None, path=None, *, stream=None):
     assignment = assignments.get(name)
     path = path or os.path.join(os.getcwd(), assignment.filename)
     if not os.path.exists(path):
-        print(f"check: {path} not found (run this next to your {assignment.filename}, or give its path)",
-              file=stream)
+        print(f"check: {path} not found (run this next to your {assignment.filename}, or give its path)", file=stream)
         return None
     tests = [t for t in assignment.tests(public_only=True) if task is None or t.task == str(task)]
     if not tests:
@@ -73,8 +73,7 @@ def _print(result, tests, stream):
             for line in _clip(t.stdout).splitlines():
                 print(f"          | {line}", file=stream)
     passed = sum(t.status == "passed" for t in result.tests)
-    print(f"{passed}/{len(result.tests)} public checks passed "
-          f"(hidden tests are graded after you submit)", file=stream)
+    print(f"{passed}/{len(result.tests)} public checks passed (hidden tests are graded after you submit)", file=stream)
 
 
 def _clip(text, lines=20, chars=2000):
@@ -111,8 +110,11 @@ def describe_calls(message) -> list[str]:
             names[i] = f"{arg(parts[0])}.{parts[1]}"
             continue
         if kind == "call":
-            call_args = [arg(a) for a in parts[1]] + [f"{k}={arg(x)}" for k, x in parts[2]["$dict"]] \
-                if isinstance(parts[2], dict) and "$dict" in parts[2] else [arg(a) for a in parts[1]]
+            call_args = (
+                [arg(a) for a in parts[1]] + [f"{k}={arg(x)}" for k, x in parts[2]["$dict"]]
+                if isinstance(parts[2], dict) and "$dict" in parts[2]
+                else [arg(a) for a in parts[1]]
+            )
             text = f"{arg(parts[0])}({', '.join(call_args)})"
         elif kind == "op":
             op, *operands = parts

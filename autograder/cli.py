@@ -1,4 +1,5 @@
 """`python -m autograder grade|check ...`: thin wrappers over engine and report."""
+
 import argparse
 import os
 import re
@@ -16,8 +17,9 @@ def main(argv=None):
     verbs = parser.add_subparsers(dest="verb", required=True)
     grade = verbs.add_parser("grade", help="grade a folder of submissions")
     grade.add_argument("assignment", help=f"one of {', '.join(assignments.ASSIGNMENTS)}, or 'all' (samples)")
-    grade.add_argument("submissions", nargs="?", help="folder with one entry per student "
-                       "(default: the shipped samples)")
+    grade.add_argument(
+        "submissions", nargs="?", help="folder with one entry per student (default: the shipped samples)"
+    )
     grade.add_argument("-o", "--out", default="out")
     grade.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1)
     grade.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
@@ -28,6 +30,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.verb == "check":
         from autograder.check import run_check
+
         if args.task is None and args.path and TASK.fullmatch(args.path):  # `check momentum 5.1`
             args.path, args.task = None, args.path
         return run_check(args.assignment, args.path, args.task)
@@ -36,6 +39,7 @@ def main(argv=None):
 
 def _grade(args):
     from rich.console import Console
+
     console = Console(stderr=True, quiet=args.quiet)
     if args.assignment == "all":
         if args.submissions:
@@ -49,9 +53,11 @@ def _grade(args):
             grade_folder(assignments.get(name), args.submissions, out, jobs=max(1, args.jobs), console=console)
             continue
         from autograder.course import samples  # generated from solution/ and samples.toml
+
         with tempfile.TemporaryDirectory(prefix=f"{name}-samples-") as folder:
-            grade_folder(assignments.get(name), samples.write(name, folder), out, jobs=max(1, args.jobs),
-                         console=console)
+            grade_folder(
+                assignments.get(name), samples.write(name, folder), out, jobs=max(1, args.jobs), console=console
+            )
     return 0
 
 
@@ -62,10 +68,12 @@ def grade_folder(assignment, folder, out, *, jobs, console):
     entries = submissions.discover(folder, assignment)
     if sys.stderr.isatty() and not console.quiet:
         from rich.progress import Progress
+
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(f"grading {assignment.name}", total=len(entries))
-            results = engine.grade_all(assignment, entries, tests=tests, expected=expected, jobs=jobs,
-                                       on_done=lambda _: progress.advance(task))
+            results = engine.grade_all(
+                assignment, entries, tests=tests, expected=expected, jobs=jobs, on_done=lambda _: progress.advance(task)
+            )
     else:
         results = engine.grade_all(assignment, entries, tests=tests, expected=expected, jobs=jobs)
     files = {student: os.path.basename(path) for student, path in entries}
@@ -73,8 +81,11 @@ def grade_folder(assignment, folder, out, *, jobs, console):
     for problem in problems:  # one student's unwritable feedback costs no one else's files
         console.print(f"{assignment.name}: {problem}", style="red", markup=False, highlight=False)
     from autograder import ta_report
+
     ta_report.write(results, tests, out, assignment.name)
     report.summary(results, tests, console)
-    console.print(f"{assignment.name}: {len(results)} graded in {time.monotonic() - started:.1f} s -> {path} "
-                  f"(report: {os.path.join(out, 'report.html')})")
+    console.print(
+        f"{assignment.name}: {len(results)} graded in {time.monotonic() - started:.1f} s -> {path} "
+        f"(report: {os.path.join(out, 'report.html')})"
+    )
     return results

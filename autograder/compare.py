@@ -3,6 +3,7 @@
 Works only on what came back through wire.py, so nothing here can be tricked by an object's
 own comparison methods: every array is a base ndarray and every number a Python number.
 """
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,8 +27,11 @@ def unwrap(value):
     there); one that is not exactly that shape is left as a plain dict, to be judged as such.
     """
     if _is_wrapper(value, "$tensor", {"device": str, "dtype": str, "requires_grad": bool}):
-        notes = [f"returned a torch tensor ({value['dtype']} on {value['device']}"
-                 + (", requires_grad" if value["requires_grad"] else "") + "); judged by its values"]
+        notes = [
+            f"returned a torch tensor ({value['dtype']} on {value['device']}"
+            + (", requires_grad" if value["requires_grad"] else "")
+            + "); judged by its values"
+        ]
         return value["$tensor"], notes
     if _is_wrapper(value, "$converted", {"type": str}):
         return value["$converted"], [f"returned a {value['type']}, not a plain ndarray; judged by its values"]
@@ -35,8 +39,12 @@ def unwrap(value):
 
 
 def _is_wrapper(value, tag, fields):
-    return (isinstance(value, dict) and set(value) == {tag, *fields} and isinstance(value[tag], np.ndarray)
-            and all(isinstance(value[k], t) for k, t in fields.items()))
+    return (
+        isinstance(value, dict)
+        and set(value) == {tag, *fields}
+        and isinstance(value[tag], np.ndarray)
+        and all(isinstance(value[k], t) for k, t in fields.items())
+    )
 
 
 def describe(value) -> str:
@@ -70,14 +78,17 @@ def compare(expected, got, *, rtol=RTOL, atol=ATOL, name="value") -> Verdict:
     if isinstance(expected, tuple) and not _is_numeric_sequence(expected):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
             return Verdict(False, f"{name}: expected a tuple of {len(expected)} values, got {describe(got)}")
-        for i, (e, g) in enumerate(zip(expected, got)):
+        for i, (e, g) in enumerate(zip(expected, got, strict=False)):
             verdict = compare(e, g, rtol=rtol, atol=atol, name=f"{name}[{i}]")
             if not verdict.passed:
                 return verdict
         return PASS
     if isinstance(expected, (str, type(None))):
-        return PASS if got == expected and type(got) is type(expected) else Verdict(
-            False, f"{name}: expected {expected!r}, got {describe(got)}")
+        return (
+            PASS
+            if got == expected and type(got) is type(expected)
+            else Verdict(False, f"{name}: expected {expected!r}, got {describe(got)}")
+        )
     return _compare_arrays(expected, got, rtol, atol, name, notes)
 
 
@@ -123,10 +134,14 @@ def _compare_arrays(expected, got, rtol, atol, name, notes):
         e, g = exp[idx] if exp.ndim else float(exp), arr[idx] if arr.ndim else float(arr)
         n_bad = int((err > allowed).sum())
         where = f" at index {idx}" if exp.ndim else ""
-        return Verdict(False, (
-            f"{name}: {n_bad} of {exp.size} element(s) differ; worst{where}: expected {e:.10g}, got {g:.10g} "
-            f"(abs err {abs(g - e):.3g}{f', rel err {abs(g - e) / abs(e):.3g}' if e else ''}; "
-            f"tolerance {atol:g} + {rtol:g}·|expected|)"))
+        return Verdict(
+            False,
+            (
+                f"{name}: {n_bad} of {exp.size} element(s) differ; worst{where}: expected {e:.10g}, got {g:.10g} "
+                f"(abs err {abs(g - e):.3g}{f', rel err {abs(g - e) / abs(e):.3g}' if e else ''}; "
+                f"tolerance {atol:g} + {rtol:g}·|expected|)"
+            ),
+        )
     if notes:
         return Verdict(True, "; ".join(notes))
     return PASS

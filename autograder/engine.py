@@ -1,5 +1,6 @@
 """Grade submissions: expected values from the reference (in this process, trusted), student
 values from a sandbox (never trusted), and a verdict per graded test."""
+
 import queue
 import sys
 import threading
@@ -16,7 +17,7 @@ from autograder.submissions import SubmissionError, read_submission
 class Status(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
-    SKIPPED = "skipped"       # a GPU-only test on a grader without a GPU: left out of max_score
+    SKIPPED = "skipped"  # a GPU-only test on a grader without a GPU: left out of max_score
 
 
 @dataclass
@@ -47,6 +48,7 @@ class SubmissionResult:
     def max_score(self):
         return round(sum(t.max_points for t in self.tests if t.status != Status.SKIPPED), 6)
 
+
 # ---------------------------------------------------------------- expected values (trusted)
 
 
@@ -54,6 +56,7 @@ class SubmissionResult:
 class Outcome:
     """What recorded calls give on the reference: their outputs, or the exception an invalid call
     raises (its type name and step) with the outputs of the valid calls before it, if it names any."""
+
     outputs: dict | None = None
     raises: str | None = None
     step: int | None = None
@@ -71,6 +74,7 @@ class Outcome:
 class Expected:
     """Everything a test is judged against: the reference's outcome, what each known slip would
     have produced (hint, outcome), and the PyTorch outputs recorded on a GPU, if any."""
+
     outcome: Outcome
     slips: tuple[tuple[str, Outcome], ...] = ()
     golden: dict | None = None
@@ -85,8 +89,12 @@ class Expected:
     @classmethod
     def from_plain(cls, data: dict) -> "Expected":
         golden = data.get("golden") or {}
-        return cls(Outcome.from_plain(data["expected"]), tuple((h, Outcome.from_plain(o)) for h, o in data["slips"]),
-                   golden.get("outputs"), golden.get("source", ""))
+        return cls(
+            Outcome.from_plain(data["expected"]),
+            tuple((h, Outcome.from_plain(o)) for h, o in data["slips"]),
+            golden.get("outputs"),
+            golden.get("source", ""),
+        )
 
 
 def _plain_roundtrip(outputs):
@@ -132,10 +140,15 @@ def expected_values(tests, reference, goldens=None) -> dict[str, Expected]:
     A per-student test's entry is its example student's; grade_submission computes each student's."""
     recorded = golden.fresh_entries(goldens, tests)
     source = golden.describe(goldens["provenance"]) if goldens else ""
-    return {t.name: Expected(run_reference(t.build, reference), _slip_outcomes(t, reference),
-                             recorded[t.name]["outputs"] if t.name in recorded else None,
-                             source if t.name in recorded else "")
-            for t in tests}
+    return {
+        t.name: Expected(
+            run_reference(t.build, reference),
+            _slip_outcomes(t, reference),
+            recorded[t.name]["outputs"] if t.name in recorded else None,
+            source if t.name in recorded else "",
+        )
+        for t in tests
+    }
 
 
 def _slip_outcomes(test, reference):
@@ -155,6 +168,7 @@ def _for_student(test, expected, student, reference):
     with _REFERENCE_LOCK:
         return test, Expected(run_reference(test.build, reference), _slip_outcomes(test, reference))
 
+
 # ---------------------------------------------------------------- judging
 
 
@@ -169,8 +183,9 @@ def judge(test, expected: Expected, result: RunResult) -> compare.Verdict:
     if want.raises is not None:
         if result.status == "error" and result.error.get("type") == want.raises:
             if result.error.get("step", want.step) < want.step:
-                return compare.Verdict(False, f"raised {_error_text(result.error)} already in a valid call "
-                                              "before the invalid one")
+                return compare.Verdict(
+                    False, f"raised {_error_text(result.error)} already in a valid call before the invalid one"
+                )
             return compare.PASS
         got = f"raised {_error_text(result.error)}" if result.status == "error" else "returned normally"
         return compare.Verdict(False, f"expected a {want.raises} for this invalid input, but it {got}")
@@ -182,8 +197,11 @@ def judge(test, expected: Expected, result: RunResult) -> compare.Verdict:
     if verdict.passed and expected.golden is not None:
         against_gpu = _compare_outputs(test, expected.golden, result.outputs)
         if not against_gpu.passed:
-            return compare.Verdict(False, f"matches the float64 reference but not the PyTorch outputs recorded "
-                                          f"on a GPU ({expected.golden_source}): {against_gpu.message}")
+            return compare.Verdict(
+                False,
+                f"matches the float64 reference but not the PyTorch outputs recorded "
+                f"on a GPU ({expected.golden_source}): {against_gpu.message}",
+            )
     return verdict
 
 
@@ -214,22 +232,23 @@ def _slip_hint(test, expected, result):
         return None
     for hint, alt in expected.slips:
         if alt.outputs is not None and all(
-                name in result.outputs and compare.compare(v, result.outputs[name], rtol=test.rtol,
-                                                           atol=test.atol).passed
-                for name, v in alt.outputs.items()):
+            name in result.outputs and compare.compare(v, result.outputs[name], rtol=test.rtol, atol=test.atol).passed
+            for name, v in alt.outputs.items()
+        ):
             return hint
     return None
+
 
 # ---------------------------------------------------------------- grading
 
 
-def grade_submission(student, path, assignment, tests, expected, sandbox: Sandbox,
-                     reference=None) -> SubmissionResult:
+def grade_submission(student, path, assignment, tests, expected, sandbox: Sandbox, reference=None) -> SubmissionResult:
     """Grade one file. `reference` is needed only for per-student tests (testcase.per_student),
     whose expected values are the student's own."""
     result = SubmissionResult(student, assignment.name)
-    result.notes += [f"isolation not applied: {name}: {m.detail}" for name, m in sandbox.isolation.items()
-                     if not m.applied]
+    result.notes += [
+        f"isolation not applied: {name}: {m.detail}" for name, m in sandbox.isolation.items() if not m.applied
+    ]
     try:
         source, filename = read_submission(path, assignment)
     except SubmissionError as err:
@@ -240,10 +259,11 @@ def grade_submission(student, path, assignment, tests, expected, sandbox: Sandbo
     if probe.status == "import_error" and probe.error.get("type") == "SyntaxError":
         return _zero(result, tests, f"syntax error: {probe.error.get('message')}")
     if probe.status != "ok":
-        reason = {"import_error": lambda: f"import failed: {_error_text(probe.error)}",
-                  "timeout": lambda: f"importing the module did not finish within {IMPORT_TIMEOUT_SECONDS:g} s",
-                  "crashed": lambda: f"importing the module killed the process: {probe.exit}"}.get(
-            probe.status, lambda: f"import failed: {_error_text(probe.error)}")()
+        reason = {
+            "import_error": lambda: f"import failed: {_error_text(probe.error)}",
+            "timeout": lambda: f"importing the module did not finish within {IMPORT_TIMEOUT_SECONDS:g} s",
+            "crashed": lambda: f"importing the module killed the process: {probe.exit}",
+        }.get(probe.status, lambda: f"import failed: {_error_text(probe.error)}")()
         return _zero(result, tests, reason, stdout=probe.stdout)
     for test in tests:
         result.tests.append(_grade_test(*_for_student(test, expected[test.name], student, reference), sandbox))
@@ -253,8 +273,9 @@ def grade_submission(student, path, assignment, tests, expected, sandbox: Sandbo
 def _grade_test(test, expected, sandbox):
     base = dict(name=test.name, task=test.task, max_points=test.points, hidden=test.hidden)
     if test.needs_gpu and not _cuda_available():
-        return TestResult(**base, points=0.0, status=Status.SKIPPED,
-                          message="skipped: needs a CUDA GPU and this grader has none")
+        return TestResult(
+            **base, points=0.0, status=Status.SKIPPED, message="skipped: needs a CUDA GPU and this grader has none"
+        )
     calls = test.script().to_message()
     run = sandbox.run(calls, timeout=test.timeout, limits=test.limits)
     verdict = judge(test, expected, run)
@@ -267,9 +288,14 @@ def _grade_test(test, expected, sandbox):
             message += f"\nLikely slip: {slip}"
         else:
             message = _explain_inputs_test(test, expected, calls, run, message)
-    return TestResult(**base, points=test.points if verdict.passed else 0.0,
-                      status=Status.PASSED if verdict.passed else Status.FAILED, message=message,
-                      stdout=run.stdout, seconds=run.seconds)
+    return TestResult(
+        **base,
+        points=test.points if verdict.passed else 0.0,
+        status=Status.PASSED if verdict.passed else Status.FAILED,
+        message=message,
+        stdout=run.stdout,
+        seconds=run.seconds,
+    )
 
 
 def _explain_inputs_test(test, expected, calls, run, message):
@@ -294,21 +320,26 @@ def _judge_valid_calls(test, want, message, sandbox):
     verdict = judge(replace(test, judge=None), Expected(Outcome(outputs=want.valid)), run)
     if verdict.passed:
         return compare.PASS
-    return compare.Verdict(False, "it raises as it should, but the valid call before the invalid one is wrong "
-                                  f"(no points for the error alone): {verdict.message}")
+    return compare.Verdict(
+        False,
+        "it raises as it should, but the valid call before the invalid one is wrong "
+        f"(no points for the error alone): {verdict.message}",
+    )
 
 
 def _zero(result, tests, reason, stdout=""):
     result.notes.append(reason)
     for test in tests:
-        result.tests.append(TestResult(test.name, test.task, 0.0, test.points, Status.FAILED,
-                                       reason, test.hidden, stdout))
+        result.tests.append(
+            TestResult(test.name, test.task, 0.0, test.points, Status.FAILED, reason, test.hidden, stdout)
+        )
     return result
 
 
 def _cuda_available():
     try:
         import torch
+
         return torch.cuda.is_available()
     except ImportError:
         return False
@@ -327,17 +358,23 @@ def grade_all(assignment, entries, *, tests, expected, jobs=1, on_done=None) -> 
         try:
             for attempt in (1, 2):
                 try:
-                    with Sandbox(preload=assignment.preload, slot=slot,
-                                 budget_seconds=Sandbox.budget_for(tests)) as sandbox:
-                        return grade_submission(student, path, assignment, tests, expected, sandbox,
-                                                reference)
+                    with Sandbox(
+                        preload=assignment.preload, slot=slot, budget_seconds=Sandbox.budget_for(tests)
+                    ) as sandbox:
+                        return grade_submission(student, path, assignment, tests, expected, sandbox, reference)
                 except SandboxError as err:
                     if attempt == 2:
-                        return _zero(SubmissionResult(student, assignment.name), tests,
-                                     f"the grading sandbox failed twice: {err}")
+                        return _zero(
+                            SubmissionResult(student, assignment.name),
+                            tests,
+                            f"the grading sandbox failed twice: {err}",
+                        )
                 except Exception as err:  # one submission never stops the grading of the others
-                    return _zero(SubmissionResult(student, assignment.name), tests,
-                                 f"internal grading error ({type(err).__name__}: {err}); please report it")
+                    return _zero(
+                        SubmissionResult(student, assignment.name),
+                        tests,
+                        f"internal grading error ({type(err).__name__}: {err}); please report it",
+                    )
         finally:
             slots.put(slot)
             if on_done:
@@ -345,4 +382,3 @@ def grade_all(assignment, entries, *, tests, expected, jobs=1, on_done=None) -> 
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         return list(pool.map(one, entries))
-

@@ -9,6 +9,7 @@ autograder/course/<assignment>/gpu.golden is a wire-encoded dict:
 The grader uses an entry only while its "calls" hash matches the test as it is now, so a test
 edited after recording falls back to the reference alone instead of failing correct work.
 """
+
 import hashlib
 
 from autograder import assignments, wire
@@ -29,8 +30,10 @@ def load(name) -> dict | None:
 
 
 def describe(provenance) -> str:
-    return (f"PyTorch {provenance.get('torch')} on {provenance.get('gpu')} "
-            f"(CUDA {provenance.get('cuda')}, recorded {provenance.get('date')})")
+    return (
+        f"PyTorch {provenance.get('torch')} on {provenance.get('gpu')} "
+        f"(CUDA {provenance.get('cuda')}, recorded {provenance.get('date')})"
+    )
 
 
 def calls_hash(test) -> str:
@@ -43,5 +46,8 @@ def fresh_entries(data, tests) -> dict:
     if not data:
         return {}
     by_name = {t.name: t for t in tests}
-    return {name: entry for name, entry in data["tests"].items()
-            if name in by_name and entry.get("calls") == calls_hash(by_name[name])}
+    return {
+        name: entry
+        for name, entry in data["tests"].items()
+        if name in by_name and entry.get("calls") == calls_hash(by_name[name])
+    }

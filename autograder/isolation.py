@@ -12,6 +12,8 @@ holds, all read-only unless said:
 - a two-line /etc/passwd and /etc/group.
 The grader's repository, home folders, /etc, /work, ... are simply not there.
 """
+
+import contextlib
 import ctypes
 import errno
 import os
@@ -29,10 +31,13 @@ _MS_REC, _MS_PRIVATE, _MS_RELATIME = 0x4000, 1 << 18, 1 << 21
 _MNT_DETACH = 2
 _IPC_RMID = 0
 # statvfs flags a read-only remount must keep: the kernel refuses to clear locked ones.
-_KEEP_FLAGS = [(os.ST_NOEXEC, _MS_NOEXEC), (os.ST_NOATIME, _MS_NOATIME),
-               (os.ST_NODIRATIME, _MS_NODIRATIME), (os.ST_RELATIME, _MS_RELATIME)]
-_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217,
-               "i686": 217, "armv7l": 218}
+_KEEP_FLAGS = [
+    (os.ST_NOEXEC, _MS_NOEXEC),
+    (os.ST_NOATIME, _MS_NOATIME),
+    (os.ST_NODIRATIME, _MS_NODIRATIME),
+    (os.ST_RELATIME, _MS_RELATIME),
+]
+_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "riscv64": 41, "ppc64le": 203, "s390x": 217, "i686": 217, "armv7l": 218}
 _DEVICES = ["null", "zero", "random", "urandom"]
 # Where the new root is assembled: the first of these that holds no part of the installation (a
 # venv may well live under /tmp); the stage covers it in this mount namespace only.
@@ -48,8 +53,7 @@ class IsolationError(OSError):
 def python_dirs(exclude):
     """Directories (and zip files) of the Python installation the worker runs, minus `exclude`
     (the grader's repository) unless they lie inside a prefix (a venv inside the repository)."""
-    prefixes = {os.path.abspath(p) for p in (sys.prefix, sys.exec_prefix, sys.base_prefix,
-                                             sys.base_exec_prefix)}
+    prefixes = {os.path.abspath(p) for p in (sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix)}
     paths = set(prefixes) | {os.path.abspath(p) for p in sysconfig.get_paths().values()}
     paths |= {os.path.abspath(p) for p in sys.path if p}
     exclude = os.path.abspath(exclude)
@@ -57,6 +61,7 @@ def python_dirs(exclude):
     def allowed(p):
         inside_prefix = any(_within(p, q) for q in prefixes)
         return os.path.exists(p) and p != "/" and (inside_prefix or not _within(p, exclude))
+
     return sorted(p for p in paths if allowed(p))
 
 
@@ -84,7 +89,9 @@ def _outermost(paths):
 
 
 def _mount(source, target, fstype, flags, data=None):
-    enc = (lambda s: s if s is None or isinstance(s, bytes) else s.encode())
+    def enc(s):
+        return s if s is None or isinstance(s, bytes) else s.encode()
+
     if _libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)) != 0:
         err = ctypes.get_errno()
         raise IsolationError(err, f"mount {source} on {target}: {os.strerror(err)}")
@@ -129,8 +136,7 @@ def _bind_point(source_fd_path, target, is_dir):
 
 def _tmpfs(target, *, kib, inodes, mode):
     os.makedirs(target, mode=0o755, exist_ok=True)
-    _mount("tmpfs", target, "tmpfs", _MS_NOSUID | _MS_NODEV,
-           f"size={kib}k,nr_inodes={inodes},mode={mode}")
+    _mount("tmpfs", target, "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={kib}k,nr_inodes={inodes},mode={mode}")
 
 
 def enter_new_root(*, repo, tmp_kib, tmp_inodes, uid):
@@ -142,10 +148,12 @@ def enter_new_root(*, repo, tmp_kib, tmp_inodes, uid):
     # Open every source first: the stage below may cover some of them (a venv under /tmp).
     real = sorted({os.path.realpath(p) for p in wanted})
     sources = {p: os.open(p, os.O_PATH | os.O_CLOEXEC) for p in _outermost(real)}
-    devices = {d: os.open(d, os.O_PATH | os.O_CLOEXEC) for d in [f"/dev/{n}" for n in _DEVICES] + gpu
-               if os.path.exists(d)}
-    root = next((s for s in _STAGES if os.path.isdir(s) and not any(_within(p, s) or _within(s, p) for p in real)),
-                None)
+    devices = {
+        d: os.open(d, os.O_PATH | os.O_CLOEXEC) for d in [f"/dev/{n}" for n in _DEVICES] + gpu if os.path.exists(d)
+    }
+    root = next(
+        (s for s in _STAGES if os.path.isdir(s) and not any(_within(p, s) or _within(s, p) for p in real)), None
+    )
     try:
         if root is None:
             raise IsolationError(0, f"no folder to build the new root in: each of {_STAGES} holds the installation")
@@ -171,13 +179,13 @@ def enter_new_root(*, repo, tmp_kib, tmp_inodes, uid):
         for fd in list(sources.values()) + list(devices.values()):
             os.close(fd)
     _mount(None, "/", None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
-    try:
+    with contextlib.suppress(OSError):
         socket.sethostname("sandbox")  # in the sandbox's own UTS namespace (see sandbox.py)
-    except OSError:
-        pass
     sys.path[:] = [p for p in sys.path if p and os.path.exists(p)]
-    return (f"only the Python installation (read-only), /dev, /proc and a private /tmp and /dev/shm "
-            f"({tmp_kib // 1024} MiB, {tmp_inodes} files each) are visible")
+    return (
+        f"only the Python installation (read-only), /dev, /proc and a private /tmp and /dev/shm "
+        f"({tmp_kib // 1024} MiB, {tmp_inodes} files each) are visible"
+    )
 
 
 def _populate_dev(root, devices, *, kib, inodes):
@@ -185,15 +193,18 @@ def _populate_dev(root, devices, *, kib, inodes):
     for path, fd in devices.items():  # /dev/nvidia-caps is a folder
         _bind_point(f"/proc/self/fd/{fd}", root + path, os.path.isdir(path))
         _remount_readonly(root + path, devices=True)  # writes to a device node still work
-    for name, target in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
-                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")]:
+    for name, target in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ]:
         os.symlink(target, f"{root}/dev/{name}")
     _tmpfs(f"{root}/dev/shm", kib=kib, inodes=inodes, mode="1777")
     os.makedirs(f"{root}/dev/mqueue", mode=0o1777, exist_ok=True)
-    try:  # POSIX message queues of the sandbox's IPC namespace, so they can be listed and removed
+    # POSIX message queues of the sandbox's IPC namespace, so they can be listed and removed
+    with contextlib.suppress(IsolationError):
         _mount("mqueue", f"{root}/dev/mqueue", "mqueue", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
-    except IsolationError:
-        pass
 
 
 def _mount_proc(target):
@@ -247,10 +258,8 @@ def remove_ipc_objects():
                 getattr(_libc, f"{table}ctl")(ident, _IPC_RMID, None)
     if os.path.isdir("/dev/mqueue"):
         for name in os.listdir("/dev/mqueue"):
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(f"/dev/mqueue/{name}")
-            except OSError:
-                pass
 
 
 def empty(folder):
@@ -260,7 +269,7 @@ def empty(folder):
     home = os.open(".", os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.chdir(folder)
-        names, done = [], set()                     # the path below `folder`; emptied parents kept
+        names, done = [], set()  # the path below `folder`; emptied parents kept
         while True:
             here = os.path.join(folder, *names)
             down = None
@@ -314,8 +323,7 @@ _USER_KEYRING_PERM = 0x1F3F0000  # the kernel's own for @u and @us: possessor an
 
 
 class _SockFilter(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
-                ("k", ctypes.c_uint32)]
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
 
 
 class _SockFprog(ctypes.Structure):
@@ -329,11 +337,13 @@ def refuse_keyrings():
     arch, calls = _KEYRING_CALLS.get(platform.machine(), (None, ()))
     if arch is None:
         raise OSError(errno.ENOSYS, f"no keyring system call numbers known for {platform.machine()}")
-    deny = len(calls) + 5                                    # index of the last instruction
-    program = [(_BPF_LD_W_ABS, 0, 0, 4),                     # seccomp_data.arch
-               (_BPF_JEQ_K, 0, deny - 2, arch),              # another ABI: refused
-               (_BPF_LD_W_ABS, 0, 0, 0),                     # seccomp_data.nr
-               (_BPF_JGE_K, deny - 4, 0, _X32_SYSCALL_BIT)]  # x32 numbers: refused
+    deny = len(calls) + 5  # index of the last instruction
+    program = [
+        (_BPF_LD_W_ABS, 0, 0, 4),  # seccomp_data.arch
+        (_BPF_JEQ_K, 0, deny - 2, arch),  # another ABI: refused
+        (_BPF_LD_W_ABS, 0, 0, 0),  # seccomp_data.nr
+        (_BPF_JGE_K, deny - 4, 0, _X32_SYSCALL_BIT),
+    ]  # x32 numbers: refused
     program += [(_BPF_JEQ_K, deny - 5 - i, 0, nr) for i, nr in enumerate(calls)]
     program += [(_BPF_RET_K, 0, 0, _SECCOMP_RET_ALLOW), (_BPF_RET_K, 0, 0, _SECCOMP_RET_ERRNO | errno.ENOSYS)]
     instructions = (_SockFilter * len(program))(*program)
@@ -366,8 +376,9 @@ def clear_keyrings(*, user_keyrings, settle=True):
     if not settle:
         return
     # All this uid keeps now: its (empty) user, user-session, persistent and session keyrings.
-    kept = {_keyctl(_KEYCTL_GET_KEYRING_ID, ring, 0) for ring in
-            (_KEY_SPEC_SESSION, _KEY_SPEC_USER, _KEY_SPEC_USER_SESSION)} | {persistent}
+    kept = {
+        _keyctl(_KEYCTL_GET_KEYRING_ID, ring, 0) for ring in (_KEY_SPEC_SESSION, _KEY_SPEC_USER, _KEY_SPEC_USER_SESSION)
+    } | {persistent}
     kept = len([k for k in kept if k > 0])
     deadline = time.monotonic() + 2.0
     while _keys_owned(os.getuid()) > kept and time.monotonic() < deadline:

@@ -10,6 +10,7 @@ must not cost the functions that work).
 Parsing a hostile file can take a lot of memory, so `neutralize` runs in a child process with a
 memory and CPU cap (`neutralize_in_child`); the grader itself never parses submitted code.
 """
+
 import ast
 import json
 import os
@@ -21,8 +22,17 @@ import sys
 from autograder.policy import NOTEBOOK_PARSE_MEMORY_BYTES, NOTEBOOK_PARSE_SECONDS
 
 # Imported only to draw or to check; a graded module needs none of them.
-_LEFT_OUT_MODULES = {"autograder", "otter", "matplotlib", "seaborn", "IPython", "ipywidgets", "google",
-                     "tqdm", "plotly"}
+_LEFT_OUT_MODULES = {
+    "autograder",
+    "otter",
+    "matplotlib",
+    "seaborn",
+    "IPython",
+    "ipywidgets",
+    "google",
+    "tqdm",
+    "plotly",
+}
 _LEFT_OUT_NAMES = {"check", "grader", "plt", "sns", "display", "get_ipython"}
 _MAGIC = re.compile(r"^(\s*)([%!]|\w+\s*=\s*[%!])")
 _CELL_MAGICS_WITH_PYTHON = ("%%time", "%%timeit", "%%capture", "%%writefile")
@@ -85,8 +95,11 @@ def _kept(node, module, defined, left_out_names):
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return True
     if isinstance(node, (ast.Import, ast.ImportFrom)):
-        roots = [a.name.split(".")[0] for a in node.names] if isinstance(node, ast.Import) else \
-            [(node.module or "").split(".")[0]]
+        roots = (
+            [a.name.split(".")[0] for a in node.names]
+            if isinstance(node, ast.Import)
+            else [(node.module or "").split(".")[0]]
+        )
         relative = getattr(node, "level", 0)  # `from . import x` means nothing in a notebook
         return not relative and not any(r == module or r in _LEFT_OUT_MODULES for r in roots)
     if isinstance(node, ast.Expr):
@@ -96,8 +109,9 @@ def _kept(node, module, defined, left_out_names):
         calls = {_root(c.func) for c in ast.walk(node) if isinstance(c, ast.Call)}
         return not (names & left_out_names) and not (calls & defined)
     if isinstance(node, (ast.If, ast.Try)):  # `try: import torch / except ImportError: ...`
-        blocks = [node.body, node.orelse] + ([h.body for h in node.handlers] + [node.finalbody]
-                                             if isinstance(node, ast.Try) else [])
+        blocks = [node.body, node.orelse] + (
+            [h.body for h in node.handlers] + [node.finalbody] if isinstance(node, ast.Try) else []
+        )
         return all(_kept(n, module, defined, left_out_names) or isinstance(n, ast.Pass) for b in blocks for n in b)
     return False
 
@@ -110,6 +124,7 @@ def _root(func):
 
 def neutralize_in_child(cells: list[str], module: str) -> dict:
     """`neutralize` in a child process under a memory and CPU cap."""
+
     def cap():
         resource.setrlimit(resource.RLIMIT_AS, (NOTEBOOK_PARSE_MEMORY_BYTES, NOTEBOOK_PARSE_MEMORY_BYTES))
         resource.setrlimit(resource.RLIMIT_CPU, (NOTEBOOK_PARSE_SECONDS, NOTEBOOK_PARSE_SECONDS))
@@ -117,8 +132,14 @@ def neutralize_in_child(cells: list[str], module: str) -> dict:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     code = f"import sys; sys.path.insert(0, {root!r}); from autograder.notebook import _main; _main()"
     try:
-        done = subprocess.run([sys.executable, "-I", "-S", "-c", code], input=json.dumps([cells, module]),
-                              capture_output=True, text=True, timeout=2 * NOTEBOOK_PARSE_SECONDS, preexec_fn=cap)
+        done = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", code],
+            input=json.dumps([cells, module]),
+            capture_output=True,
+            text=True,
+            timeout=2 * NOTEBOOK_PARSE_SECONDS,
+            preexec_fn=cap,
+        )
     except subprocess.TimeoutExpired:
         return {"error": "reading the notebook's code took too long"}
     if done.returncode != 0:

@@ -11,6 +11,7 @@ would import modules from the submission folder) or run anything uploaded. The p
 4. replaces whatever Otter's kernel reported with the engine's verdicts (`after_grading`).
 The zip's Otter tests fail unless step 4 happens, so a plugin that did not run gives no points.
 """
+
 import json
 import os
 import pprint
@@ -35,12 +36,24 @@ def grade_for_otter(assignment_name, submission_path, student) -> dict:
     tests = gradescope_tests(assignment.tests())
     expected = engine.expected_values(tests, assignment.reference(), golden.load(assignment_name))
     with Sandbox(preload=assignment.preload) as box:
-        result = engine.grade_submission(student, submission_path, assignment, tests, expected, box,
-                                         assignment.reference())
-    return {"tests": [{"name": t.name, "task": t.task, "points": t.points, "max_points": t.max_points,
-                       "passed": t.status == "passed", "hidden": t.hidden, "message": t.message}
-                      for t in result.tests],
-            "notes": result.notes}
+        result = engine.grade_submission(
+            student, submission_path, assignment, tests, expected, box, assignment.reference()
+        )
+    return {
+        "tests": [
+            {
+                "name": t.name,
+                "task": t.task,
+                "points": t.points,
+                "max_points": t.max_points,
+                "passed": t.status == "passed",
+                "hidden": t.hidden,
+                "message": t.message,
+            }
+            for t in result.tests
+        ],
+        "notes": result.notes,
+    }
 
 
 def _grade_main():
@@ -58,8 +71,12 @@ def grade_with_zip_engine(source, assignment, path, student) -> dict:
     """Grade `path` with the engine in `source` (the unpacked zip), whichever copy of this module
     Otter imported the plugin from."""
     code = "import sys; sys.path.insert(0, sys.argv[1]); from autograder.otter import _grade_main; _grade_main()"
-    proc = subprocess.run([sys.executable, "-I", "-c", code, source, assignment, path, student],
-                          cwd=source, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", code, source, assignment, path, student],
+        cwd=source,
+        capture_output=True,
+        text=True,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"the kit's engine failed (exit {proc.returncode}): {proc.stderr[-2000:]}")
     return json.loads(proc.stdout)
@@ -89,6 +106,7 @@ def gradescope_student(autograder_dir) -> str:
     except (OSError, ValueError, KeyError, IndexError, TypeError):
         return UNKNOWN_STUDENT
     from autograder.submissions import student_id
+
     for key in ("sid", "email"):
         if isinstance(user.get(key), str) and user[key].strip():
             return student_id(user[key].strip())
@@ -105,8 +123,14 @@ class KitTestFile(TestFile):
     """One graded test's verdict from the engine, in the shape Otter reports to Gradescope."""
 
     def __init__(self, entry, public_note=""):
-        case = TestCase(name=entry["name"], body="", hidden=entry["hidden"], points=entry["max_points"],
-                        success_message=None, failure_message=None)
+        case = TestCase(
+            name=entry["name"],
+            body="",
+            hidden=entry["hidden"],
+            points=entry["max_points"],
+            success_message=None,
+            failure_message=None,
+        )
         super().__init__(entry["name"], "", [case])
         self.test_case_results = [TestCaseResult(case, entry["message"], entry["passed"])]
         self.public_note = public_note
@@ -160,8 +184,9 @@ class KitPlugin(AbstractOtterPlugin):
             raise OtterRuntimeError(f"the submission folder could not be cleared: {err}") from None
         try:
             if not self.error:
-                self.verdicts = grade_with_zip_engine(os.path.join(root, "source"), assignment, copy,
-                                                      gradescope_student(root))
+                self.verdicts = grade_with_zip_engine(
+                    os.path.join(root, "source"), assignment, copy, gradescope_student(root)
+                )
         except Exception as err:  # reported as Otter's "Autograder Failed" (score 0), never as points
             self.error = f"{type(err).__name__}: {err}"
         finally:
@@ -206,6 +231,9 @@ def ok_test(test) -> str:
     plugin (after_grading) puts the engine's verdict in its place."""
     code = ">>> False  # replaced by the verdict of the kit's sandboxed engine\nTrue"
     case = {"code": code, "hidden": bool(test.hidden), "locked": False}
-    body = {"name": test.name, "points": test.points,
-            "suites": [{"cases": [case], "scored": True, "setup": "", "teardown": "", "type": "doctest"}]}
+    body = {
+        "name": test.name,
+        "points": test.points,
+        "suites": [{"cases": [case], "scored": True, "setup": "", "teardown": "", "type": "doctest"}],
+    }
     return "OK_FORMAT = True\n\ntest = " + pprint.pformat(body, sort_dicts=False) + "\n"

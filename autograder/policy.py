@@ -4,13 +4,14 @@ The engine, the sandbox, the wire format and the kit's own tests (the hostile ca
 read these names; nothing restates a number. A graded test may ask for other tolerances, a longer
 time-out or other per-test `Limits` (testcase.GradedTest), never for a bigger sandbox.
 """
+
 from dataclasses import dataclass
 
 # ---------------------------------------------------------------- judging values
 
-RTOL = 1e-7                       # float64 results: a few thousand ulps of room for another
-ATOL = 1e-9                       # summation order, far below any real mistake
-FLOAT32_RTOL = 1e-4               # results a test asks for in float32 (torch)
+RTOL = 1e-7  # float64 results: a few thousand ulps of room for another
+ATOL = 1e-9  # summation order, far below any real mistake
+FLOAT32_RTOL = 1e-4  # results a test asks for in float32 (torch)
 FLOAT32_ATOL = 1e-6
 
 # ---------------------------------------------------------------- one graded test
@@ -19,9 +20,10 @@ FLOAT32_ATOL = 1e-6
 @dataclass(frozen=True)
 class Limits:
     """Per-test resource limits applied in the test's child process."""
+
     cpu_seconds: int = 20
-    memory_bytes: int = 1 << 30      # beyond the warm worker's own address space; 0: no cap
-    file_bytes: int = 8 << 20        # biggest file (and the captured output) a test may write
+    memory_bytes: int = 1 << 30  # beyond the warm worker's own address space; 0: no cap
+    file_bytes: int = 8 << 20  # biggest file (and the captured output) a test may write
     open_files: int = 64
     processes: int = 64
 
@@ -29,35 +31,35 @@ class Limits:
         return dict(self.__dict__)
 
 
-TEST_TIMEOUT_SECONDS = 10.0       # wall clock, per graded test unless it asks for more
-IMPORT_TIMEOUT_SECONDS = 10.0     # loading (compiling, importing) the submission
-OUTPUT_KEEP_BYTES = 4096          # of what a test printed, kept for feedback
+TEST_TIMEOUT_SECONDS = 10.0  # wall clock, per graded test unless it asks for more
+IMPORT_TIMEOUT_SECONDS = 10.0  # loading (compiling, importing) the submission
+OUTPUT_KEEP_BYTES = 4096  # of what a test printed, kept for feedback
 
 # ---------------------------------------------------------------- one sandbox (one submission)
 
-SANDBOX_MEMORY_BYTES = 3 << 30    # the worker, every test and leftover, tmpfs files, shared memory
-SANDBOX_TASKS = 512               # processes and threads together
-TMP_KIB = 64 << 10                # size of the private /tmp and of /dev/shm
-TMP_INODES = 16384                # files (and folders) each of them may hold
+SANDBOX_MEMORY_BYTES = 3 << 30  # the worker, every test and leftover, tmpfs files, shared memory
+SANDBOX_TASKS = 512  # processes and threads together
+TMP_KIB = 64 << 10  # size of the private /tmp and of /dev/shm
+TMP_INODES = 16384  # files (and folders) each of them may hold
 # A submission's time for all its tests together: a share of the sum of their time-outs (a normal
 # one needs a small fraction of that), never less than the floor.
 BUDGET_SHARE = 0.25
 BUDGET_FLOOR_SECONDS = 30.0
-BUDGET_DEFAULT_SECONDS = 300.0    # for callers that do not size it from their tests
-WORKER_START_SECONDS = 120.0      # the warm worker importing numpy/torch on a busy machine
-WORKER_GRACE_SECONDS = 30.0       # beyond a test's time-out before the worker counts as gone
+BUDGET_DEFAULT_SECONDS = 300.0  # for callers that do not size it from their tests
+WORKER_START_SECONDS = 120.0  # the warm worker importing numpy/torch on a busy machine
+WORKER_GRACE_SECONDS = 30.0  # beyond a test's time-out before the worker counts as gone
 
 # ---------------------------------------------------------------- what crosses the sandbox boundary
 
-MAX_FRAME_BYTES = 64 << 20        # one message, arrays included
-MAX_HEAD_BYTES = 8 << 20          # its JSON part
-MAX_VALUES = 1 << 20              # numbers, strings, lists, dicts in the JSON part
+MAX_FRAME_BYTES = 64 << 20  # one message, arrays included
+MAX_HEAD_BYTES = 8 << 20  # its JSON part
+MAX_VALUES = 1 << 20  # numbers, strings, lists, dicts in the JSON part
 MAX_ARRAYS = 4096
 MAX_DEPTH = 64
 
 # ---------------------------------------------------------------- reading submissions
 
 SUBMISSION_MAX_BYTES = 5 << 20
-STUDENT_ID_MAX = 64               # longer ids are cut and keep a hash of the whole name
-NOTEBOOK_PARSE_MEMORY_BYTES = 1 << 30   # the child process that reads a notebook's code
+STUDENT_ID_MAX = 64  # longer ids are cut and keep a hash of the whole name
+NOTEBOOK_PARSE_MEMORY_BYTES = 1 << 30  # the child process that reads a notebook's code
 NOTEBOOK_PARSE_SECONDS = 20

@@ -3,6 +3,7 @@
 Each factory takes the module under test, so a probe built for forward mode uses that module's
 own exp/sin: the same probe runs on the reference and on the submission.
 """
+
 import sys
 import time
 
@@ -11,7 +12,7 @@ import numpy as np
 
 def sum_sin_square(module):
     """f(x) = Σ sin(x)·x², a smooth scalar function of an array of any shape."""
-    return lambda x: float(np.sum(np.sin(x) * x ** 2))
+    return lambda x: float(np.sum(np.sin(x) * x**2))
 
 
 def log_sum_exp(module):
@@ -26,7 +27,7 @@ def quadratic_form(module, matrix):
 
 def dual_poly(module):
     """f(x) = 3x³ − 2x + 1/x, pure arithmetic (no module functions)."""
-    return lambda x: 3 * x ** 3 - 2 * x + 1 / x
+    return lambda x: 3 * x**3 - 2 * x + 1 / x
 
 
 def dual_composite(module):
@@ -52,7 +53,6 @@ def fixed_logits_model(module, logits):
             return table.to(x.device)[: x.shape[0]]
 
     return FixedLogits()
-
 
 
 def mode_dependent_model(module, logits):
@@ -81,6 +81,7 @@ def pinned_digits(module):
 
     def load(device):
         return tuple(torch.as_tensor(a).to(device) for a in digits_split())
+
     return load
 
 
@@ -109,16 +110,19 @@ def eval_logits(module):
                 return model(X).detach().to("cpu").double().numpy()
         finally:
             model.train(was_training)
+
     return logits
 
 
 def wall_clock(module):
     """() -> seconds on the host's monotonic clock, after queued GPU work has finished."""
+
     def now():
         torch = sys.modules.get("torch")
         if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
             torch.cuda.synchronize()
         return time.perf_counter()
+
     return now
 
 
@@ -143,15 +147,18 @@ def load_state(module, arrays):
 
     def load(model):
         device = next(model.parameters()).device
-        model.load_state_dict({k: torch.as_tensor(np.asarray(v), dtype=torch.float32, device=device)
-                               for k, v in arrays.items()})
+        model.load_state_dict(
+            {k: torch.as_tensor(np.asarray(v), dtype=torch.float32, device=device) for k, v in arrays.items()}
+        )
         return model
+
     return load
 
 
 def to_device(module, array, dtype):
     """device -> the array as a torch tensor of `dtype` ("float32" or "int64") on that device."""
     import torch
+
     return lambda device: torch.as_tensor(np.asarray(array), dtype=getattr(torch, dtype), device=device)
 
 
@@ -163,4 +170,5 @@ def strict_float32(module):
     def apply():
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
+
     return apply

@@ -5,6 +5,7 @@ Everything a submission controls (exception messages, printed output, file names
 CSV cells that a spreadsheet would run as a formula get a leading quote (OWASP's CSV-injection
 advice), and Markdown shows such text only inside a code fence it cannot close, never as HTML.
 """
+
 import csv
 import json
 import os
@@ -22,15 +23,22 @@ def write_gradebook(results, out_dir, tests, files=None):
     written is reported there and costs no one else's files."""
     os.makedirs(os.path.join(out_dir, "feedback"), exist_ok=True)
     path = os.path.join(out_dir, "grades.csv")
-    _write_csv(path, ["student", "score", "max_score"] + [t.name for t in tests],
-               [[r.student, _num(r.score), _num(r.max_score)] + [_cell_points(r, t.name) for t in tests]
-                for r in results])
-    _write_csv(os.path.join(out_dir, "tests.csv"), ["test", "task", "max_points", "hidden", "needs_gpu"],
-               [[t.name, t.task, _num(t.points), str(bool(t.hidden)).lower(), str(bool(t.needs_gpu)).lower()]
-                for t in tests])
+    _write_csv(
+        path,
+        ["student", "score", "max_score"] + [t.name for t in tests],
+        [[r.student, _num(r.score), _num(r.max_score)] + [_cell_points(r, t.name) for t in tests] for r in results],
+    )
+    _write_csv(
+        os.path.join(out_dir, "tests.csv"),
+        ["test", "task", "max_points", "hidden", "needs_gpu"],
+        [[t.name, t.task, _num(t.points), str(bool(t.hidden)).lower(), str(bool(t.needs_gpu)).lower()] for t in tests],
+    )
     files = files or {}
-    _write_csv(os.path.join(out_dir, "students.csv"), ["student", "file"],
-               [[r.student, files.get(r.student, "")] for r in results])
+    _write_csv(
+        os.path.join(out_dir, "students.csv"),
+        ["student", "file"],
+        [[r.student, files.get(r.student, "")] for r in results],
+    )
     problems = []
     for r in results:
         base = os.path.join(out_dir, "feedback", r.student)
@@ -73,11 +81,28 @@ def _num(x):
 
 
 def as_dict(r):
-    return {"student": r.student, "assignment": r.assignment, "score": r.score,
-            "max_score": r.max_score, "notes": r.notes,
-            "tests": [{"name": t.name, "task": t.task, "points": t.points, "max_points": t.max_points,
-                       "status": t.status, "hidden": t.hidden, "message": t.message,
-                       "output": t.stdout, "seconds": t.seconds} for t in r.tests]}
+    return {
+        "student": r.student,
+        "assignment": r.assignment,
+        "score": r.score,
+        "max_score": r.max_score,
+        "notes": r.notes,
+        "tests": [
+            {
+                "name": t.name,
+                "task": t.task,
+                "points": t.points,
+                "max_points": t.max_points,
+                "status": t.status,
+                "hidden": t.hidden,
+                "message": t.message,
+                "output": t.stdout,
+                "seconds": t.seconds,
+            }
+            for t in r.tests
+        ],
+    }
+
 
 # ---------------------------------------------------------------- Markdown, safe for untrusted text
 
@@ -108,15 +133,16 @@ def inline(text) -> str:
 
 def as_markdown(r, *, show_passed=True):
     """Test names and tasks are the kit's own; the id, notes, messages and output are not."""
-    lines = [f"# {r.assignment}: {inline(r.student)}", "",
-             f"**Score: {_num(r.score)} / {_num(r.max_score)}**", ""]
+    lines = [f"# {r.assignment}: {inline(r.student)}", "", f"**Score: {_num(r.score)} / {_num(r.max_score)}**", ""]
     if r.notes:
         lines += ["Notes:", ""] + fenced("\n".join(r.notes)) + [""]
     lines += ["| test | task | points | result |", "| --- | --- | --- | --- |"]
     for t in r.tests:
         mark = {"passed": "passed", "failed": "FAILED", "skipped": "skipped"}[t.status]
-        lines.append(f"| {t.name}{' (hidden)' if t.hidden else ''} | {t.task} | "
-                     f"{_num(t.points)} / {_num(t.max_points)} | {mark} |")
+        lines.append(
+            f"| {t.name}{' (hidden)' if t.hidden else ''} | {t.task} | "
+            f"{_num(t.points)} / {_num(t.max_points)} | {mark} |"
+        )
     details = [t for t in r.tests if t.message and (t.status != "passed" or show_passed)]
     if details:
         lines += ["", "## Details", ""]
@@ -126,12 +152,14 @@ def as_markdown(r, *, show_passed=True):
             lines += ["Your code printed:", ""] + fenced(t.stdout.strip()[:1500]) + [""]
     return "\n".join(lines) + "\n"
 
+
 # ---------------------------------------------------------------- console summary
 
 
 def summary(results, tests, console):
     """Score distribution and failures by test, as rich tables."""
     from rich.table import Table
+
     if not results:
         console.print("no submissions found")
         return
@@ -140,8 +168,14 @@ def summary(results, tests, console):
     for col in ("min", "median", "mean", "max", "full marks", "zero"):
         dist.add_column(col, justify="right")
     top = max(r.max_score for r in results)
-    dist.add_row(_num(min(scores)), _num(statistics.median(scores)), f"{statistics.mean(scores):.1f}",
-                 _num(max(scores)), str(sum(s == top for s in scores)), str(sum(s == 0 for s in scores)))
+    dist.add_row(
+        _num(min(scores)),
+        _num(statistics.median(scores)),
+        f"{statistics.mean(scores):.1f}",
+        _num(max(scores)),
+        str(sum(s == top for s in scores)),
+        str(sum(s == 0 for s in scores)),
+    )
     console.print(dist)
     failures = Counter(t.name for r in results for t in r.tests if t.status == "failed")
     skipped = Counter(t.name for r in results for t in r.tests if t.status == "skipped")

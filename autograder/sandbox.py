@@ -10,6 +10,8 @@ filter: emptied before and after each test instead). Each sandbox gets a cgroup 
 allows one (cgroup.py), and each submission a wall-clock budget for all its tests together. What
 could not be applied is reported with every result, never silently skipped.
 """
+
+import contextlib
 import functools
 import json
 import os
@@ -22,9 +24,18 @@ import time
 from dataclasses import dataclass, field
 
 from autograder import cgroup, wire
-from autograder.policy import (BUDGET_DEFAULT_SECONDS, BUDGET_FLOOR_SECONDS, BUDGET_SHARE, SANDBOX_MEMORY_BYTES,
-                               SANDBOX_TASKS, TMP_INODES, TMP_KIB, WORKER_GRACE_SECONDS, WORKER_START_SECONDS,
-                               Limits)
+from autograder.policy import (
+    BUDGET_DEFAULT_SECONDS,
+    BUDGET_FLOOR_SECONDS,
+    BUDGET_SHARE,
+    SANDBOX_MEMORY_BYTES,
+    SANDBOX_TASKS,
+    TMP_INODES,
+    TMP_KIB,
+    WORKER_GRACE_SECONDS,
+    WORKER_START_SECONDS,
+    Limits,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _BASE_UID = 61000
@@ -42,13 +53,14 @@ def submission_budget(tests) -> float:
 @dataclass(frozen=True)
 class Measure:
     """One isolation measure: whether it was applied, and what it does or why it was not."""
+
     applied: bool
     detail: str
 
 
 @dataclass
 class RunResult:
-    status: str                      # ok | error | import_error | timeout | crashed
+    status: str  # ok | error | import_error | timeout | crashed
     outputs: dict = field(default_factory=dict)
     error: dict | None = None
     exit: str | None = None
@@ -75,9 +87,16 @@ def namespace_prefix() -> tuple:
 
 
 def _clean_env():
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8",
-           "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
-           "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": "/tmp",
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
     for keep in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "CUDA_VISIBLE_DEVICES"):
         if keep in os.environ:  # see shared/NOTES.md: some CPUs need the first two
             env[keep] = os.environ[keep]
@@ -108,25 +127,52 @@ class Sandbox:
 
     budget_for = staticmethod(submission_budget)
 
-    def __init__(self, *, preload=("numpy",), slot=0, tmp_kib=TMP_KIB, tmp_inodes=TMP_INODES,
-                 memory_bytes=SANDBOX_MEMORY_BYTES, tasks=SANDBOX_TASKS,
-                 budget_seconds=BUDGET_DEFAULT_SECONDS):
+    def __init__(
+        self,
+        *,
+        preload=("numpy",),
+        slot=0,
+        tmp_kib=TMP_KIB,
+        tmp_inodes=TMP_INODES,
+        memory_bytes=SANDBOX_MEMORY_BYTES,
+        tasks=SANDBOX_TASKS,
+        budget_seconds=BUDGET_DEFAULT_SECONDS,
+    ):
         prefix = list(namespace_prefix())
         # As root, each test's child drops to its own uid, namespaces or not (see worker.py).
         self.uid, self._uid_claim = _claim_uid(slot) if os.geteuid() == 0 else (None, None)
         self.budget_seconds = budget_seconds
         self._budget_started = None
         self.cgroup, cgroup_report = cgroup.create(memory_bytes=memory_bytes, tasks=tasks)
-        config = {"preload": list(preload), "uid": self.uid, "tmp_kib": tmp_kib,
-                  "tmp_inodes": tmp_inodes, "repo": ROOT, "namespaces": bool(prefix),
-                  "refuse_keyrings": not os.environ.get("AUTOGRADER_NO_SECCOMP")}
+        config = {
+            "preload": list(preload),
+            "uid": self.uid,
+            "tmp_kib": tmp_kib,
+            "tmp_inodes": tmp_inodes,
+            "repo": ROOT,
+            "namespaces": bool(prefix),
+            "refuse_keyrings": not os.environ.get("AUTOGRADER_NO_SECCOMP"),
+        }
         command = prefix + [sys.executable, "-I", "-c", _BOOTSTRAP.format(root=ROOT), json.dumps(config)]
         if self.cgroup is not None:  # join the cgroup before anything of the sandbox runs
-            command = ["/bin/sh", "-c", _JOIN_CGROUP, "sh", str(len(self.cgroup.procs_files)),
-                       *self.cgroup.procs_files, *command]
+            command = [
+                "/bin/sh",
+                "-c",
+                _JOIN_CGROUP,
+                "sh",
+                str(len(self.cgroup.procs_files)),
+                *self.cgroup.procs_files,
+                *command,
+            ]
         try:
-            self._proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE, env=_clean_env(), start_new_session=True)
+            self._proc = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=_clean_env(),
+                start_new_session=True,
+            )
         except OSError:
             self._close_cgroup()
             raise
@@ -137,8 +183,7 @@ class Sandbox:
         if prefix:
             self.isolation["namespaces"] = Measure(True, "pid, mount, network, ipc, uts")
         else:
-            why = ("AUTOGRADER_NO_NAMESPACES is set" if os.environ.get("AUTOGRADER_NO_NAMESPACES")
-                   else "unshare refused")
+            why = "AUTOGRADER_NO_NAMESPACES is set" if os.environ.get("AUTOGRADER_NO_NAMESPACES") else "unshare refused"
             self.isolation["namespaces"] = Measure(False, f"{why}: no network, PID or IPC isolation")
         if self.cgroup is not None and not self.cgroup.holds(self._proc.pid):
             self.isolation["cgroup"] = Measure(False, "the worker could not join its cgroup")
@@ -164,8 +209,9 @@ class Sandbox:
         reader.join(timeout)
         if reader.is_alive() or "value" not in result or result["value"] is None:
             self.close()
-            raise SandboxError(f"sandbox worker stopped answering: {result.get('error')} "
-                               f"{''.join(self._stderr)[-800:]}")
+            raise SandboxError(
+                f"sandbox worker stopped answering: {result.get('error')} {''.join(self._stderr)[-800:]}"
+            )
         return result["value"]
 
     def _send(self, message):
@@ -181,20 +227,28 @@ class Sandbox:
         self._send({"cmd": "load", "source": source, "filename": filename, "modname": modname})
         self._receive(timeout=WORKER_GRACE_SECONDS)
 
-    def run(self, script_message: dict, *, timeout: float, limits: Limits = Limits()) -> RunResult:
+    def run(self, script_message: dict, *, timeout: float, limits: Limits | None = None) -> RunResult:
         """Run one recorded script; stopped early, or not run, once the budget is spent."""
         left = self._budget_left()
         if left <= 0:
             return self._out_of_budget(stopped=False)
         allowed = min(timeout, left)
-        self._send({"cmd": "run", "script": script_message, "timeout": allowed, "limits": limits.as_dict()})
+        self._send(
+            {"cmd": "run", "script": script_message, "timeout": allowed, "limits": (limits or Limits()).as_dict()}
+        )
         reply = self._receive(timeout=allowed + WORKER_GRACE_SECONDS)
         if reply["status"] == "timeout" and allowed < timeout:
-            return self._out_of_budget(stopped=True, seconds=reply.get("seconds", allowed),
-                                       stdout=reply.get("stdout", ""))
-        return RunResult(status=reply["status"], outputs=reply.get("outputs") or {},
-                         error=reply.get("error"), exit=reply.get("exit"),
-                         stdout=reply.get("stdout", ""), seconds=reply.get("seconds", 0.0))
+            return self._out_of_budget(
+                stopped=True, seconds=reply.get("seconds", allowed), stdout=reply.get("stdout", "")
+            )
+        return RunResult(
+            status=reply["status"],
+            outputs=reply.get("outputs") or {},
+            error=reply.get("error"),
+            exit=reply.get("exit"),
+            stdout=reply.get("stdout", ""),
+            seconds=reply.get("seconds", 0.0),
+        )
 
     def _budget_left(self):
         if self.budget_seconds is None or self._budget_started is None:
@@ -203,10 +257,19 @@ class Sandbox:
 
     def _out_of_budget(self, *, stopped, seconds=0.0, stdout=""):
         what = "this test was stopped when it ran out" if stopped else "this test was not run"
-        return RunResult(status="error", seconds=seconds, stdout=stdout, error={
-            "phase": "sandbox", "type": "TimeBudgetExceeded",
-            "message": (f"the submission used up its grading time budget ({self.budget_seconds:g} s "
-                        f"for all its tests together); {what}")})
+        return RunResult(
+            status="error",
+            seconds=seconds,
+            stdout=stdout,
+            error={
+                "phase": "sandbox",
+                "type": "TimeBudgetExceeded",
+                "message": (
+                    f"the submission used up its grading time budget ({self.budget_seconds:g} s "
+                    f"for all its tests together); {what}"
+                ),
+            },
+        )
 
     def close(self):
         try:
@@ -226,16 +289,12 @@ class Sandbox:
         # The worker holds nothing worth a clean exit: killing its process group is quicker than
         # asking it to leave, and in a PID namespace takes every process of the sandbox with it.
         if self._proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._proc.pid, 9)
-            except ProcessLookupError:
-                pass
             self._proc.wait()
         for stream in (self._proc.stdin, self._proc.stdout):
-            try:
+            with contextlib.suppress(OSError):
                 stream.close()
-            except OSError:
-                pass
 
     def __enter__(self):
         return self

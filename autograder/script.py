@@ -10,6 +10,7 @@ on the reference (in the grader) and on the submission (in the sandbox).
 Each expression above returns a `Ref` that only records a step. `run` replays the steps on a
 module and `to_plain` turns what the named outputs hold into plain data (see wire.py).
 """
+
 import importlib
 import operator
 import sys
@@ -114,8 +115,10 @@ class Script:
 
 def valid_calls(message: dict, step: int) -> dict:
     """The steps before `step` (the call that must raise) and the outputs they already define."""
-    return {"steps": message["steps"][:step],
-            "outputs": {name: i for name, i in message["outputs"].items() if i < step}}
+    return {
+        "steps": message["steps"][:step],
+        "outputs": {name: i for name, i in message["outputs"].items() if i < step},
+    }
 
 
 def _encode_arg(value):
@@ -256,8 +259,12 @@ def to_plain(value, _depth=0):
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(value, torch.Tensor):
         array = value.detach().to("cpu").numpy().copy()
-        return {"$tensor": np.array(array), "device": str(value.device), "dtype": str(value.dtype),
-                "requires_grad": bool(value.requires_grad)}
+        return {
+            "$tensor": np.array(array),
+            "device": str(value.device),
+            "dtype": str(value.dtype),
+            "requires_grad": bool(value.requires_grad),
+        }
     try:
         array = np.array(value, copy=True, subok=False)
     except BaseException as exc:

@@ -2,6 +2,7 @@
 
 Nothing here runs submission code; a file that cannot be read raises SubmissionError with the reason.
 """
+
 import hashlib
 import os
 import re
@@ -25,7 +26,7 @@ def student_id(name) -> str:
         student = "_" + student  # "+1", "-1", "=1", "@1": a spreadsheet would read a formula
     if len(student) > STUDENT_ID_MAX:
         digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
-        student = f"{student[:STUDENT_ID_MAX - 9]}-{digest}"
+        student = f"{student[: STUDENT_ID_MAX - 9]}-{digest}"
     return student
 
 
@@ -54,7 +55,8 @@ def read_submission(path, assignment) -> tuple[str, str]:
         raise SubmissionError(f"{os.path.basename(path)} is a symbolic link, not a submitted file")
     if os.path.isdir(path):
         candidates = [os.path.join(path, assignment.filename)] + sorted(
-            os.path.join(path, f) for f in os.listdir(path) if f.endswith(".ipynb"))
+            os.path.join(path, f) for f in os.listdir(path) if f.endswith(".ipynb")
+        )
         found = [c for c in candidates if os.path.isfile(c)]
         if not found:
             raise SubmissionError(f"folder holds neither {assignment.filename} nor a notebook")
@@ -79,6 +81,7 @@ def notebook_source(path, module) -> str:
     import nbformat
 
     from autograder.notebook import neutralize_in_child
+
     name = os.path.basename(path)
     try:
         nb = nbformat.read(path, as_version=4)
@@ -89,7 +92,10 @@ def notebook_source(path, module) -> str:
     if "error" in result:
         raise SubmissionError(f"{name}: {result['error']}")
     if not result["defined"]:
-        where = (f"it imports them from {module}.py, so your code is in that file: submit {module}.py"
-                 if result["imports_module"] else f"submit {module}.py, or the notebook with your code in it")
+        where = (
+            f"it imports them from {module}.py, so your code is in that file: submit {module}.py"
+            if result["imports_module"]
+            else f"submit {module}.py, or the notebook with your code in it"
+        )
         raise SubmissionError(f"{name} defines no function or class to grade: {where}")
     return result["source"]

@@ -4,6 +4,7 @@ scripts or links, opens offline) and report.md with the same numbers, beside gra
 Three views: the score histogram, each test's failure rate (grouped by task, worst first), and
 how often each known slip was recognised in the feedback ("Likely slip: ..." lines).
 """
+
 import html
 import os
 from collections import Counter, defaultdict
@@ -18,7 +19,7 @@ class TestRate:
     name: str
     task: str
     failed: int
-    graded: int      # submissions where the test ran (not skipped)
+    graded: int  # submissions where the test ran (not skipped)
     skipped: int
 
     @property
@@ -41,9 +42,15 @@ def failure_rates(results, tests) -> list[tuple[str, list[TestRate]]]:
     groups = defaultdict(list)
     for t in tests:
         statuses = [x.status for r in results for x in r.tests if x.name == t.name]
-        groups[t.task].append(TestRate(t.name, t.task, statuses.count("failed"),
-                                       statuses.count("failed") + statuses.count("passed"),
-                                       statuses.count("skipped")))
+        groups[t.task].append(
+            TestRate(
+                t.name,
+                t.task,
+                statuses.count("failed"),
+                statuses.count("failed") + statuses.count("passed"),
+                statuses.count("skipped"),
+            )
+        )
     order = {task: i for i, task in enumerate(dict.fromkeys(t.task for t in tests))}
     for rates in groups.values():
         rates.sort(key=lambda x: (-x.rate, x.name))
@@ -61,7 +68,7 @@ def slips_seen(results, tests) -> list[tuple[str, int, int]]:
             if t.status != "failed":
                 continue
             for line in t.message.splitlines():
-                hint = line[len(SLIP_PREFIX):].strip() if line.startswith(SLIP_PREFIX) else None
+                hint = line[len(SLIP_PREFIX) :].strip() if line.startswith(SLIP_PREFIX) else None
                 if hint in known:
                     failures[hint] += 1
                     seen.add(hint)
@@ -87,23 +94,37 @@ def _bin_label(i):
 def _pct(x):
     return f"{100 * x:.0f}%"
 
+
 # ---------------------------------------------------------------- Markdown
 
 
 def as_markdown(assignment, results, hist, rates, slips):
-    lines = [f"# {assignment}: {len(results)} submission(s)", "", "## Scores (share of the maximum)", "",
-             "| score | submissions | |", "| --- | ---: | --- |"]
+    lines = [
+        f"# {assignment}: {len(results)} submission(s)",
+        "",
+        "## Scores (share of the maximum)",
+        "",
+        "| score | submissions | |",
+        "| --- | ---: | --- |",
+    ]
     lines += [f"| {_bin_label(i)} | {n} | {'█' * n} |" for i, n in enumerate(hist)]
-    lines += ["", "## Failure rate by test (grouped by task, worst first)", "",
-              "| task | test | failed | rate | skipped |", "| --- | --- | ---: | ---: | ---: |"]
+    lines += [
+        "",
+        "## Failure rate by test (grouped by task, worst first)",
+        "",
+        "| task | test | failed | rate | skipped |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
     for task, group in rates:
-        lines += [f"| {task} | {x.name} | {x.failed} / {x.graded} | {_pct(x.rate)} | {x.skipped or ''} |"
-                  for x in group]
+        lines += [
+            f"| {task} | {x.name} | {x.failed} / {x.graded} | {_pct(x.rate)} | {x.skipped or ''} |" for x in group
+        ]
     lines += ["", "## Known slips seen", "", "| slip | submissions | failed tests |", "| --- | ---: | ---: |"]
     lines += [f"| {hint.replace('|', chr(92) + '|')} | {subs} | {fails} |" for hint, subs, fails in slips]
     if not slips:
         lines.append("| (this assignment names no slips) | | |")
     return "\n".join(lines) + "\n"
+
 
 # ---------------------------------------------------------------- HTML with inline SVG
 
@@ -115,18 +136,25 @@ def _e(text):
 def histogram_svg(hist, width=520, height=220):
     top = max(hist) or 1
     plot_h, bar_w = height - 50, (width - 40) / len(hist)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="histogram" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="score histogram">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="histogram" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="score histogram">'
+    ]
     for i, n in enumerate(hist):
         h = plot_h * n / top
         x, y = 20 + i * bar_w, 20 + plot_h - h
-        parts.append(f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar_w - 4:.1f}" height="{h:.1f}" '
-                     f'data-bin="{_bin_label(i)}" data-count="{n}" fill="#4c78a8">'
-                     f'<title>{_bin_label(i)}: {n}</title></rect>')
-        parts.append(f'<text x="{x + bar_w / 2 - 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" '
-                     f'font-size="11">{n}</text>')
-        parts.append(f'<text x="{x + bar_w / 2 - 2:.1f}" y="{height - 14}" text-anchor="middle" '
-                     f'font-size="10">{_bin_label(i)}</text>')
+        parts.append(
+            f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{bar_w - 4:.1f}" height="{h:.1f}" '
+            f'data-bin="{_bin_label(i)}" data-count="{n}" fill="#4c78a8">'
+            f"<title>{_bin_label(i)}: {n}</title></rect>"
+        )
+        parts.append(
+            f'<text x="{x + bar_w / 2 - 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" font-size="11">{n}</text>'
+        )
+        parts.append(
+            f'<text x="{x + bar_w / 2 - 2:.1f}" y="{height - 14}" text-anchor="middle" '
+            f'font-size="10">{_bin_label(i)}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -135,17 +163,20 @@ def rates_svg(rates, width=520, row=18):
     rows = [x for _, group in rates for x in group]
     height = row * len(rows) + 10
     bar_max = width - 260
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="failure-rates" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="failure rate by test">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="failure-rates" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="failure rate by test">'
+    ]
     for i, x in enumerate(rows):
         y = 5 + i * row
         parts.append(f'<text x="0" y="{y + 12}" font-size="11">{_e(x.task)} {_e(x.name)}</text>')
-        parts.append(f'<rect class="rate" x="210" y="{y + 2}" width="{bar_max * x.rate:.1f}" height="{row - 5}" '
-                     f'data-test="{_e(x.name)}" data-task="{_e(x.task)}" data-failed="{x.failed}" '
-                     f'data-graded="{x.graded}" fill="#e45756"><title>{_e(x.name)}: {x.failed} / {x.graded}'
-                     f'</title></rect>')
-        parts.append(f'<text x="{214 + bar_max * x.rate:.1f}" y="{y + 12}" font-size="11">'
-                     f'{_pct(x.rate)}</text>')
+        parts.append(
+            f'<rect class="rate" x="210" y="{y + 2}" width="{bar_max * x.rate:.1f}" height="{row - 5}" '
+            f'data-test="{_e(x.name)}" data-task="{_e(x.task)}" data-failed="{x.failed}" '
+            f'data-graded="{x.graded}" fill="#e45756"><title>{_e(x.name)}: {x.failed} / {x.graded}'
+            f"</title></rect>"
+        )
+        parts.append(f'<text x="{214 + bar_max * x.rate:.1f}" y="{y + 12}" font-size="11">{_pct(x.rate)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -154,23 +185,30 @@ def slips_svg(slips, width=520, row=18):
     top = max((subs for _, subs, _ in slips), default=0) or 1
     height = row * len(slips) + 10
     bar_max = width - 300
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="slips" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img" aria-label="known slips seen">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="slips" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="known slips seen">'
+    ]
     for i, (hint, subs, fails) in enumerate(slips):
         y = 5 + i * row
         parts.append(f'<text x="0" y="{y + 12}" font-size="11">{_e(hint[:42])}</text>')
-        parts.append(f'<rect class="slip" x="260" y="{y + 2}" width="{bar_max * subs / top:.1f}" '
-                     f'height="{row - 5}" data-slip="{_e(hint)}" data-submissions="{subs}" '
-                     f'data-tests="{fails}" fill="#f58518"><title>{_e(hint)}: {subs}</title></rect>')
+        parts.append(
+            f'<rect class="slip" x="260" y="{y + 2}" width="{bar_max * subs / top:.1f}" '
+            f'height="{row - 5}" data-slip="{_e(hint)}" data-submissions="{subs}" '
+            f'data-tests="{fails}" fill="#f58518"><title>{_e(hint)}: {subs}</title></rect>'
+        )
         parts.append(f'<text x="{264 + bar_max * subs / top:.1f}" y="{y + 12}" font-size="11">{subs}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
 def as_html(assignment, results, hist, rates, slips):
-    rows = "".join(f"<tr><td>{_e(x.task)}</td><td>{_e(x.name)}</td><td>{x.failed} / {x.graded}</td>"
-                   f"<td>{_pct(x.rate)}</td><td>{x.skipped or ''}</td></tr>"
-                   for _, group in rates for x in group)
+    rows = "".join(
+        f"<tr><td>{_e(x.task)}</td><td>{_e(x.name)}</td><td>{x.failed} / {x.graded}</td>"
+        f"<td>{_pct(x.rate)}</td><td>{x.skipped or ''}</td></tr>"
+        for _, group in rates
+        for x in group
+    )
     slip_rows = "".join(f"<tr><td>{_e(h)}</td><td>{s}</td><td>{f}</td></tr>" for h, s, f in slips)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{_e(assignment)}: grading report</title>

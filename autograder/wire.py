@@ -8,6 +8,7 @@ malformed, too deep or too big raises WireError; the size of a frame, of its JSO
 of values and of arrays in it are checked before any of it is built, so decoding costs at most a
 fixed amount of memory and time whatever the peer sends.
 """
+
 import io
 import json
 import math
@@ -66,7 +67,7 @@ def decode(data: bytes):
             pos += 8
             if pos + size > len(data):
                 raise WireError("array blob cut short")
-            blobs.append(_load_array(data[pos:pos + size]))
+            blobs.append(_load_array(data[pos : pos + size]))
             pos += size
     except WireError:
         raise
@@ -91,7 +92,7 @@ def check(data):
         raise WireError("message cut short") from None
     if n_head > MAX_HEAD_BYTES:
         raise WireError(f"message head of {n_head} bytes is over the {MAX_HEAD_BYTES}-byte limit")
-    raw = bytes(data[8:8 + n_head])
+    raw = bytes(data[8 : 8 + n_head])
     values = raw.count(b",") + raw.count(b"[") + raw.count(b"{") + 1
     if values > MAX_VALUES:
         raise WireError(f"message holds up to {values} values, over the limit of {MAX_VALUES}")
@@ -156,7 +157,7 @@ def _load_array(blob) -> np.ndarray:
         if type(n) is not int or n < 0:
             raise WireError(f"bad array shape {shape}")
         count *= n
-    body = blob[fp.tell():]
+    body = blob[fp.tell() :]
     if count * dtype.itemsize != len(body):
         raise WireError(f"array of shape {shape} and dtype {dtype} does not match its {len(body)} bytes")
     array = np.frombuffer(body, dtype=dtype, count=count).reshape(shape, order="F" if fortran else "C")
@@ -171,7 +172,7 @@ def send(fd: int, value) -> None:
     for part in (struct.pack("<Q", len(payload)), payload):
         view = memoryview(part)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
 
 
 def recv(fd: int, limit: int = MAX_FRAME_BYTES):

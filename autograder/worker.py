@@ -16,6 +16,8 @@ Everything a child started is killed when its test ends (PID 1 of the namespace 
 namespace; without one the worker is a child subreaper and kills every descendant). What comes
 back is one wire frame, checked and rebuilt here before it reaches the grader.
 """
+
+import contextlib
 import ctypes
 import importlib
 import json
@@ -39,9 +41,20 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _CLONE_NEWUSER = 0x10000000
 _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS = 4, 36, 38
 # A test's child may not stop the worker with these: ignored here, restored in the child.
-_IGNORED_SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
-                    signal.SIGUSR2, signal.SIGALRM, signal.SIGVTALRM, signal.SIGPROF, signal.SIGTSTP,
-                    signal.SIGTTIN, signal.SIGTTOU]
+_IGNORED_SIGNALS = [
+    signal.SIGINT,
+    signal.SIGTERM,
+    signal.SIGHUP,
+    signal.SIGQUIT,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+    signal.SIGALRM,
+    signal.SIGVTALRM,
+    signal.SIGPROF,
+    signal.SIGTSTP,
+    signal.SIGTTIN,
+    signal.SIGTTOU,
+]
 
 
 def main():
@@ -64,13 +77,20 @@ def main():
             try:
                 reply = _run_test(source, request, counter, config)
             except Exception as exc:  # the worker's own trouble costs this test, not the worker
-                reply = {"status": "error", "error": {"phase": "sandbox", "type": type(exc).__name__,
-                                                      "message": str(exc)[:300]}}
+                reply = {
+                    "status": "error",
+                    "error": {"phase": "sandbox", "type": type(exc).__name__, "message": str(exc)[:300]},
+                }
             try:
                 _send(reply)
             except wire.WireError as err:  # rebuilt bigger than the grader takes: this test's loss
-                _send({"status": "error", "stdout": reply.get("stdout", ""), "error": {
-                    "phase": "result", "type": "OutputTooLarge", "message": str(err)[:300]}})
+                _send(
+                    {
+                        "status": "error",
+                        "stdout": reply.get("stdout", ""),
+                        "error": {"phase": "result", "type": "OutputTooLarge", "message": str(err)[:300]},
+                    }
+                )
 
 
 def _send(message):
@@ -78,6 +98,7 @@ def _send(message):
 
 
 # ---------------------------------------------------------------- lock-down (once per worker)
+
 
 def _lock_down(config):
     """Apply what isolation the OS allows; return {measure: [applied, what or why not]}."""
@@ -89,32 +110,49 @@ def _lock_down(config):
     config["new_root"] = False
     if in_namespace:
         try:
-            report["file system"] = [True, isolation.enter_new_root(
-                repo=config["repo"], tmp_kib=config["tmp_kib"], tmp_inodes=config["tmp_inodes"],
-                uid=config.get("uid"))]
+            report["file system"] = [
+                True,
+                isolation.enter_new_root(
+                    repo=config["repo"],
+                    tmp_kib=config["tmp_kib"],
+                    tmp_inodes=config["tmp_inodes"],
+                    uid=config.get("uid"),
+                ),
+            ]
             config["new_root"] = True
         except OSError as err:
             report["file system"] = [False, f"the allow-list root could not be built ({err})"]
     else:
-        report["file system"] = [False, "no mount namespace: the host's files are visible as far as file "
-                                        "permissions allow, and tests may write where their user may"]
+        report["file system"] = [
+            False,
+            "no mount namespace: the host's files are visible as far as file "
+            "permissions allow, and tests may write where their user may",
+        ]
     uid = config.get("uid")
     if uid is not None:
         report["user"] = [True, f"tests run as uid {uid}"]
         unreadable = [p for p in _python_paths() if not _readable_by_others(p)]
         if unreadable:
-            report["imports"] = [False, f"{unreadable[0]} is not readable to uid {uid}, "
-                                        "so only modules the worker preloaded import"]
+            report["imports"] = [
+                False,
+                f"{unreadable[0]} is not readable to uid {uid}, so only modules the worker preloaded import",
+            ]
     elif in_namespace and os.geteuid() == 0:
         # A user namespace made us root here: each test's child enters a nested one, which leaves
         # it no power over the sandbox's mounts (the worker keeps it, to empty /tmp).
         config["nested_user"] = _child_can_unshare(_CLONE_NEWUSER)
-        report["user"] = ([True, "capabilities dropped in every test (nested user namespace)"] if config["nested_user"]
-                          else [False, "capabilities not dropped: no nested user namespace could be made"])
+        report["user"] = (
+            [True, "capabilities dropped in every test (nested user namespace)"]
+            if config["nested_user"]
+            else [False, "capabilities not dropped: no nested user namespace could be made"]
+        )
     else:
         report["user"] = [False, "tests run as the grader's own user"]
-    report["ipc"] = ([True, "private to the sandbox; System V objects and POSIX queues removed after every test"]
-                     if config["namespaces"] else [False, "no IPC namespace: objects a test makes may stay"])
+    report["ipc"] = (
+        [True, "private to the sandbox; System V objects and POSIX queues removed after every test"]
+        if config["namespaces"]
+        else [False, "no IPC namespace: objects a test makes may stay"]
+    )
     _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     report["keyrings"] = _keyrings(config)
@@ -138,11 +176,15 @@ def _keyrings(config):
         return [True, "the kernel has no keyrings"]
     config["clear_keyrings"] = True
     if config.get("uid") is not None:
-        kept = (f"every test gets a fresh session keyring, and uid {config['uid']}'s user keyrings are emptied "
-                "before and after it; but a key a test opens to all stays readable to other sandboxes while it runs")
+        kept = (
+            f"every test gets a fresh session keyring, and uid {config['uid']}'s user keyrings are emptied "
+            "before and after it; but a key a test opens to all stays readable to other sandboxes while it runs"
+        )
     elif config.get("nested_user"):
-        kept = ("every test gets a fresh session keyring and user keyrings of its own user namespace; but a key "
-                "a test opens to all stays readable to other tests (by its serial number) while it runs")
+        kept = (
+            "every test gets a fresh session keyring and user keyrings of its own user namespace; but a key "
+            "a test opens to all stays readable to other tests (by its serial number) while it runs"
+        )
     else:
         kept = "every test gets a fresh session keyring, but shares the grader's own user keyrings"
     return [False, f"keyring system calls could not be refused ({why}): {kept}"]
@@ -177,6 +219,7 @@ def _readable_by_others(path):
 
 # ---------------------------------------------------------------- one test in a fresh child
 
+
 def _run_test(source, request, counter, config):
     uid = config.get("uid")
     # A fresh, unguessable folder (an earlier test may have planted links at predictable names).
@@ -184,8 +227,9 @@ def _run_test(source, request, counter, config):
     out_fd = read_end = write_end = None
     try:
         # The worker opens the output file and reads it back through this fd, never by its path.
-        out_fd = os.open(os.path.join(workdir, ".output"),
-                         os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        out_fd = os.open(
+            os.path.join(workdir, ".output"), os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+        )
         if uid is not None:
             os.chown(workdir, uid, uid, follow_symlinks=False)
             os.fchown(out_fd, uid, uid)
@@ -242,8 +286,13 @@ def _remove_tree(path):
     except FileNotFoundError:
         pass
     except (OSError, RecursionError):  # too deep for rmtree: rm walks by file descriptors
-        subprocess.run(["rm", "-rf", "--one-file-system", path], stdin=subprocess.DEVNULL,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            ["rm", "-rf", "--one-file-system", path],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
 
 
 def _child(source, request, out_fd, workdir, result_fd, config):
@@ -278,18 +327,20 @@ def _child(source, request, out_fd, workdir, result_fd, config):
             isolation.clear_keyrings(user_keyrings=uid is not None or bool(config.get("nested_user")))
         reply = _execute(source, request)
         for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()  # what it printed goes to the output file; a full one is its own loss
-            except BaseException:
-                pass
+            with contextlib.suppress(BaseException):  # a full output file is the submission's own loss
+                stream.flush()  # what it printed goes to the output file
     except BaseException as exc:  # the sandbox itself failed: say so rather than crash silently
-        reply = {"status": "error", "error": {"phase": "sandbox", "type": type(exc).__name__,
-                                              "message": str(exc)[:300]}}
+        reply = {
+            "status": "error",
+            "error": {"phase": "sandbox", "type": type(exc).__name__, "message": str(exc)[:300]},
+        }
     try:
         wire.send(result_fd, reply)
     except BaseException as exc:
-        wire.send(result_fd, {"status": "error", "error": {
-            "phase": "result", "type": type(exc).__name__, "message": str(exc)[:300]}})
+        wire.send(
+            result_fd,
+            {"status": "error", "error": {"phase": "result", "type": type(exc).__name__, "message": str(exc)[:300]}},
+        )
     os._exit(0)
 
 
@@ -330,15 +381,27 @@ def _execute(source, request):
     try:
         outputs = script.run(request["script"], module, probes)
     except script.StepError as err:
-        return {"status": "error", "error": {"phase": "run", "step": err.step, "type": err.exc_type,
-                                             "message": err.message, "where": err.where}}
+        return {
+            "status": "error",
+            "error": {
+                "phase": "run",
+                "step": err.step,
+                "type": err.exc_type,
+                "message": err.message,
+                "where": err.where,
+            },
+        }
     return {"status": "ok", "outputs": {name: script.to_plain(v) for name, v in outputs.items()}}
 
 
 def _describe_import_error(exc, filename):
     if isinstance(exc, SyntaxError):
-        return {"phase": "import", "type": "SyntaxError", "line": exc.lineno,
-                "message": f"{exc.msg} ({filename}, line {exc.lineno}): {(exc.text or '').strip()}"}
+        return {
+            "phase": "import",
+            "type": "SyntaxError",
+            "line": exc.lineno,
+            "message": f"{exc.msg} ({filename}, line {exc.lineno}): {(exc.text or '').strip()}",
+        }
     where = script._submission_frame(exc, types.SimpleNamespace(__file__=filename))
     message = script._safe_str(exc)
     if isinstance(exc, SystemExit):
@@ -366,12 +429,18 @@ def _collect(pid, read_end, deadline):
                     if size > wire.MAX_FRAME_BYTES:
                         os.kill(pid, signal.SIGKILL)
                         os.waitpid(pid, 0)
-                        return {"status": "error", "error": {"phase": "result", "type": "OutputTooLarge",
-                                                             "message": f"result of {size} bytes"}}
+                        return {
+                            "status": "error",
+                            "error": {
+                                "phase": "result",
+                                "type": "OutputTooLarge",
+                                "message": f"result of {size} bytes",
+                            },
+                        }
                     if len(buffer) >= 8 + size:
                         os.kill(pid, signal.SIGKILL)  # its work is done; nothing may linger
                         os.waitpid(pid, 0)
-                        return _decode_reply(memoryview(buffer)[8:8 + size])
+                        return _decode_reply(memoryview(buffer)[8 : 8 + size])
                 if chunk:
                     continue
             if pidfd in readable or (read_end in readable and not chunk):
@@ -396,8 +465,11 @@ def _decode_reply(payload):
             return _bad_reply("BadReply", "the test process sent outputs that are not a dict")
         return {"status": "ok", "outputs": outputs}
     error = reply.get("error") if isinstance(reply.get("error"), dict) else {}
-    clean = {key: str(error[key])[:600] for key in ("phase", "type", "message", "where")
-             if isinstance(error.get(key), (str, int, float))}
+    clean = {
+        key: str(error[key])[:600]
+        for key in ("phase", "type", "message", "where")
+        if isinstance(error.get(key), (str, int, float))
+    }
     clean.setdefault("type", "BadReply")
     clean.setdefault("message", "the test process sent an error without a message")
     for key in ("step", "line"):
@@ -414,8 +486,13 @@ def _exit_description(status):
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-        why = {"SIGSEGV": "segmentation fault", "SIGXCPU": "CPU time limit", "SIGKILL": "killed",
-               "SIGABRT": "aborted", "SIGBUS": "bus error"}.get(name, "signal")
+        why = {
+            "SIGSEGV": "segmentation fault",
+            "SIGXCPU": "CPU time limit",
+            "SIGKILL": "killed",
+            "SIGABRT": "aborted",
+            "SIGBUS": "bus error",
+        }.get(name, "signal")
         return f"killed by {name} ({why})"
     return f"process exited with code {os.WEXITSTATUS(status)} before returning a result (os._exit?)"
 
@@ -423,10 +500,8 @@ def _exit_description(status):
 def _kill_leftovers():
     """Nothing a test started may outlive it."""
     if os.getpid() == 1:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(-1, signal.SIGKILL)  # as PID 1: every other process in this namespace
-        except ProcessLookupError:
-            pass
         while True:  # every process here was killed and is now our child: reap them all
             try:
                 os.waitpid(-1, 0)
@@ -438,15 +513,11 @@ def _kill_leftovers():
         if not children:
             return
         for pid in children:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         for pid in children:
-            try:
+            with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
 
 
 def _children():

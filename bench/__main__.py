@@ -1,4 +1,5 @@
 """`make bench`: every benchmark, each printing its rows measured side by side in one run."""
+
 import importlib
 import sys
 

@@ -9,6 +9,7 @@ comparison is fair; a second table repeats it with one thread for both.
 
 Run:  python -c "from bench.conv import main; main()"
 """
+
 import statistics
 import time
 
@@ -36,6 +37,7 @@ def _numpy_step(x, w, b, dout, stride, padding):
     def step():
         out, cache = conv2d_forward(x, w, b, stride, padding)
         conv2d_backward(dout, cache)
+
     return step
 
 
@@ -47,6 +49,7 @@ def _torch_step(x, w, b, dout, stride, padding, dtype):
         out = torch.nn.functional.conv2d(xt, wt, bt, stride=stride, padding=padding)
         out.backward(gt)
         xt.grad = wt.grad = bt.grad = None
+
     return step
 
 
@@ -58,7 +61,7 @@ def _time_steps(steps, repeats, warmup):
     """
     median_ms = {}
     for name, step in steps.items():
-        time.sleep(0.2)                               # let the other pool's spinners idle
+        time.sleep(0.2)  # let the other pool's spinners idle
         for _ in range(warmup):
             step()
         times = []
@@ -99,9 +102,11 @@ def main(repeats=20, warmup=3):
         "torch CPU float64": _torch_step(*args, torch.float64),
         "torch CPU float32": _torch_step(*args, torch.float32),
     }
-    print(f"conv2d forward+backward, x ({s['N']}, {s['C_in']}, {s['H']}, {s['W']}), "
-          f"w ({s['C_out']}, {s['C_in']}, {s['K']}, {s['K']}), stride {s['stride']}, "
-          f"padding {s['padding']}; median of {repeats} after {warmup} warm-up")
+    print(
+        f"conv2d forward+backward, x ({s['N']}, {s['C_in']}, {s['H']}, {s['W']}), "
+        f"w ({s['C_out']}, {s['C_in']}, {s['K']}, {s['K']}), stride {s['stride']}, "
+        f"padding {s['padding']}; median of {repeats} after {warmup} warm-up"
+    )
 
     blas, blas_threads = _blas_threads()
     torch_threads_before = torch.get_num_threads()
@@ -110,11 +115,14 @@ def main(repeats=20, warmup=3):
         if blas_threads:
             torch.set_num_threads(blas_threads)
         results[blas_threads] = _time_steps(steps, repeats, warmup)
-        _print_table(results[blas_threads],
-                     f"threads: numpy BLAS ({blas or 'unknown'}) = "
-                     f"{blas_threads or 'unknown'}, torch = {torch.get_num_threads()}")
+        _print_table(
+            results[blas_threads],
+            f"threads: numpy BLAS ({blas or 'unknown'}) = "
+            f"{blas_threads or 'unknown'}, torch = {torch.get_num_threads()}",
+        )
         if blas_threads and blas_threads > 1:
             from threadpoolctl import threadpool_limits
+
             torch.set_num_threads(1)
             with threadpool_limits(limits=1, user_api="blas"):
                 results[1] = _time_steps(steps, repeats, warmup)

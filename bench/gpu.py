@@ -8,6 +8,7 @@ Two numbers per implementation: wall time per epoch (what the loop itself costs)
 
 Run:  python -c "from bench.gpu import main; main()"
 """
+
 import statistics
 import time
 
@@ -31,9 +32,10 @@ def kit_run(device, seed):
     """(seconds since start, test accuracy) after each epoch of the reference's train()."""
     torch.manual_seed(seed)
     model = ref.DigitsCNN()
-    history = ref.train(model, ref.load_digits_data(device), EPOCHS, ref.DEFAULT_BATCH_SIZE, ref.DEFAULT_LR,
-                        momentum=0.9, seed=seed)
-    return list(zip(history["seconds"], history["test_acc"]))
+    history = ref.train(
+        model, ref.load_digits_data(device), EPOCHS, ref.DEFAULT_BATCH_SIZE, ref.DEFAULT_LR, momentum=0.9, seed=seed
+    )
+    return list(zip(history["seconds"], history["test_acc"], strict=False))
 
 
 def plain_run(device, seed):
@@ -41,8 +43,12 @@ def plain_run(device, seed):
     torch.manual_seed(seed)
     model = ref.DigitsCNN().to(device)
     X_train, y_train, X_test, y_test = ref.load_digits_data(torch.device("cpu"))
-    loader = DataLoader(TensorDataset(X_train, y_train), batch_size=ref.DEFAULT_BATCH_SIZE, shuffle=True,
-                        generator=torch.Generator().manual_seed(seed))
+    loader = DataLoader(
+        TensorDataset(X_train, y_train),
+        batch_size=ref.DEFAULT_BATCH_SIZE,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(seed),
+    )
     optimizer = torch.optim.SGD(model.parameters(), lr=ref.DEFAULT_LR, momentum=0.9)
     record = []
     _sync(device)
@@ -81,8 +87,10 @@ def _measure(device):
 
 def main():
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
-    print(f"DigitsCNN on the digits, batch {ref.DEFAULT_BATCH_SIZE}, lr {ref.DEFAULT_LR}, momentum 0.9, "
-          f"{EPOCHS} epochs x {REPEATS} seeds; torch {torch.__version__}, {torch.get_num_threads()} CPU threads")
+    print(
+        f"DigitsCNN on the digits, batch {ref.DEFAULT_BATCH_SIZE}, lr {ref.DEFAULT_LR}, momentum 0.9, "
+        f"{EPOCHS} epochs x {REPEATS} seeds; torch {torch.__version__}, {torch.get_num_threads()} CPU threads"
+    )
     for device in devices:
         name = torch.cuda.get_device_name() if device.type == "cuda" else "CPU"
         kit_run(device, 0)  # warm-up: kernels, allocator, the data set's file cache
@@ -93,7 +101,9 @@ def main():
             print(f"    {label:20s} {per_epoch * 1000:7.1f} ms/epoch   to {TARGET:.0%}: {reach}")
         (kit_epoch, kit_reach, _), (plain_epoch, plain_reach, _) = rows.values()
         ratio = f", time to {TARGET:.0%} {kit_reach / plain_reach:.2f}x" if kit_reach and plain_reach else ""
-        print(f"    kit / plain: per epoch {kit_epoch / plain_epoch:.2f}x{ratio} (target <= 1.2x"
-              f"{' and under 5 s to 98%' if device.type == 'cuda' else ''})")
+        print(
+            f"    kit / plain: per epoch {kit_epoch / plain_epoch:.2f}x{ratio} (target <= 1.2x"
+            f"{' and under 5 s to 98%' if device.type == 'cuda' else ''})"
+        )
     if len(devices) == 1:
         print("  no CUDA device here: run `make bench` on a GPU machine for the GPU rows")

@@ -7,6 +7,7 @@ builds (its tests are the same graded tests). Both rows come from this one run.
 
 Run:  python -c "from bench.grading import main; main()"
 """
+
 import io
 import os
 import tempfile
@@ -41,12 +42,16 @@ def main():
         os.makedirs(subs)
         paths = _make_submissions(subs)
         started = time.perf_counter()
-        cli.grade_folder(assignments.get("cnn_layer"), subs, os.path.join(tmp, "out"), jobs=jobs,
-                         console=Console(file=io.StringIO()))
+        cli.grade_folder(
+            assignments.get("cnn_layer"), subs, os.path.join(tmp, "out"), jobs=jobs, console=Console(file=io.StringIO())
+        )
         ours = time.perf_counter() - started
         zip_path = os.path.join(tmp, "cnn_layer-autograder.zip")
-        dist.write_zip(zip_path, dist.autograder_zip_files("cnn_layer", os.path.join(tmp, "gen")),
-                       executable={"run_autograder", "setup.sh"})
+        dist.write_zip(
+            zip_path,
+            dist.autograder_zip_files("cnn_layer", os.path.join(tmp, "gen")),
+            executable={"run_autograder", "setup.sh"},
+        )
         source = os.path.join(tmp, "unzipped")
         zipfile.ZipFile(zip_path).extractall(source)
         started = time.perf_counter()
@@ -55,7 +60,9 @@ def main():
         otter = (time.perf_counter() - started) / N_OTTER
     ours_rate, otter_rate = N_SUBMISSIONS / ours, 1 / otter
     print(f"grading cnn_layer ({jobs} cores)")
-    print(f"  kit engine, -j {jobs}: {N_SUBMISSIONS} submissions in {ours:.1f} s = {ours_rate:.1f} submissions/s "
-          f"({ours / N_SUBMISSIONS * 1000:.0f} ms each)")
+    print(
+        f"  kit engine, -j {jobs}: {N_SUBMISSIONS} submissions in {ours:.1f} s = {ours_rate:.1f} submissions/s "
+        f"({ours / N_SUBMISSIONS * 1000:.0f} ms each)"
+    )
     print(f"  otter run, sequential: {otter:.2f} s per submission (mean of {N_OTTER}) = {otter_rate:.2f} submissions/s")
     print(f"  throughput ratio kit / otter: {ours_rate / otter_rate:.1f}x  (target >= 20x)")

@@ -33,6 +33,7 @@ Where it departs from PyTorch:
     swaps two given dims); `**` takes a number exponent only; `@` is 2-D only.
   - There is no dtype or device: data is always float64 on the CPU.
 """
+
 import math
 import numbers
 
@@ -58,6 +59,7 @@ def _is_real(x):
 
 
 # ## Task 2.1: numerical_gradient
+
 
 def _scalar_output(fn, value):
     """f(x) as a float; f must return a scalar (a number or a size-1 array)."""
@@ -109,6 +111,7 @@ def numerical_gradient(f, x, eps=1e-6):
 
 
 # ## Task 2.2: Dual numbers and elementary functions
+
 
 class Dual:
     """A dual number value + deriv·ε with ε² = 0: forward-mode AD for one input.
@@ -170,8 +173,7 @@ class Dual:
         if other is NotImplemented:
             return NotImplemented
         # BEGIN SOLUTION (Task 2.2: product rule (a·b)' = a'·b + a·b')
-        return Dual(self.value * other.value,
-                    self.deriv * other.value + self.value * other.deriv)
+        return Dual(self.value * other.value, self.deriv * other.value + self.value * other.deriv)
         # END SOLUTION
 
     def __rmul__(self, other):  # other * self
@@ -182,8 +184,7 @@ class Dual:
         if other is NotImplemented:
             return NotImplemented
         # BEGIN SOLUTION (Task 2.2: quotient rule (a/b)' = (a'·b − a·b') / b²)
-        return Dual(self.value / other.value,
-                    (self.deriv * other.value - self.value * other.deriv) / other.value ** 2)
+        return Dual(self.value / other.value, (self.deriv * other.value - self.value * other.deriv) / other.value**2)
         # END SOLUTION
 
     def __rtruediv__(self, other):  # other / self
@@ -288,6 +289,7 @@ def sigmoid(x):
 
 # ## Task 2.3: derivative (forward mode)
 
+
 def derivative(f, x):
     """f'(x) by forward mode: evaluate f on the dual number x + 1·ε.
 
@@ -312,6 +314,7 @@ def derivative(f, x):
 
 
 # ## Task 2.4: Tensor operations (reverse mode)
+
 
 def _unbroadcast(grad, shape):
     """Sum a gradient of the broadcast shape back down to an operand's shape.
@@ -355,8 +358,7 @@ def _as_tensor(fn, other):
         return other
     if _is_real(other) or isinstance(other, np.ndarray):
         return Tensor(other)
-    raise TypeError(f"{fn}: the other operand must be a Tensor or a number, "
-                    f"got {type(other).__name__}")
+    raise TypeError(f"{fn}: the other operand must be a Tensor or a number, got {type(other).__name__}")
 
 
 def _noop():
@@ -385,12 +387,11 @@ class Tensor:
         try:
             self.data = np.array(data, dtype=np.float64)  # always a copy
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"Tensor: data must be a number or a real array, "
-                            f"got {type(data).__name__}") from exc
+            raise TypeError(f"Tensor: data must be a number or a real array, got {type(data).__name__}") from exc
         self.grad = None
         self.requires_grad = bool(requires_grad)
-        self._prev = ()         # the tensors this one was computed from (graph edges)
-        self._op = ""           # the op that made it, for __repr__ and debugging
+        self._prev = ()  # the tensors this one was computed from (graph edges)
+        self._op = ""  # the op that made it, for __repr__ and debugging
         self._backward = _noop  # adds this node's gradient into its inputs' .grad
 
     @classmethod
@@ -442,6 +443,7 @@ class Tensor:
         def _backward():
             self._accumulate(_unbroadcast(out.grad, self.data.shape))
             other._accumulate(_unbroadcast(out.grad, other.data.shape))
+
         out._backward = _backward
         return out
         # END SOLUTION
@@ -458,6 +460,7 @@ class Tensor:
         def _backward():
             self._accumulate(_unbroadcast(out.grad, self.data.shape))
             other._accumulate(_unbroadcast(-out.grad, other.data.shape))
+
         out._backward = _backward
         return out
         # END SOLUTION
@@ -474,6 +477,7 @@ class Tensor:
         def _backward():
             self._accumulate(_unbroadcast(out.grad * other.data, self.data.shape))
             other._accumulate(_unbroadcast(out.grad * self.data, other.data.shape))
+
         out._backward = _backward
         return out
         # END SOLUTION
@@ -489,8 +493,8 @@ class Tensor:
 
         def _backward():
             self._accumulate(_unbroadcast(out.grad / other.data, self.data.shape))
-            other._accumulate(_unbroadcast(-out.grad * self.data / other.data ** 2,
-                                           other.data.shape))
+            other._accumulate(_unbroadcast(-out.grad * self.data / other.data**2, other.data.shape))
+
         out._backward = _backward
         return out
         # END SOLUTION
@@ -505,6 +509,7 @@ class Tensor:
 
         def _backward():
             self._accumulate(-out.grad)
+
         out._backward = _backward
         return out
         # END SOLUTION
@@ -512,10 +517,9 @@ class Tensor:
     def __pow__(self, p):
         """out = a^p for a number p;  dout/da = p · a^(p−1)."""
         if not _is_real(p):
-            raise TypeError(f"Tensor.__pow__: the exponent must be a number, "
-                            f"got {type(p).__name__}")
+            raise TypeError(f"Tensor.__pow__: the exponent must be a number, got {type(p).__name__}")
         # BEGIN SOLUTION (Task 2.4: forward a ** p and its _backward)
-        out = Tensor._result(self.data ** p, (self,), f"**{p}")
+        out = Tensor._result(self.data**p, (self,), f"**{p}")
 
         def _backward():
             if p == 0:  # a^0 = 1 is constant (and 0^(−1) would be undefined)
@@ -523,6 +527,7 @@ class Tensor:
             else:
                 local = p * self.data ** (p - 1)
             self._accumulate(out.grad * local)
+
         out._backward = _backward
         return out
         # END SOLUTION
@@ -532,17 +537,21 @@ class Tensor:
         dL/dA = dL/dout @ Bᵀ (N, K), dL/dB = Aᵀ @ dL/dout (K, M)."""
         other = _as_tensor("Tensor.__matmul__", other)
         if self.data.ndim != 2 or other.data.ndim != 2:
-            raise ValueError(f"Tensor.__matmul__: both operands must be 2-D (N, K) @ (K, M), "
-                             f"got shapes {self.data.shape} and {other.data.shape}")
+            raise ValueError(
+                f"Tensor.__matmul__: both operands must be 2-D (N, K) @ (K, M), "
+                f"got shapes {self.data.shape} and {other.data.shape}"
+            )
         if self.data.shape[1] != other.data.shape[0]:
-            raise ValueError(f"Tensor.__matmul__: inner dimensions differ, "
-                             f"got shapes {self.data.shape} and {other.data.shape}")
+            raise ValueError(
+                f"Tensor.__matmul__: inner dimensions differ, got shapes {self.data.shape} and {other.data.shape}"
+            )
         # BEGIN SOLUTION (Task 2.4: forward A @ B and its _backward)
         out = Tensor._result(self.data @ other.data, (self, other), "@")
 
         def _backward():
             self._accumulate(out.grad @ other.data.T)
             other._accumulate(self.data.T @ out.grad)
+
         out._backward = _backward
         return out
         # END SOLUTION
@@ -562,6 +571,7 @@ class Tensor:
         def _backward():
             g = out.grad if keepdims else np.expand_dims(out.grad, axes)
             self._accumulate(np.broadcast_to(g, self.data.shape))
+
         out._backward = _backward
         return out
         # END SOLUTION
@@ -577,6 +587,7 @@ class Tensor:
         def _backward():
             g = out.grad if keepdims else np.expand_dims(out.grad, axes)
             self._accumulate(np.broadcast_to(g / n, self.data.shape))
+
         out._backward = _backward
         return out
         # END SOLUTION
@@ -589,13 +600,13 @@ class Tensor:
         try:
             shape = np.empty(self.data.shape).reshape(shape).shape
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"Tensor.reshape: cannot reshape shape {self.data.shape} "
-                             f"into {shape}") from exc
+            raise ValueError(f"Tensor.reshape: cannot reshape shape {self.data.shape} into {shape}") from exc
         # BEGIN SOLUTION (Task 2.4: forward reshape and its _backward)
         out = Tensor._result(self.data.reshape(shape), (self,), "reshape")
 
         def _backward():
             self._accumulate(out.grad.reshape(self.data.shape))
+
         out._backward = _backward
         return out
         # END SOLUTION
@@ -608,6 +619,7 @@ class Tensor:
 
         def _backward():
             self._accumulate(out.grad.transpose())
+
         out._backward = _backward
         return out
         # END SOLUTION
@@ -625,6 +637,7 @@ class Tensor:
 
         def _backward():
             self._accumulate(out.grad * out.data)
+
         out._backward = _backward
         return out
         # END SOLUTION
@@ -636,6 +649,7 @@ class Tensor:
 
         def _backward():
             self._accumulate(out.grad / self.data)
+
         out._backward = _backward
         return out
         # END SOLUTION
@@ -647,6 +661,7 @@ class Tensor:
 
         def _backward():
             self._accumulate(out.grad * (self.data > 0))
+
         out._backward = _backward
         return out
         # END SOLUTION
@@ -658,6 +673,7 @@ class Tensor:
 
         def _backward():
             self._accumulate(out.grad * out.data * (1.0 - out.data))
+
         out._backward = _backward
         return out
         # END SOLUTION
@@ -668,7 +684,8 @@ class Tensor:
         out = Tensor._result(np.tanh(self.data), (self,), "tanh")
 
         def _backward():
-            self._accumulate(out.grad * (1.0 - out.data ** 2))
+            self._accumulate(out.grad * (1.0 - out.data**2))
+
         out._backward = _backward
         return out
         # END SOLUTION
@@ -692,21 +709,25 @@ class Tensor:
                 has exactly one element.
         """
         if not self.requires_grad:
-            raise RuntimeError("Tensor.backward: this tensor does not require grad "
-                               "(create the inputs with requires_grad=True)")
+            raise RuntimeError(
+                "Tensor.backward: this tensor does not require grad (create the inputs with requires_grad=True)"
+            )
         if grad is None:
             if self.data.size != 1:
-                raise ValueError(f"Tensor.backward: grad can be omitted only for a scalar "
-                                 f"(one-element) output, got shape {self.data.shape}; "
-                                 f"pass grad= an array of that shape")
+                raise ValueError(
+                    f"Tensor.backward: grad can be omitted only for a scalar "
+                    f"(one-element) output, got shape {self.data.shape}; "
+                    f"pass grad= an array of that shape"
+                )
             grad = np.ones_like(self.data)
         else:
             if isinstance(grad, Tensor):
                 grad = grad.data
             grad = np.array(grad, dtype=np.float64)
             if grad.shape != self.data.shape:
-                raise ValueError(f"Tensor.backward: grad must have the output's shape "
-                                 f"{self.data.shape}, got shape {grad.shape}")
+                raise ValueError(
+                    f"Tensor.backward: grad must have the output's shape {self.data.shape}, got shape {grad.shape}"
+                )
         # BEGIN SOLUTION (Task 2.5: topological order, then propagate in reverse)
         order = _topological_order(self)
         for node in order:

@@ -24,6 +24,7 @@ Where it departs from the lecture or PyTorch:
 - the L2 penalty is λ/2‖W‖²_F with gradient λW, which is what ``weight_decay=λ``
   in ``torch.optim.SGD`` adds to the gradient.
 """
+
 import hashlib
 
 import numpy as np
@@ -54,14 +55,13 @@ _MLP_KEYS = ("W1", "b1", "w2", "b2")
 
 # Input checks (they stay in the student skeleton). ---------------------------------
 
+
 def _as_array(fn, name, value):
     """`value` as a new float64 ndarray, or a TypeError naming `fn` and `name`."""
     try:
         return np.array(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"{fn}: {name} must be a real number or array, got {type(value).__name__}"
-        ) from exc
+        raise TypeError(f"{fn}: {name} must be a real number or array, got {type(value).__name__}") from exc
 
 
 def _as_scalar(fn, name, value):
@@ -75,24 +75,20 @@ def _as_scalar(fn, name, value):
 def _check_params(fn, params):
     """Validate the MLP parameter dict; return float64 copies (W1, b1, w2, b2)."""
     if not isinstance(params, dict):
-        raise TypeError(f"{fn}: params must be a dict with keys {list(_MLP_KEYS)}, "
-                        f"got {type(params).__name__}")
+        raise TypeError(f"{fn}: params must be a dict with keys {list(_MLP_KEYS)}, got {type(params).__name__}")
     missing = [k for k in _MLP_KEYS if k not in params]
     if missing:
-        raise ValueError(f"{fn}: params is missing key(s) {missing}; "
-                         f"expected keys {list(_MLP_KEYS)}")
+        raise ValueError(f"{fn}: params is missing key(s) {missing}; expected keys {list(_MLP_KEYS)}")
     W1 = _as_array(fn, "params['W1']", params["W1"])
     if W1.ndim != 2:
         raise ValueError(f"{fn}: params['W1'] must be (H, D), got shape {W1.shape}")
     H = W1.shape[0]
     b1 = _as_array(fn, "params['b1']", params["b1"])
     if b1.shape != (H,):
-        raise ValueError(f"{fn}: params['b1'] must be (H,) = ({H},) to match "
-                         f"W1 {W1.shape}, got shape {b1.shape}")
+        raise ValueError(f"{fn}: params['b1'] must be (H,) = ({H},) to match W1 {W1.shape}, got shape {b1.shape}")
     w2 = _as_array(fn, "params['w2']", params["w2"])
     if w2.shape != (H,):
-        raise ValueError(f"{fn}: params['w2'] must be (H,) = ({H},) to match "
-                         f"W1 {W1.shape}, got shape {w2.shape}")
+        raise ValueError(f"{fn}: params['w2'] must be (H,) = ({H},) to match W1 {W1.shape}, got shape {w2.shape}")
     b2 = _as_scalar(fn, "params['b2']", params["b2"])
     return W1, b1, w2, b2
 
@@ -101,8 +97,7 @@ def _check_X(fn, X, D):
     """Validate X as (N, D) with D = W1.shape[1]; return a float64 copy."""
     X = _as_array(fn, "X", X)
     if X.ndim != 2 or X.shape[1] != D:
-        raise ValueError(f"{fn}: X must be (N, D) with D = W1.shape[1] = {D}, "
-                         f"got shape {X.shape}")
+        raise ValueError(f"{fn}: X must be (N, D) with D = W1.shape[1] = {D}, got shape {X.shape}")
     return X
 
 
@@ -131,6 +126,7 @@ def _check_lam(fn, lam):
 
 # ## Task 1.1: graph_example and graph_by_hand
 
+
 def graph_example(a, b):
     """Value and gradient of the lecture's graph e = (a + b)(b + 1).
 
@@ -151,8 +147,8 @@ def graph_example(a, b):
     c = a + b
     d = b + 1.0
     e = c * d
-    de_dc, de_dd = d, c          # e = c·d
-    de_da = de_dc * 1.0          # c = a + b
+    de_dc, de_dd = d, c  # e = c·d
+    de_da = de_dc * 1.0  # c = a + b
     de_db = de_dd * 1.0 + de_dc * 1.0
     return float(e), float(de_da), float(de_db)
     # END SOLUTION
@@ -201,12 +197,12 @@ def graph_by_hand(student_id):
     # BEGIN SOLUTION (Task 1.1: return a dict of the GRAPH_KEYS holding your hand-worked numbers)
     # The answer key for every id: a student writes the numbers worked out on paper.
     c, d = a + b, b + 1.0
-    return {"a": a, "b": b, "c": c, "d": d, "e": c * d,
-            "de_dc": d, "de_dd": c, "de_da": d, "de_db": c + d}
+    return {"a": a, "b": b, "c": c, "d": d, "e": c * d, "de_dc": d, "de_dd": c, "de_da": d, "de_db": c + d}
     # END SOLUTION
 
 
 # ## Task 1.2: linear_regression_grad
+
 
 def linear_regression_grad(w, X, y):
     """Gradient of the squared error of a linear hypothesis (lecture 002).
@@ -230,16 +226,16 @@ def linear_regression_grad(w, X, y):
         raise ValueError(f"{fn}: w must be (D,), got shape {w.shape}")
     X = _as_array(fn, "X", X)
     if X.ndim != 2 or X.shape[1] != w.shape[0]:
-        raise ValueError(f"{fn}: X must be (N, D) with D = len(w) = {w.shape[0]}, "
-                         f"got shape {X.shape}")
+        raise ValueError(f"{fn}: X must be (N, D) with D = len(w) = {w.shape[0]}, got shape {X.shape}")
     y = _check_y(fn, y, X.shape[0])
     # BEGIN SOLUTION (Task 1.2: return dE/dw, shape (D,))
-    o = X @ w                    # (N,)
+    o = X @ w  # (N,)
     return -2.0 * X.T @ (y - o)  # (D,)
     # END SOLUTION
 
 
 # ## Task 1.3: sigmoid and mlp_forward
+
 
 def sigmoid(z):
     """The logistic function σ(z) = 1 / (1 + e^{−z}), stable for large |z|.
@@ -284,14 +280,15 @@ def mlp_forward(params, X):
     W1, b1, w2, b2 = _check_params("mlp_forward", params)
     X = _check_X("mlp_forward", X, W1.shape[1])
     # BEGIN SOLUTION (Task 1.3: return (o, cache))
-    h = sigmoid(X @ W1.T + b1)   # (N, H)
-    o = sigmoid(h @ w2 + b2)     # (N,)
+    h = sigmoid(X @ W1.T + b1)  # (N, H)
+    o = sigmoid(h @ w2 + b2)  # (N,)
     cache = {"X": X, "h": h, "o": o}
     return o, cache
     # END SOLUTION
 
 
 # ## Task 1.3 (continued): mlp_loss
+
 
 def mlp_loss(params, X, y):
     """The squared error E = ½ Σ_n (y_n − o_n)² of the network's outputs.
@@ -315,9 +312,8 @@ def mlp_loss(params, X, y):
     # END SOLUTION
 
 
-
-
 # ## Task 1.4: the output layer's δ and b2's gradient
+
 
 def delta_output(o, y):
     """The output unit's error signal δ_n = ∂E/∂a^(2)_n of the squared error.
@@ -360,11 +356,12 @@ def grad_b2(params, X, y):
     y = _check_y("grad_b2", y, X.shape[0])
     # BEGIN SOLUTION (Task 1.4: return dE/db2 as a float)
     o, _ = mlp_forward(params, X)
-    return float(np.sum(delta_output(o, y)))   # ∂a^(2)_n/∂b^(2) = 1, summed over n
+    return float(np.sum(delta_output(o, y)))  # ∂a^(2)_n/∂b^(2) = 1, summed over n
     # END SOLUTION
 
 
 # ## Task 1.5: the hidden layer's δ and b1's gradient
+
 
 def delta_hidden(delta, w2, h):
     """The hidden units' error signals δ^(1)_{n,j} = ∂E/∂a^(1)_{n,j}, from the output's δ_n.
@@ -383,8 +380,9 @@ def delta_hidden(delta, w2, h):
     fn = "delta_hidden"
     delta, w2, h = _as_array(fn, "delta", delta), _as_array(fn, "w2", w2), _as_array(fn, "h", h)
     if delta.ndim != 1 or w2.ndim != 1 or h.shape != (delta.shape[0], w2.shape[0]):
-        raise ValueError(f"{fn}: need delta (N,), w2 (H,) and h (N, H); got shapes "
-                         f"{delta.shape}, {w2.shape} and {h.shape}")
+        raise ValueError(
+            f"{fn}: need delta (N,), w2 (H,) and h (N, H); got shapes {delta.shape}, {w2.shape} and {h.shape}"
+        )
     # BEGIN SOLUTION (Task 1.5: return dE/da1, shape (N, H))
     # ∂a^(2)_n/∂h_{n,j} = w^(2)_j and ∂h_{n,j}/∂a^(1)_{n,j} = h_{n,j}(1 − h_{n,j}).
     return np.outer(delta, w2) * h * (1.0 - h)
@@ -407,12 +405,13 @@ def grad_b1(params, X, y):
     y = _check_y("grad_b1", y, X.shape[0])
     # BEGIN SOLUTION (Task 1.5: return dE/db1, shape (H,))
     o, cache = mlp_forward(params, X)
-    delta_h = delta_hidden(delta_output(o, y), w2, cache["h"])   # (N, H)
-    return np.sum(delta_h, axis=0)                                # ∂a^(1)_{n,j}/∂b^(1)_j = 1
+    delta_h = delta_hidden(delta_output(o, y), w2, cache["h"])  # (N, H)
+    return np.sum(delta_h, axis=0)  # ∂a^(1)_{n,j}/∂b^(1)_j = 1
     # END SOLUTION
 
 
 # ## Task 1.6: mlp_backward
+
 
 def mlp_backward(params, X, y):
     """Every gradient of E = ½ Σ_n (y_n − o_n)²: backpropagation through the whole network.
@@ -436,17 +435,20 @@ def mlp_backward(params, X, y):
     y = _check_y("mlp_backward", y, X.shape[0])
     # BEGIN SOLUTION (Task 1.6: return the dict of gradients W1, b1, w2, b2 (b2 a float))
     o, cache = mlp_forward(params, X)
-    h = cache["h"]                                   # (N, H)
-    delta_o = delta_output(o, y)                     # (N,)   ∂E/∂a^(2)
-    delta_h = delta_hidden(delta_o, w2, h)           # (N, H) ∂E/∂a^(1)
-    return {"W1": delta_h.T @ X,                     # Σ_n δ^(1)_{n,j} x_{n,i}, (H, D)
-            "b1": np.sum(delta_h, axis=0),
-            "w2": h.T @ delta_o,                     # Σ_n δ_n h_{n,j}, (H,)
-            "b2": float(np.sum(delta_o))}
+    h = cache["h"]  # (N, H)
+    delta_o = delta_output(o, y)  # (N,)   ∂E/∂a^(2)
+    delta_h = delta_hidden(delta_o, w2, h)  # (N, H) ∂E/∂a^(1)
+    return {
+        "W1": delta_h.T @ X,  # Σ_n δ^(1)_{n,j} x_{n,i}, (H, D)
+        "b1": np.sum(delta_h, axis=0),
+        "w2": h.T @ delta_o,  # Σ_n δ_n h_{n,j}, (H,)
+        "b2": float(np.sum(delta_o)),
+    }
     # END SOLUTION
 
 
 # ## Task 1.7: another network, derived from scratch
+
 
 def tanh_bce_loss(params, X, y):
     """The binary cross-entropy of a network with tanh hidden units and a sigmoid output.
@@ -470,7 +472,7 @@ def tanh_bce_loss(params, X, y):
     X = _check_X("tanh_bce_loss", X, W1.shape[1])
     y = _check_y("tanh_bce_loss", y, X.shape[0])
     # BEGIN SOLUTION (Task 1.7: return E as a float)
-    a2 = np.tanh(X @ W1.T + b1) @ w2 + b2                 # (N,)
+    a2 = np.tanh(X @ W1.T + b1) @ w2 + b2  # (N,)
     return float(np.sum(np.logaddexp(0.0, a2) - y * a2))
     # END SOLUTION
 
@@ -514,16 +516,16 @@ def tanh_bce_backward(params, X, y):
     X = _check_X("tanh_bce_backward", X, W1.shape[1])
     y = _check_y("tanh_bce_backward", y, X.shape[0])
     # BEGIN SOLUTION (Task 1.7: return the dict of gradients W1, b1, w2, b2 (b2 a float))
-    h = np.tanh(X @ W1.T + b1)                        # (N, H)
-    o = sigmoid(h @ w2 + b2)                          # (N,)
-    delta_o = delta_output_bce(o, y)                  # (N,)
-    delta_h = np.outer(delta_o, w2) * (1.0 - h * h)   # tanh'(a) = 1 − tanh(a)²
-    return {"W1": delta_h.T @ X, "b1": np.sum(delta_h, axis=0),
-            "w2": h.T @ delta_o, "b2": float(np.sum(delta_o))}
+    h = np.tanh(X @ W1.T + b1)  # (N, H)
+    o = sigmoid(h @ w2 + b2)  # (N,)
+    delta_o = delta_output_bce(o, y)  # (N,)
+    delta_h = np.outer(delta_o, w2) * (1.0 - h * h)  # tanh'(a) = 1 − tanh(a)²
+    return {"W1": delta_h.T @ X, "b1": np.sum(delta_h, axis=0), "w2": h.T @ delta_o, "b2": float(np.sum(delta_o))}
     # END SOLUTION
 
 
 # ## Task 1.8: L1/L2 penalties
+
 
 def l2_penalty(W, lam):
     """L2 regularization ("weight decay"), lecture 002: value and gradient.
@@ -573,6 +575,7 @@ def l1_penalty(W, lam):
 
 # ## Task 1.9: sgd_step
 
+
 def sgd_step(params, grads, lr):
     """One gradient-descent step on every parameter: w_new = w − η ∂E/∂w.
 
@@ -587,18 +590,17 @@ def sgd_step(params, grads, lr):
     """
     fn = "sgd_step"
     if not isinstance(params, dict) or not isinstance(grads, dict):
-        raise TypeError(f"{fn}: params and grads must be dicts, got "
-                        f"{type(params).__name__} and {type(grads).__name__}")
+        raise TypeError(f"{fn}: params and grads must be dicts, got {type(params).__name__} and {type(grads).__name__}")
     if set(params) != set(grads):
         missing = sorted(set(params) - set(grads))
         extra = sorted(set(grads) - set(params))
-        raise ValueError(f"{fn}: grads must have the same keys as params; "
-                         f"missing from grads: {missing}, not in params: {extra}")
+        raise ValueError(
+            f"{fn}: grads must have the same keys as params; missing from grads: {missing}, not in params: {extra}"
+        )
     for key in params:
         p_shape, g_shape = np.shape(params[key]), np.shape(grads[key])
         if p_shape != g_shape:
-            raise ValueError(f"{fn}: grads[{key!r}] must have params[{key!r}]'s shape "
-                             f"{p_shape}, got shape {g_shape}")
+            raise ValueError(f"{fn}: grads[{key!r}] must have params[{key!r}]'s shape {p_shape}, got shape {g_shape}")
     lr = _as_scalar(fn, "lr", lr)
     # BEGIN SOLUTION (Task 1.9: return a new dict of updated parameters)
     new = {}

@@ -30,6 +30,7 @@ Where it departs from PyTorch
     with the flipped kernel w[..., ::-1, ::-1]. Everything is computed in float64;
     ``stride`` and ``padding`` are single integers used for both spatial axes.
 """
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -38,11 +39,11 @@ __all__ = ["conv2d_forward", "conv2d_backward", "conv1d_forward"]
 
 # Validation (kept in the student skeleton) ----------------------------------------------
 
+
 def _check_int(fname, name, value, minimum):
     """An int (not bool) >= minimum, else ValueError naming the function and argument."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{fname}: {name} must be an int >= {minimum}, "
-                         f"got {value!r} of type {type(value).__name__}")
+        raise ValueError(f"{fname}: {name} must be an int >= {minimum}, got {value!r} of type {type(value).__name__}")
     if value < minimum:
         raise ValueError(f"{fname}: {name} must be an int >= {minimum}, got {value}")
     return int(value)
@@ -65,20 +66,20 @@ def _check_conv_args(fname, x, w, b, stride, padding, spatial):
     if w.ndim != ndim:
         raise ValueError(f"{fname}: w must be ({w_dims}), got shape {w.shape}")
     if x.shape[1] != w.shape[1]:
-        raise ValueError(f"{fname}: C_in of x {x.shape} is {x.shape[1]} but C_in of "
-                         f"w {w.shape} is {w.shape[1]}")
+        raise ValueError(f"{fname}: C_in of x {x.shape} is {x.shape[1]} but C_in of w {w.shape} is {w.shape[1]}")
     if b.shape != (w.shape[0],):
-        raise ValueError(f"{fname}: b must be (C_out,) = ({w.shape[0]},) for w of shape "
-                         f"{w.shape}, got shape {b.shape}")
+        raise ValueError(f"{fname}: b must be (C_out,) = ({w.shape[0]},) for w of shape {w.shape}, got shape {b.shape}")
     stride = _check_int(fname, "stride", stride, 1)
     padding = _check_int(fname, "padding", padding, 0)
     padded = tuple(n + 2 * padding for n in x.shape[2:])
-    if any(k > n for k, n in zip(w.shape[2:], padded)):
+    if any(k > n for k, n in zip(w.shape[2:], padded, strict=False)):
         names = ", ".join(kernel[a] for a in spatial)
         sizes = ", ".join(f"{a}+2*padding" for a in spatial)
-        raise ValueError(f"{fname}: kernel ({names}) = {tuple(w.shape[2:])} is larger than "
-                         f"the padded input ({sizes}) = {padded} "
-                         f"(x {x.shape}, w {w.shape}, padding={padding})")
+        raise ValueError(
+            f"{fname}: kernel ({names}) = {tuple(w.shape[2:])} is larger than "
+            f"the padded input ({sizes}) = {padded} "
+            f"(x {x.shape}, w {w.shape}, padding={padding})"
+        )
     return x, w, b, stride, padding
 
 
@@ -88,6 +89,7 @@ def _out_size(n, k, stride, padding):
 
 
 # ## Task 3.1: conv2d_forward ------------------------------------------------------------
+
 
 def _pad(x, padding):
     """x~: zero-pad the two last (spatial) axes of x (N, C_in, H, W) by P on each side."""
@@ -140,15 +142,14 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
     (C_in*KH*KW, N*H_out*W_out) matrix, the filters the rows of a (C_out, C_in*KH*KW)
     matrix, and the layer is one matrix product; no Python loops.
     """
-    x, w, b, stride, padding = _check_conv_args(
-        "conv2d_forward", x, w, b, stride, padding, ("H", "W"))
+    x, w, b, stride, padding = _check_conv_args("conv2d_forward", x, w, b, stride, padding, ("H", "W"))
     N, C_in, H, W = x.shape
     C_out, _, KH, KW = w.shape
     H_out = _out_size(H, KH, stride, padding)
     W_out = _out_size(W, KW, stride, padding)
     # BEGIN SOLUTION (Task 3.1: compute out (N, C_out, H_out, W_out))
     cols = _im2col(_pad(x, padding), KH, KW, stride, H_out, W_out)
-    out = w.reshape(C_out, -1) @ cols                     # (C_out, N*H_out*W_out)
+    out = w.reshape(C_out, -1) @ cols  # (C_out, N*H_out*W_out)
     out = out.reshape(C_out, N, H_out, W_out) + b[:, None, None, None]
     out = np.ascontiguousarray(out.transpose(1, 0, 2, 3))  # (N, C_out, H_out, W_out)
     # END SOLUTION
@@ -157,6 +158,7 @@ def conv2d_forward(x, w, b, stride=1, padding=0):
 
 
 # ## Task 3.2: conv2d_backward -----------------------------------------------------------
+
 
 def _col2im(dcols, x_pad_shape, KH, KW, stride, H_out, W_out):
     """The adjoint of ``_im2col``: add every column back onto the window it came from.
@@ -168,12 +170,11 @@ def _col2im(dcols, x_pad_shape, KH, KW, stride, H_out, W_out):
     N, C_in, Hp, Wp = x_pad_shape
     s = stride
     dcols = dcols.reshape(C_in, KH, KW, N, H_out, W_out)
-    dx_pad = np.zeros((C_in, N, Hp, Wp))      # channel-first, so each slice adds directly
+    dx_pad = np.zeros((C_in, N, Hp, Wp))  # channel-first, so each slice adds directly
     # one strided slice per kernel offset (p, q): vectorized over n, c, i, j
     for p in range(KH):
         for q in range(KW):
-            dx_pad[:, :, p : p + (H_out - 1) * s + 1 : s,
-                   q : q + (W_out - 1) * s + 1 : s] += dcols[:, p, q]
+            dx_pad[:, :, p : p + (H_out - 1) * s + 1 : s, q : q + (W_out - 1) * s + 1 : s] += dcols[:, p, q]
     return dx_pad.transpose(1, 0, 2, 3)
     # END SOLUTION
 
@@ -198,8 +199,10 @@ def conv2d_backward(dout, cache):
         dx: (N, C_in, H, W), dw: (C_out, C_in, KH, KW), db: (C_out,).
     """
     if not (isinstance(cache, tuple) and len(cache) == 5):
-        raise ValueError("conv2d_backward: cache must be the (x, w, b, stride, padding) "
-                         f"tuple returned by conv2d_forward, got {type(cache).__name__}")
+        raise ValueError(
+            "conv2d_backward: cache must be the (x, w, b, stride, padding) "
+            f"tuple returned by conv2d_forward, got {type(cache).__name__}"
+        )
     x, w, b, stride, padding = cache
     N, C_in, H, W = x.shape
     C_out, _, KH, KW = w.shape
@@ -207,17 +210,19 @@ def conv2d_backward(dout, cache):
     W_out = _out_size(W, KW, stride, padding)
     dout = np.asarray(dout, dtype=np.float64)
     if dout.shape != (N, C_out, H_out, W_out):
-        raise ValueError(f"conv2d_backward: dout must have the forward output's shape "
-                         f"(N, C_out, H_out, W_out) = {(N, C_out, H_out, W_out)}, "
-                         f"got shape {dout.shape}")
+        raise ValueError(
+            f"conv2d_backward: dout must have the forward output's shape "
+            f"(N, C_out, H_out, W_out) = {(N, C_out, H_out, W_out)}, "
+            f"got shape {dout.shape}"
+        )
     # BEGIN SOLUTION (Task 3.2: return (dx, dw, db))
     P = padding
     x_pad = _pad(x, P)
-    cols = _im2col(x_pad, KH, KW, stride, H_out, W_out)   # recomputed, as in forward
+    cols = _im2col(x_pad, KH, KW, stride, H_out, W_out)  # recomputed, as in forward
     dout_mat = dout.transpose(1, 0, 2, 3).reshape(C_out, -1)  # (C_out, N*H_out*W_out)
     db = dout.sum(axis=(0, 2, 3))
     dw = (dout_mat @ cols.T).reshape(w.shape)
-    dcols = w.reshape(C_out, -1).T @ dout_mat              # (C_in*KH*KW, N*H_out*W_out)
+    dcols = w.reshape(C_out, -1).T @ dout_mat  # (C_in*KH*KW, N*H_out*W_out)
     dx_pad = _col2im(dcols, x_pad.shape, KH, KW, stride, H_out, W_out)
     dx = np.ascontiguousarray(dx_pad[:, :, P : P + H, P : P + W])
     return dx, dw, db
@@ -225,6 +230,7 @@ def conv2d_backward(dout, cache):
 
 
 # ## Task 3.3: conv1d_forward ------------------------------------------------------------
+
 
 def conv1d_forward(x, w, b, stride=1, padding=0):
     """Forward pass of a 1-D convolution layer (cross-correlation, as in PyTorch).
@@ -244,12 +250,10 @@ def conv1d_forward(x, w, b, stride=1, padding=0):
     A 1-D signal is a 2-D image of height 1: pad L yourself (padding H would add rows),
     then call ``conv2d_forward`` on x (N, C_in, 1, L+2P) and w (C_out, C_in, 1, K).
     """
-    x, w, b, stride, padding = _check_conv_args(
-        "conv1d_forward", x, w, b, stride, padding, ("L",))
+    x, w, b, stride, padding = _check_conv_args("conv1d_forward", x, w, b, stride, padding, ("L",))
     # BEGIN SOLUTION (Task 3.3: return out (N, C_out, L_out))
     P = padding
     x_pad = np.pad(x, ((0, 0), (0, 0), (P, P)))
-    out, _ = conv2d_forward(x_pad[:, :, None, :], w[:, :, None, :], b,
-                            stride=stride, padding=0)
+    out, _ = conv2d_forward(x_pad[:, :, None, :], w[:, :, None, :], b, stride=stride, padding=0)
     return out[:, :, 0, :]
     # END SOLUTION

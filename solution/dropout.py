@@ -22,6 +22,7 @@ Shapes: x may have any shape; the keep-mask has x's shape.
 Randomness only comes from a passed ``np.random.Generator``; nothing seeds NumPy's
 global state.
 """
+
 import numbers
 
 import numpy as np
@@ -31,14 +32,14 @@ __all__ = ["dropout_forward", "dropout_backward", "classic_test_weights"]
 
 # Input checks (they stay in the student skeleton). ---------------------------------
 
+
 def _check_p(fn, p):
     """p must be a real number with 0 <= p < 1 (p = 1 would drop everything)."""
     if isinstance(p, bool) or not isinstance(p, (numbers.Real, np.floating, np.integer)):
         raise TypeError(f"{fn}: p must be a real number in [0, 1), got {type(p).__name__}")
     p = float(p)
     if not 0.0 <= p < 1.0:  # also rejects NaN
-        raise ValueError(f"{fn}: p is the drop probability and must satisfy 0 <= p < 1, "
-                         f"got p = {p}")
+        raise ValueError(f"{fn}: p is the drop probability and must satisfy 0 <= p < 1, got p = {p}")
     return p
 
 
@@ -46,18 +47,20 @@ def _as_array(fn, name, value):
     try:
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{fn}: {name} must be a real array, "
-                        f"got {type(value).__name__}") from exc
+        raise TypeError(f"{fn}: {name} must be a real array, got {type(value).__name__}") from exc
 
 
 def _check_cache(fn, cache):
     if not isinstance(cache, dict) or not {"p", "train", "mask"} <= set(cache):
-        raise TypeError(f"{fn}: cache must be the dict returned by dropout_forward "
-                        f"(keys 'p', 'train', 'mask'), got {type(cache).__name__}")
+        raise TypeError(
+            f"{fn}: cache must be the dict returned by dropout_forward "
+            f"(keys 'p', 'train', 'mask'), got {type(cache).__name__}"
+        )
     return cache
 
 
 # ## Task 4.1: dropout_forward
+
 
 def dropout_forward(x, p, train=True, rng=None, mask=None):
     """Inverted dropout, forward pass; p is the probability of DROPPING a unit.
@@ -88,15 +91,12 @@ def dropout_forward(x, p, train=True, rng=None, mask=None):
     if mask is not None:
         mask = np.asarray(mask)
         if mask.dtype != np.bool_:
-            raise ValueError(f"{fn}: mask must be a bool array (True = keep), "
-                             f"got dtype {mask.dtype}")
+            raise ValueError(f"{fn}: mask must be a bool array (True = keep), got dtype {mask.dtype}")
         if mask.shape != x.shape:
-            raise ValueError(f"{fn}: mask must have x's shape {x.shape}, "
-                             f"got shape {mask.shape}")
+            raise ValueError(f"{fn}: mask must have x's shape {x.shape}, got shape {mask.shape}")
         mask = mask.copy()
     if rng is not None and not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{fn}: rng must be a np.random.Generator or None, "
-                        f"got {type(rng).__name__}")
+        raise TypeError(f"{fn}: rng must be a np.random.Generator or None, got {type(rng).__name__}")
     # BEGIN SOLUTION (Task 4.1: return (out, cache))
     if not train:
         return x.copy(), {"p": p, "train": False, "mask": None}
@@ -113,6 +113,7 @@ def dropout_forward(x, p, train=True, rng=None, mask=None):
 
 
 # ## Task 4.2: dropout_backward
+
 
 def dropout_backward(dout, cache):
     """Inverted dropout, backward pass.
@@ -133,8 +134,9 @@ def dropout_backward(dout, cache):
     dout = _as_array(fn, "dout", dout)
     cache = _check_cache(fn, cache)
     if cache["train"] and dout.shape != np.shape(cache["mask"]):
-        raise ValueError(f"{fn}: dout must have the forward input's shape "
-                         f"{np.shape(cache['mask'])}, got shape {dout.shape}")
+        raise ValueError(
+            f"{fn}: dout must have the forward input's shape {np.shape(cache['mask'])}, got shape {dout.shape}"
+        )
     # BEGIN SOLUTION (Task 4.2: return dx)
     if not cache["train"]:
         return dout.copy()
@@ -143,6 +145,7 @@ def dropout_backward(dout, cache):
 
 
 # ## Task 4.3: classic_test_weights
+
 
 def classic_test_weights(W, p):
     """The lecture's classic (non-inverted) dropout: test-time weights W · (1 − p).

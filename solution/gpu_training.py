@@ -33,6 +33,7 @@ The graded run, and the notebook's
     longer run for use outside the grader: over 20 seeds, final accuracy 0.980-0.996
     (median 0.989).
 """
+
 import time
 
 import numpy as np
@@ -58,6 +59,7 @@ def _sync(device):
 
 # ## Task 6.1: get_device and load_digits_data ---------------------------------------------
 
+
 def get_device():
     """The device to train on: ``cuda`` when a CUDA GPU is available, else ``cpu``."""
     # BEGIN SOLUTION (Task 6.1: return the torch.device)
@@ -79,16 +81,16 @@ def load_digits_data(device):
     device = torch.device(device)
     # BEGIN SOLUTION (Task 6.1: return (X_train, y_train, X_test, y_test) on device)
     digits = load_digits()
-    X = (digits.images / 16.0).astype(np.float32)[:, None, :, :]   # (N, 1, 8, 8)
-    y = digits.target.astype(np.int64)                              # (N,)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, random_state=0, stratify=y)
+    X = (digits.images / 16.0).astype(np.float32)[:, None, :, :]  # (N, 1, 8, 8)
+    y = digits.target.astype(np.int64)  # (N,)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
     # one host-to-device copy per tensor, here and nowhere else
     return tuple(torch.from_numpy(a).to(device) for a in (X_train, y_train, X_test, y_test))
     # END SOLUTION
 
 
 # ## Task 6.2: DigitsCNN --------------------------------------------------------------------
+
 
 class DigitsCNN(nn.Module):
     """conv1 -> ReLU -> conv2 -> ReLU -> MaxPool2d(2) -> Flatten -> Dropout -> fc.
@@ -131,6 +133,7 @@ class DigitsCNN(nn.Module):
 
 # ## Task 6.3: train_step and evaluate ------------------------------------------------------
 
+
 def _train_step_loss(model, optimizer, xb, yb):
     """One SGD step; returns the batch loss as a detached tensor still on the device.
 
@@ -140,7 +143,7 @@ def _train_step_loss(model, optimizer, xb, yb):
     # BEGIN SOLUTION (Task 6.3: one cross-entropy step, return loss.detach())
     model.train()
     optimizer.zero_grad()
-    loss = F.cross_entropy(model(xb), yb)     # mean over the batch of -log softmax(z)[y]
+    loss = F.cross_entropy(model(xb), yb)  # mean over the batch of -log softmax(z)[y]
     loss.backward()
     optimizer.step()
     return loss.detach()
@@ -154,8 +157,7 @@ def train_step(model, optimizer, xb, yb):
     backward; optimizer.step(). Returns the loss (before the step) as a Python float.
     """
     if xb.shape[0] != yb.shape[0]:
-        raise ValueError(f"train_step: xb {tuple(xb.shape)} and yb {tuple(yb.shape)} "
-                         "must have the same batch size B")
+        raise ValueError(f"train_step: xb {tuple(xb.shape)} and yb {tuple(yb.shape)} must have the same batch size B")
     return _train_step_loss(model, optimizer, xb, yb).item()
 
 
@@ -166,8 +168,9 @@ def evaluate(model, X, y):
     the mode it was in. X (N, 1, 8, 8), y (N,) int64, both on the model's device.
     """
     if X.shape[0] != y.shape[0] or X.shape[0] == 0:
-        raise ValueError(f"evaluate: X {tuple(X.shape)} and y {tuple(y.shape)} must have "
-                         "the same, non-zero number of examples N")
+        raise ValueError(
+            f"evaluate: X {tuple(X.shape)} and y {tuple(y.shape)} must have the same, non-zero number of examples N"
+        )
     was_training = model.training
     # BEGIN SOLUTION (Task 6.3: return the accuracy as a float)
     model.eval()
@@ -181,6 +184,7 @@ def evaluate(model, X, y):
 
 
 # ## Task 6.4: train --------------------------------------------------------------------------
+
 
 def train(model, data, epochs, batch_size, lr, momentum=0.9, seed=0):
     """Train ``model`` with SGD + momentum on shuffled minibatches; one record per epoch.
@@ -221,12 +225,12 @@ def train(model, data, epochs, batch_size, lr, momentum=0.9, seed=0):
     start = time.perf_counter()
     for _ in range(epochs):
         order = torch.randperm(N, generator=generator, device=device)
-        loss_sum = torch.zeros((), device=device)          # stays on the device
+        loss_sum = torch.zeros((), device=device)  # stays on the device
         for i in range(0, N, batch_size):
-            idx = order[i:i + batch_size]
+            idx = order[i : i + batch_size]
             loss = _train_step_loss(model, optimizer, X_train[idx], y_train[idx])
-            loss_sum += loss * idx.numel()                 # batch mean -> batch sum
-        history["loss"].append(loss_sum.item() / N)        # one host sync per epoch
+            loss_sum += loss * idx.numel()  # batch mean -> batch sum
+        history["loss"].append(loss_sum.item() / N)  # one host sync per epoch
         history["test_acc"].append(evaluate(model, X_test, y_test))
         _sync(device)
         history["seconds"].append(time.perf_counter() - start)

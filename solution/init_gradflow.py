@@ -30,18 +30,27 @@ Where it departs from PyTorch
     Nowhere in the formulas. Randomness comes from a NumPy Generator (one call per init), so the
     numbers differ from torch's generator; the distributions are the same.
 """
+
 import numbers
 
 import numpy as np
 
-__all__ = ["fan_in_fan_out", "init_weights", "layer_activations", "layer_grad_norms",
-           "clip_grad_norm", "batchnorm_forward", "batchnorm_backward"]
+__all__ = [
+    "fan_in_fan_out",
+    "init_weights",
+    "layer_activations",
+    "layer_grad_norms",
+    "clip_grad_norm",
+    "batchnorm_forward",
+    "batchnorm_backward",
+]
 
 SCHEMES = ("xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 
 
 # Input checks (they stay in the student skeleton). ---------------------------------
+
 
 def _check_shape(fn, shape):
     """A tuple of at least two ints >= 1, else ValueError naming the function."""
@@ -50,8 +59,10 @@ def _check_shape(fn, shape):
     except TypeError:
         raise ValueError(f"{fn}: shape must be a tuple of ints, got {shape!r}") from None
     if len(dims) < 2:
-        raise ValueError(f"{fn}: shape must have at least 2 dimensions (out, in, *kernel) for "
-                         f"fan_in and fan_out to be defined, got {dims}")
+        raise ValueError(
+            f"{fn}: shape must have at least 2 dimensions (out, in, *kernel) for "
+            f"fan_in and fan_out to be defined, got {dims}"
+        )
     for d in dims:
         if isinstance(d, (bool, np.bool_)) or not isinstance(d, (numbers.Integral, np.integer)) or d < 1:
             raise ValueError(f"{fn}: shape must hold ints >= 1, got {dims}")
@@ -87,13 +98,16 @@ def _check_mlp(fn, Ws, X, activation):
     width = X.shape[1]
     for i, W in enumerate(Ws):
         if W.ndim != 2 or W.shape[1] != width:
-            raise ValueError(f"{fn}: Ws[{i}] must be (D_{i + 1}, {width}) to follow "
-                             f"{'X' if i == 0 else f'Ws[{i - 1}]'}, got shape {W.shape}")
+            raise ValueError(
+                f"{fn}: Ws[{i}] must be (D_{i + 1}, {width}) to follow "
+                f"{'X' if i == 0 else f'Ws[{i - 1}]'}, got shape {W.shape}"
+            )
         width = W.shape[0]
     return Ws, X
 
 
 # ## Task 7.1: fan_in_fan_out
+
 
 def fan_in_fan_out(shape):
     """(fan_in, fan_out) of a weight of this shape, by PyTorch's rule.
@@ -111,12 +125,13 @@ def fan_in_fan_out(shape):
     """
     shape = _check_shape("fan_in_fan_out", shape)
     # BEGIN SOLUTION (Task 7.1: return (fan_in, fan_out))
-    receptive_field = int(np.prod(shape[2:]))       # 1 for a Linear layer
+    receptive_field = int(np.prod(shape[2:]))  # 1 for a Linear layer
     return shape[1] * receptive_field, shape[0] * receptive_field
     # END SOLUTION
 
 
 # ## Task 7.2: init_weights
+
 
 def _orthogonal(shape, rng, gain):
     """torch.nn.init.orthogonal_'s steps on a Gaussian (rows, cols) matrix from rng."""
@@ -125,9 +140,9 @@ def _orthogonal(shape, rng, gain):
     cols = int(np.prod(shape[1:]))
     flat = rng.normal(size=(rows, cols))
     if rows < cols:
-        flat = flat.T                                 # QR of a tall matrix
-    q, r = np.linalg.qr(flat)                         # q (max, min) with orthonormal columns
-    q = q * np.sign(np.diag(r))                       # the sign fix: Q is then unique and uniform
+        flat = flat.T  # QR of a tall matrix
+    q, r = np.linalg.qr(flat)  # q (max, min) with orthonormal columns
+    q = q * np.sign(np.diag(r))  # the sign fix: Q is then unique and uniform
     if rows < cols:
         q = q.T
     return (gain * q).reshape(shape)
@@ -185,6 +200,7 @@ def init_weights(shape, scheme, rng, gain=None):
 
 # ## Task 7.3: layer_activations
 
+
 def _activate(z, activation):
     """act(z) for the four activations."""
     # BEGIN SOLUTION (Task 7.3: return act(z))
@@ -193,7 +209,7 @@ def _activate(z, activation):
     if activation == "tanh":
         return np.tanh(z)
     if activation == "sigmoid":
-        return 0.5 * (1.0 + np.tanh(0.5 * z))        # = 1/(1 + e^{−z}), without overflow
+        return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1/(1 + e^{−z}), without overflow
     return z
     # END SOLUTION
 
@@ -221,13 +237,14 @@ def layer_activations(Ws, X, activation):
 
 # ## Task 7.4: layer_grad_norms
 
+
 def _activation_derivative(z, h, activation):
     """act'(z), given z and h = act(z)."""
     # BEGIN SOLUTION (Task 7.4: return act'(z))
     if activation == "relu":
-        return (z > 0).astype(np.float64)            # 0 at z = 0, as PyTorch
+        return (z > 0).astype(np.float64)  # 0 at z = 0, as PyTorch
     if activation == "tanh":
-        return 1.0 - h ** 2
+        return 1.0 - h**2
     if activation == "sigmoid":
         return h * (1.0 - h)
     return np.ones_like(z)
@@ -259,7 +276,7 @@ def layer_grad_norms(Ws, X, activation):
         zs.append(z)
         hs.append(h)
     norms = np.empty(len(Ws))
-    grad_h = hs[-1]                                   # ∂E/∂h_L = h_L
+    grad_h = hs[-1]  # ∂E/∂h_L = h_L
     for l in range(len(Ws) - 1, -1, -1):
         delta = grad_h * _activation_derivative(zs[l], hs[l + 1], activation)
         norms[l] = np.linalg.norm(delta.T @ hs[l])
@@ -269,6 +286,7 @@ def layer_grad_norms(Ws, X, activation):
 
 
 # ## Task 7.5: clip_grad_norm
+
 
 def clip_grad_norm(grads, max_norm):
     """Clip a list of gradients by their GLOBAL 2-norm, exactly as torch.nn.utils.clip_grad_norm_.
@@ -296,13 +314,14 @@ def clip_grad_norm(grads, max_norm):
     if max_norm < 0:
         raise ValueError(f"{fn}: max_norm must be >= 0, got {max_norm}")
     # BEGIN SOLUTION (Task 7.5: return (clipped, total_norm))
-    total_norm = float(np.sqrt(sum(np.sum(g ** 2) for g in grads)))
+    total_norm = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
     coef = min(1.0, max_norm / (total_norm + 1e-6))
     return [g * coef for g in grads], total_norm
     # END SOLUTION
 
 
 # ## Task 7.6: batchnorm_forward
+
 
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     """Batch normalisation in training mode, over the batch axis 0.
@@ -326,18 +345,18 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     gamma = _as_array(fn, "gamma", gamma)
     beta = _as_array(fn, "beta", beta)
     if x.ndim != 2 or x.shape[0] < 2:
-        raise ValueError(f"{fn}: x must be (N, D) with N >= 2 (a batch variance needs two rows), "
-                         f"got shape {x.shape}")
+        raise ValueError(f"{fn}: x must be (N, D) with N >= 2 (a batch variance needs two rows), got shape {x.shape}")
     for name, p in (("gamma", gamma), ("beta", beta)):
         if p.shape != (x.shape[1],):
-            raise ValueError(f"{fn}: {name} must be (D,) = ({x.shape[1]},) for x of shape {x.shape}, "
-                             f"got shape {p.shape}")
+            raise ValueError(
+                f"{fn}: {name} must be (D,) = ({x.shape[1]},) for x of shape {x.shape}, got shape {p.shape}"
+            )
     eps = _real(fn, "eps", eps)
     if eps <= 0:
         raise ValueError(f"{fn}: eps must be > 0, got {eps}")
     # BEGIN SOLUTION (Task 7.6: compute out (N, D))
     mu = x.mean(axis=0)
-    var = ((x - mu) ** 2).mean(axis=0)                # biased: divide by N
+    var = ((x - mu) ** 2).mean(axis=0)  # biased: divide by N
     out = gamma * (x - mu) / np.sqrt(var + eps) + beta
     # END SOLUTION
     cache = (x, gamma, beta, eps)
@@ -345,6 +364,7 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
 
 
 # ## Task 7.7: batchnorm_backward
+
 
 def batchnorm_backward(dout, cache):
     """Backward pass of batchnorm_forward.
@@ -360,13 +380,14 @@ def batchnorm_backward(dout, cache):
     """
     fn = "batchnorm_backward"
     if not (isinstance(cache, tuple) and len(cache) == 4):
-        raise ValueError(f"{fn}: cache must be the (x, gamma, beta, eps) tuple returned by "
-                         f"batchnorm_forward, got {type(cache).__name__}")
+        raise ValueError(
+            f"{fn}: cache must be the (x, gamma, beta, eps) tuple returned by "
+            f"batchnorm_forward, got {type(cache).__name__}"
+        )
     x, gamma, beta, eps = cache
     dout = _as_array(fn, "dout", dout)
     if dout.shape != x.shape:
-        raise ValueError(f"{fn}: dout must have the forward output's shape (N, D) = {x.shape}, "
-                         f"got shape {dout.shape}")
+        raise ValueError(f"{fn}: dout must have the forward output's shape (N, D) = {x.shape}, got shape {dout.shape}")
     # BEGIN SOLUTION (Task 7.7: return (dx, dgamma, dbeta))
     N = x.shape[0]
     mu = x.mean(axis=0)

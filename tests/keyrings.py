@@ -6,6 +6,7 @@ user (@u) and user-session (@us) keyrings, its uid's persistent keyring, and a k
 linked into @u; it returns the names of those that took one. _found() looks for such keys in each
 of them and in /proc/keys (which lists every key the caller may view), and returns what it saw.
 """
+
 import textwrap
 
 KEYRINGS = textwrap.dedent("""\

@@ -1,4 +1,5 @@
 """Hypothesis strategies shared by the kit's tests: bounded finite floats, small shapes."""
+
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp

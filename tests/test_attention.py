@@ -5,6 +5,7 @@ torch.nn.functional.scaled_dot_product_attention (and its autograd for the backw
 torch.nn.MultiheadAttention with the spec's weight mapping, torch.nn.functional.layer_norm, and
 the residual block written as a torch expression; plus hand-computed values.
 """
+
 import numpy as np
 import pytest
 import torch
@@ -12,8 +13,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from solution.attention import (
-    attention_backward, layer_norm, multihead_self_attention, residual_block,
-    scaled_dot_product_attention, softmax)
+    attention_backward,
+    layer_norm,
+    multihead_self_attention,
+    residual_block,
+    scaled_dot_product_attention,
+    softmax,
+)
 from tests.strategies import arrays, seeds, small_shapes
 
 F = torch.nn.functional
@@ -32,6 +38,7 @@ def t(a, grad=False):
 
 
 # ## Task 8.1: softmax
+
 
 @pytest.mark.task8_1
 @given(small_shapes.flatmap(lambda shape: st.tuples(arrays(shape), st.integers(-len(shape), len(shape) - 1))))
@@ -75,6 +82,7 @@ def test_task8_1_softmax_validation():
 
 
 # ## Task 8.2: scaled_dot_product_attention
+
 
 @st.composite
 def qkv(draw):
@@ -134,12 +142,20 @@ def test_task8_2_attention_hand_example():
 
 
 @pytest.mark.task8_2
-@pytest.mark.parametrize("q, k, v, match", [
-    ((3,), (3, 2), (3, 2), r"Q must be \(\.\.\., T_q, d_k\), got shape \(3,\)"),
-    ((2, 3, 2), (3, 3, 2), (3, 3, 2), r"Q, K and V must share their leading \(batch\) dimensions, got Q \(2, 3, 2\)"),
-    ((3, 2), (4, 3), (4, 2), r"d_k of Q \(3, 2\) is 2 but d_k of K \(4, 3\) is 3"),
-    ((3, 2), (4, 2), (5, 2), r"T_k of K \(4, 2\) is 4 but V \(5, 2\) has 5 rows"),
-])
+@pytest.mark.parametrize(
+    "q, k, v, match",
+    [
+        ((3,), (3, 2), (3, 2), r"Q must be \(\.\.\., T_q, d_k\), got shape \(3,\)"),
+        (
+            (2, 3, 2),
+            (3, 3, 2),
+            (3, 3, 2),
+            r"Q, K and V must share their leading \(batch\) dimensions, got Q \(2, 3, 2\)",
+        ),
+        ((3, 2), (4, 3), (4, 2), r"d_k of Q \(3, 2\) is 2 but d_k of K \(4, 3\) is 3"),
+        ((3, 2), (4, 2), (5, 2), r"T_k of K \(4, 2\) is 4 but V \(5, 2\) has 5 rows"),
+    ],
+)
 def test_task8_2_attention_validation(q, k, v, match):
     with pytest.raises(ValueError, match="scaled_dot_product_attention: " + match):
         scaled_dot_product_attention(np.ones(q), np.ones(k), np.ones(v))
@@ -148,6 +164,7 @@ def test_task8_2_attention_validation(q, k, v, match):
 
 
 # ## Task 8.3: attention_backward
+
 
 @pytest.mark.task8_3
 @given(qkv())
@@ -184,6 +201,7 @@ def test_task8_3_attention_backward_dout_shape():
 
 # ## Task 8.4: multihead_self_attention
 
+
 def torch_mha(X, W_q, W_k, W_v, W_o, num_heads, causal):
     """torch.nn.MultiheadAttention with the spec's mapping (X @ W is torch's x @ weightᵀ)."""
     N, T, D = X.shape
@@ -191,7 +209,7 @@ def torch_mha(X, W_q, W_k, W_v, W_o, num_heads, causal):
     with torch.no_grad():
         mha.in_proj_weight.copy_(t(np.concatenate([W_q.T, W_k.T, W_v.T])))
         mha.out_proj.weight.copy_(t(W_o.T))
-    mask = torch.ones(T, T, dtype=torch.bool).triu(1) if causal else None   # True = not allowed
+    mask = torch.ones(T, T, dtype=torch.bool).triu(1) if causal else None  # True = not allowed
     out, _ = mha(t(X), t(X), t(X), attn_mask=mask, need_weights=False)
     return out.detach().numpy()
 
@@ -212,8 +230,7 @@ def mha_cases(draw):
 def test_task8_4_multihead_matches_torch(case):
     X, Ws, num_heads, causal = case
     got = multihead_self_attention(X, *Ws, num_heads, causal)
-    assert_close(got, torch_mha(X, *Ws, num_heads, causal), f"X {X.shape} heads {num_heads} causal {causal}",
-                 rtol=1e-9)
+    assert_close(got, torch_mha(X, *Ws, num_heads, causal), f"X {X.shape} heads {num_heads} causal {causal}", rtol=1e-9)
 
 
 @pytest.mark.task8_4
@@ -234,8 +251,9 @@ def test_task8_4_heads_take_consecutive_feature_slices():
     out = multihead_self_attention(X, W_q, W_k, np.eye(6), np.eye(6), 3)
     for k in range(3):
         cols = slice(2 * k, 2 * k + 2)
-        expected = F.scaled_dot_product_attention(t((X @ W_q)[..., cols]), t((X @ W_k)[..., cols]),
-                                                  t(X[..., cols])).numpy()
+        expected = F.scaled_dot_product_attention(
+            t((X @ W_q)[..., cols]), t((X @ W_k)[..., cols]), t(X[..., cols])
+        ).numpy()
         assert_close(out[..., cols], expected, f"head {k}")
 
 
@@ -253,6 +271,7 @@ def test_task8_4_multihead_validation():
 
 
 # ## Task 8.5: layer_norm
+
 
 @st.composite
 def ln_cases(draw):
@@ -275,7 +294,7 @@ def test_task8_5_layer_norm_matches_torch(case):
 def test_task8_5_layer_norm_rows_are_independent_of_the_batch():
     x = np.array([[1.0, 2.0, 3.0], [100.0, 200.0, 300.0]])
     out = layer_norm(x, np.ones(3), np.zeros(3), eps=1e-12)
-    np.testing.assert_allclose(out[0], out[1], rtol=1e-9)                 # each row alone
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-9)  # each row alone
     np.testing.assert_allclose(out[0], [-np.sqrt(1.5), 0.0, np.sqrt(1.5)], rtol=1e-9)
 
 
@@ -289,13 +308,13 @@ def test_task8_5_layer_norm_validation():
 
 # ## Task 8.6: residual_block
 
+
 @st.composite
 def residual_cases(draw):
     rng = draw(seeds())
     D, H = draw(st.integers(1, 5)), draw(st.integers(1, 6))
     x = rng.standard_normal(draw(batch_dims) + (D,))
-    return (x, rng.standard_normal((D, H)), rng.standard_normal(H), rng.standard_normal((H, D)),
-            rng.standard_normal(D))
+    return (x, rng.standard_normal((D, H)), rng.standard_normal(H), rng.standard_normal((H, D)), rng.standard_normal(D))
 
 
 @pytest.mark.task8_6
@@ -320,8 +339,10 @@ def test_task8_6_skip_keeps_the_gradient_through_20_blocks():
     # the same blocks without it (out = g(x)) shrink it by orders of magnitude
     rng = np.random.default_rng(5)
     D, H = 8, 8
-    params = [(rng.standard_normal((D, H)) * 0.2, np.zeros(H), rng.standard_normal((H, D)) * 0.2, np.zeros(D))
-              for _ in range(20)]
+    params = [
+        (rng.standard_normal((D, H)) * 0.2, np.zeros(H), rng.standard_normal((H, D)) * 0.2, np.zeros(D))
+        for _ in range(20)
+    ]
     x0 = rng.standard_normal((4, D))
 
     def grad_norm(skip):
@@ -342,18 +363,22 @@ def test_task8_6_skip_keeps_the_gradient_through_20_blocks():
 
 
 @pytest.mark.task8_6
-@pytest.mark.parametrize("shapes, match", [
-    (((2, 4), (3, 5), (5,), (5, 4), (4,)), r"W1 must be \(D, H\) with D = 4"),
-    (((2, 4), (4, 5), (4,), (5, 4), (4,)), r"b1 must be \(5,\)"),
-    (((2, 4), (4, 5), (5,), (4, 5), (4,)), r"W2 must be \(5, 4\)"),
-    (((2, 4), (4, 5), (5,), (5, 4), (5,)), r"b2 must be \(4,\)"),
-])
+@pytest.mark.parametrize(
+    "shapes, match",
+    [
+        (((2, 4), (3, 5), (5,), (5, 4), (4,)), r"W1 must be \(D, H\) with D = 4"),
+        (((2, 4), (4, 5), (4,), (5, 4), (4,)), r"b1 must be \(5,\)"),
+        (((2, 4), (4, 5), (5,), (4, 5), (4,)), r"W2 must be \(5, 4\)"),
+        (((2, 4), (4, 5), (5,), (5, 4), (5,)), r"b2 must be \(4,\)"),
+    ],
+)
 def test_task8_6_residual_block_validation(shapes, match):
     with pytest.raises(ValueError, match="residual_block: " + match):
         residual_block(*(np.ones(s) for s in shapes))
 
 
 # ## Every function leaves its inputs unchanged
+
 
 @pytest.mark.task8_1
 @pytest.mark.task8_2
@@ -368,7 +393,12 @@ def test_task8_inputs_unchanged():
     Q, K, V = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 5, 2))
     dout = rng.standard_normal((2, 3, 2))
     gamma, beta = rng.standard_normal(4), rng.standard_normal(4)
-    W1, b1, W2, b2 = rng.standard_normal((4, 6)), rng.standard_normal(6), rng.standard_normal((6, 4)), rng.standard_normal(4)
+    W1, b1, W2, b2 = (
+        rng.standard_normal((4, 6)),
+        rng.standard_normal(6),
+        rng.standard_normal((6, 4)),
+        rng.standard_normal(4),
+    )
     arrays = [X, *Ws, Q, K, V, dout, gamma, beta, W1, b1, W2, b2]
     copies = [a.copy() for a in arrays]
     softmax(X, axis=1)
@@ -377,5 +407,5 @@ def test_task8_inputs_unchanged():
     multihead_self_attention(X, *Ws, 2, causal=True)
     layer_norm(X, gamma, beta)
     residual_block(X, W1, b1, W2, b2)
-    for a, c in zip(arrays, copies):
+    for a, c in zip(arrays, copies, strict=False):
         np.testing.assert_array_equal(a, c)

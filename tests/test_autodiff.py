@@ -4,6 +4,7 @@ Oracles: torch.autograd in float64 on the CPU, analytic derivatives written out 
 hand, central finite differences computed here, and lecture 000's hand-computed graph
 e = (a + b)(b + 1) at a = 2, b = 1: e = 6, de/da = d = 2, de/db = c + d = 5.
 """
+
 import ast
 import math
 import operator
@@ -21,15 +22,14 @@ from solution.autodiff import Dual, Tensor, derivative, numerical_gradient
 from tests.strategies import arrays, broadcastable_pair, finite, positive, small_shapes
 
 SOURCE = pathlib.Path(ad.__file__)
-SPEC_API = {"numerical_gradient", "Dual", "exp", "log", "sin", "cos", "tanh", "sigmoid",
-            "derivative", "Tensor"}
+SPEC_API = {"numerical_gradient", "Dual", "exp", "log", "sin", "cos", "tanh", "sigmoid", "derivative", "Tensor"}
 
 
 # Helpers ----------------------------------------------------------------------------
 
+
 def _torch_leaf(a):
-    return torch.tensor(np.asarray(a, dtype=np.float64), dtype=torch.float64,
-                        requires_grad=True)
+    return torch.tensor(np.asarray(a, dtype=np.float64), dtype=torch.float64, requires_grad=True)
 
 
 def _np(t):
@@ -71,7 +71,7 @@ def check_against_torch(fn, *inputs, rtol=1e-9):
         g = _upstream(tuple(ref.shape))
         out.backward(g)
         ref.backward(torch.tensor(g))
-    for i, (o, r) in enumerate(zip(ours, theirs)):
+    for i, (o, r) in enumerate(zip(ours, theirs, strict=False)):
         if r.grad is None:  # input not used by fn
             assert o.grad is None, f"input {i}: unused, yet got a grad"
         else:
@@ -86,6 +86,7 @@ def seed_graph(a, b):
 
 
 # Module ----------------------------------------------------------------------------
+
 
 @pytest.mark.task2_1
 def test_task2_1_all_is_exactly_the_spec_api():
@@ -110,7 +111,7 @@ def test_task2_1_module_imports_only_numpy_and_stdlib():
 # ## Task 2.1: numerical_gradient -------------------------------------------------
 
 NG_FUNCS = {
-    "sin_times_square": lambda x, m: (m.sin(x) * x ** 2).sum(),
+    "sin_times_square": lambda x, m: (m.sin(x) * x**2).sum(),
     "log_sum_exp": lambda x, m: m.log(m.exp(x).sum()),
     "tanh_cos_squared": lambda x, m: (m.tanh(x) * m.cos(x)).sum() ** 2 / 10.0,
 }
@@ -141,13 +142,13 @@ def test_task2_1_numerical_gradient_leaves_x_unchanged(x):
 
     def f(v):
         seen.append(v)
-        return float(np.sum(v ** 3))
+        return float(np.sum(v**3))
 
     got = numerical_gradient(f, x)
     np.testing.assert_array_equal(x, x_before)
     assert got is not x
     assert all(v is not x for v in seen), "f must be evaluated on a copy of x"
-    np.testing.assert_allclose(got, 3 * x ** 2, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(got, 3 * x**2, rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.task2_1
@@ -162,12 +163,11 @@ def test_task2_1_numerical_gradient_quadratic_form_analytic():
 @pytest.mark.task2_1
 def test_task2_1_numerical_gradient_accepts_ints_and_lists_returns_float64():
     x = np.array([1, 2, 3])
-    got = numerical_gradient(lambda v: np.sum(v ** 2), x)
+    got = numerical_gradient(lambda v: np.sum(v**2), x)
     assert got.dtype == np.float64
     np.testing.assert_allclose(got, [2.0, 4.0, 6.0], rtol=1e-6)
     assert x.dtype.kind == "i" and list(x) == [1, 2, 3]
-    np.testing.assert_allclose(numerical_gradient(lambda v: v[0, 0] * v[0, 1], [[2.0, 5.0]]),
-                               [[5.0, 2.0]], rtol=1e-6)
+    np.testing.assert_allclose(numerical_gradient(lambda v: v[0, 0] * v[0, 1], [[2.0, 5.0]]), [[5.0, 2.0]], rtol=1e-6)
 
 
 @pytest.mark.task2_1
@@ -179,6 +179,7 @@ def test_task2_1_numerical_gradient_rejects_non_scalar_f_and_bad_eps():
 
 
 # ## Task 2.2: Dual numbers -----------------------------------------------------------
+
 
 def _sig(x):
     return 1.0 / (1.0 + math.exp(-x))
@@ -225,7 +226,7 @@ def _comp_1(x):
 
 
 def _comp_2(x):
-    return ad.log(1 + x ** 2) / (2 + ad.cos(x))
+    return ad.log(1 + x**2) / (2 + ad.cos(x))
 
 
 def _comp_3(x):
@@ -233,11 +234,11 @@ def _comp_3(x):
 
 
 def _comp_4(x):
-    return (x ** 2 + 1) ** 0.5
+    return (x**2 + 1) ** 0.5
 
 
 def _comp_5(x):
-    return x ** 3 - 2 * x ** 2 + 5 / (x ** 2 + 1) - 4
+    return x**3 - 2 * x**2 + 5 / (x**2 + 1) - 4
 
 
 def _comp_6(x):
@@ -246,7 +247,7 @@ def _comp_6(x):
 
 def _d_comp_2(x):
     u, v = math.log(1 + x * x), 2 + math.cos(x)
-    return (2 * x / (1 + x * x) * v + u * math.sin(x)) / v ** 2
+    return (2 * x / (1 + x * x) * v + u * math.sin(x)) / v**2
 
 
 def _d_comp_3(x):
@@ -260,8 +261,10 @@ COMPOSITIONS = {
     "sigmoid_tanh": (_comp_3, _d_comp_3),
     "sqrt": (_comp_4, lambda x: x / math.sqrt(x * x + 1)),
     "rational": (_comp_5, lambda x: 3 * x * x - 4 * x - 10 * x / (x * x + 1) ** 2),
-    "exp_sin_tanh": (_comp_6, lambda x: (math.cos(x) * math.exp(math.sin(x))
-                                         - 1.5 * (1 - math.tanh(x) ** 2) / (2 - math.tanh(x)) ** 2)),
+    "exp_sin_tanh": (
+        _comp_6,
+        lambda x: math.cos(x) * math.exp(math.sin(x)) - 1.5 * (1 - math.tanh(x) ** 2) / (2 - math.tanh(x)) ** 2,
+    ),
 }
 
 
@@ -285,18 +288,17 @@ MIXED = {
     "x*c": (lambda x, c: x * c, lambda v, c: v * c, lambda v, c: c),
     "c*x": (lambda x, c: c * x, lambda v, c: c * v, lambda v, c: c),
     "x/c": (lambda x, c: x / c, lambda v, c: v / c, lambda v, c: 1.0 / c),
-    "c/x": (lambda x, c: c / x, lambda v, c: c / v, lambda v, c: -c / v ** 2),
+    "c/x": (lambda x, c: c / x, lambda v, c: c / v, lambda v, c: -c / v**2),
     "-x": (lambda x, c: -x, lambda v, c: -v, lambda v, c: -1.0),
-    "x**c": (lambda x, c: x ** c, lambda v, c: v ** c, lambda v, c: c * v ** (c - 1)),
-    "x**2": (lambda x, c: x ** 2, lambda v, c: v * v, lambda v, c: 2 * v),
-    "x**-1": (lambda x, c: x ** -1, lambda v, c: 1 / v, lambda v, c: -1 / v ** 2),
+    "x**c": (lambda x, c: x**c, lambda v, c: v**c, lambda v, c: c * v ** (c - 1)),
+    "x**2": (lambda x, c: x**2, lambda v, c: v * v, lambda v, c: 2 * v),
+    "x**-1": (lambda x, c: x**-1, lambda v, c: 1 / v, lambda v, c: -1 / v**2),
 }
 
 
 @pytest.mark.task2_2
 @pytest.mark.parametrize("name", sorted(MIXED))
-@given(v=positive, c=st.one_of(positive, positive.map(operator.neg)),
-       kind=st.sampled_from([float, np.float64]))
+@given(v=positive, c=st.one_of(positive, positive.map(operator.neg)), kind=st.sampled_from([float, np.float64]))
 def test_task2_2_mixed_number_dual_arithmetic_both_sides(name, v, c, kind):
     expr, value, deriv = MIXED[name]
     out = expr(Dual(v, 1.0), kind(c))
@@ -313,7 +315,7 @@ def test_task2_2_dual_dual_product_and_quotient_rules(a, da, b, db):
         (x + y, a + b, da + db),
         (x - y, a - b, da - db),
         (x * y, a * b, da * b + a * db),
-        (x / y, a / b, (da * b - a * db) / b ** 2),
+        (x / y, a / b, (da * b - a * db) / b**2),
     ]:
         assert got.value == pytest.approx(val, rel=1e-12, abs=1e-12)
         assert got.deriv == pytest.approx(der, rel=1e-10, abs=1e-10)
@@ -354,11 +356,12 @@ def test_task2_2_type_errors():
 
 # ## Task 2.3: derivative -------------------------------------------------------------
 
+
 @pytest.mark.task2_3
 @given(coeffs=st.lists(finite, min_size=1, max_size=6), x=finite)
 def test_task2_3_derivative_of_polynomials(coeffs, x):
     def p(t):
-        return sum(c * t ** k for k, c in enumerate(coeffs))
+        return sum(c * t**k for k, c in enumerate(coeffs))
 
     expected = sum(k * c * x ** (k - 1) for k, c in enumerate(coeffs) if k > 0)
     got = derivative(p, x)
@@ -369,11 +372,10 @@ def test_task2_3_derivative_of_polynomials(coeffs, x):
 @pytest.mark.task2_3
 @given(x=finite)
 def test_task2_3_derivative_of_quotients(x):
-    got1 = derivative(lambda t: (t ** 2 + 1) / (t - 5), x)
+    got1 = derivative(lambda t: (t**2 + 1) / (t - 5), x)
     assert got1 == pytest.approx((2 * x * (x - 5) - (x * x + 1)) / (x - 5) ** 2, rel=1e-9, abs=1e-12)
     got2 = derivative(lambda t: (3 * t + 2) / (t * t + 1), x)
-    assert got2 == pytest.approx((3 * (x * x + 1) - (3 * x + 2) * 2 * x) / (x * x + 1) ** 2,
-                                 rel=1e-9, abs=1e-12)
+    assert got2 == pytest.approx((3 * (x * x + 1) - (3 * x + 2) * 2 * x) / (x * x + 1) ** 2, rel=1e-9, abs=1e-12)
 
 
 @pytest.mark.task2_3
@@ -387,6 +389,7 @@ def test_task2_3_derivative_constant_int_input_and_seed_graph():
 
 
 # ## Task 2.4: Tensor operations -------------------------------------------------------
+
 
 @pytest.mark.task2_4
 def test_task2_4_tensor_construction_copies_to_float64():
@@ -402,8 +405,7 @@ def test_task2_4_tensor_construction_copies_to_float64():
     assert "Tensor(" in repr(r) and "requires_grad=True" in repr(r)
 
 
-BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul,
-          "truediv": operator.truediv}
+BINARY = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv}
 
 
 @pytest.mark.task2_4
@@ -428,13 +430,13 @@ NUMBER_OPS = {
     "t/4": (lambda t: t / 4, finite),
     "3/t": (lambda t: 3 / t, positive),
     "-t": (lambda t: -t, finite),
-    "t**2": (lambda t: t ** 2, finite),
-    "t**3": (lambda t: t ** 3, finite),
-    "t**0": (lambda t: t ** 0, finite),
-    "t**-1": (lambda t: t ** -1, positive),
-    "t**-2.5": (lambda t: t ** -2.5, positive),
-    "t**0.5": (lambda t: t ** 0.5, positive),
-    "t**1.5": (lambda t: t ** 1.5, positive),
+    "t**2": (lambda t: t**2, finite),
+    "t**3": (lambda t: t**3, finite),
+    "t**0": (lambda t: t**0, finite),
+    "t**-1": (lambda t: t**-1, positive),
+    "t**-2.5": (lambda t: t**-2.5, positive),
+    "t**0.5": (lambda t: t**0.5, positive),
+    "t**1.5": (lambda t: t**1.5, positive),
 }
 
 
@@ -507,11 +509,13 @@ def test_task2_4_matmul_rejects_non_2d_and_mismatched_shapes():
 def array_axis_keepdims(draw):
     shape = draw(small_shapes)
     nd = len(shape)
-    axis = draw(st.one_of(
-        st.none(),
-        st.integers(-nd, nd - 1),
-        st.lists(st.integers(0, nd - 1), min_size=1, max_size=nd, unique=True).map(tuple),
-    ))
+    axis = draw(
+        st.one_of(
+            st.none(),
+            st.integers(-nd, nd - 1),
+            st.lists(st.integers(0, nd - 1), min_size=1, max_size=nd, unique=True).map(tuple),
+        )
+    )
     return draw(arrays(shape)), axis, draw(st.booleans())
 
 
@@ -538,11 +542,9 @@ def test_task2_4_sum_mean_default_is_scalar(reduction, x):
 
 
 @pytest.mark.task2_4
-@given(x=arrays(small_shapes), target=st.sampled_from(["flat", "reversed", "col", "minus1"]),
-       as_tuple=st.booleans())
+@given(x=arrays(small_shapes), target=st.sampled_from(["flat", "reversed", "col", "minus1"]), as_tuple=st.booleans())
 def test_task2_4_reshape_matches_torch(x, target, as_tuple):
-    shape = {"flat": (x.size,), "reversed": x.shape[::-1], "col": (x.size, 1),
-             "minus1": (-1,) + x.shape[1:]}[target]
+    shape = {"flat": (x.size,), "reversed": x.shape[::-1], "col": (x.size, 1), "minus1": (-1,) + x.shape[1:]}[target]
 
     def fn(t):
         return t.reshape(shape) if as_tuple else t.reshape(*shape)
@@ -576,7 +578,7 @@ UNARY_EXPR = {
     "log_1p_sq": lambda x: (x * x + 1.0).log(),
     "relu": lambda x: x.relu(),
     "neg": lambda x: -x,
-    "square": lambda x: x ** 2,
+    "square": lambda x: x**2,
     "rsub": lambda x: 2.0 - x,
     "rdiv": lambda x: 1.0 / (1.0 + x * x),
     "sum_last_keep": lambda x: x.sum(-1, True),
@@ -595,18 +597,22 @@ def expressions(draw):
     """Input arrays with broadcastable shapes and a program of unary/binary steps."""
     full, other = draw(broadcastable_pair())
     third = tuple(draw(st.sampled_from([d, 1])) for d in full)
-    third = third[draw(st.integers(0, len(third) - 1)):]
+    third = third[draw(st.integers(0, len(third) - 1)) :]
     n_inputs = draw(st.integers(2, 3))
     shapes = draw(st.permutations([full, other, third]))[:n_inputs]
     inputs = [draw(arrays(s)) for s in shapes]
     program, pool = [], n_inputs
     for _ in range(draw(st.integers(1, 6))):
         if draw(st.booleans()):
-            program.append((draw(st.sampled_from(sorted(UNARY_EXPR))),
-                            draw(st.integers(0, pool - 1))))
+            program.append((draw(st.sampled_from(sorted(UNARY_EXPR))), draw(st.integers(0, pool - 1))))
         else:
-            program.append((draw(st.sampled_from(sorted(BINARY_EXPR))),
-                            draw(st.integers(0, pool - 1)), draw(st.integers(0, pool - 1))))
+            program.append(
+                (
+                    draw(st.sampled_from(sorted(BINARY_EXPR))),
+                    draw(st.integers(0, pool - 1)),
+                    draw(st.integers(0, pool - 1)),
+                )
+            )
         pool += 1
     return inputs, program
 
@@ -639,6 +645,7 @@ def test_task2_4_requires_grad_propagates_from_inputs():
 
 
 # ## Task 2.5: backward ------------------------------------------------------------------
+
 
 @pytest.mark.task2_5
 def test_task2_5_seed_graph_hand_computed():
@@ -694,8 +701,8 @@ def test_task2_5_shared_subexpressions_double_each_level():
     for _ in range(60):
         y = y + y
     y.backward()
-    assert float(y.data) == 0.75 * 2.0 ** 60
-    assert float(x.grad) == 2.0 ** 60
+    assert float(y.data) == 0.75 * 2.0**60
+    assert float(x.grad) == 2.0**60
 
 
 @pytest.mark.task2_5

@@ -3,7 +3,9 @@
 Oracles: hand-computed values, the lecture's formulas, torch.autograd in float64 and
 central finite differences. Nothing here compares the code with its own output.
 """
+
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,8 +23,6 @@ from solution.backprop import (
     graph_by_hand,
     graph_example,
     graph_inputs,
-    tanh_bce_backward,
-    tanh_bce_loss,
     l1_penalty,
     l2_penalty,
     linear_regression_grad,
@@ -31,6 +31,8 @@ from solution.backprop import (
     mlp_loss,
     sgd_step,
     sigmoid,
+    tanh_bce_backward,
+    tanh_bce_loss,
 )
 from tests.strategies import arrays, finite
 
@@ -53,8 +55,7 @@ def _random_params(rng, D, H, scale=1.0):
 
 def _torch_mlp_grads(params, X, y):
     """E = ½ Σ (y − o)² and its gradients by torch.autograd in float64."""
-    t = {k: torch.tensor(np.asarray(v, dtype=np.float64), requires_grad=True)
-         for k, v in params.items()}
+    t = {k: torch.tensor(np.asarray(v, dtype=np.float64), requires_grad=True) for k, v in params.items()}
     Xt = torch.tensor(X)
     yt = torch.tensor(y)
     h = torch.sigmoid(Xt @ t["W1"].T + t["b1"])
@@ -92,6 +93,7 @@ def mlp_case(draw):
 
 # ## Task 1.1: graph_example
 
+
 @pytest.mark.task1_1
 def test_task1_1_graph_example_lecture_values():
     # c = 3, d = 2, e = 6; de/da = d = 2; de/db = c + d = 5
@@ -108,15 +110,13 @@ def test_task1_1_graph_example_matches_torch(a, b):
     et = (at + bt) * (bt + 1)
     et.backward()
     e, de_da, de_db = graph_example(a, b)
-    np.testing.assert_allclose([e, de_da, de_db],
-                               [et.item(), at.grad.item(), bt.grad.item()],
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose([e, de_da, de_db], [et.item(), at.grad.item(), bt.grad.item()], rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.task1_1
 def test_task1_1_graph_inputs_are_small_valid_integers_of_the_normalised_id():
     pairs = {graph_inputs(f"s{n:07d}") for n in range(2000)}
-    assert len(pairs) > 150                  # students get different numbers
+    assert len(pairs) > 150  # students get different numbers
     for a, b in pairs:
         assert a == int(a) and b == int(b) and -9 <= a <= 9 and -9 <= b <= 9
         assert a != 0 and b not in (0.0, -1.0) and a + b != 0
@@ -132,8 +132,17 @@ def test_task1_1_graph_by_hand_hand_computed_for_one_id():
     # graph_inputs("alice") = (−4, −2): c = −6, d = −1, e = 6; de/dc = d = −1, de/dd = c = −6,
     # de/da = −1, de/db = c + d = −7
     assert graph_inputs("alice") == (-4.0, -2.0)
-    assert graph_by_hand("alice") == {"a": -4.0, "b": -2.0, "c": -6.0, "d": -1.0, "e": 6.0,
-                                      "de_dc": -1.0, "de_dd": -6.0, "de_da": -1.0, "de_db": -7.0}
+    assert graph_by_hand("alice") == {
+        "a": -4.0,
+        "b": -2.0,
+        "c": -6.0,
+        "d": -1.0,
+        "e": 6.0,
+        "de_dc": -1.0,
+        "de_dd": -6.0,
+        "de_da": -1.0,
+        "de_db": -7.0,
+    }
 
 
 @pytest.mark.task1_1
@@ -145,14 +154,24 @@ def test_task1_1_graph_by_hand_matches_torch_at_the_students_numbers(student):
     c.retain_grad(), d.retain_grad()
     e = c * d
     e.backward()
-    want = {"a": a, "b": b, "c": c.item(), "d": d.item(), "e": e.item(), "de_dc": c.grad.item(),
-            "de_dd": d.grad.item(), "de_da": at.grad.item(), "de_db": bt.grad.item()}
+    want = {
+        "a": a,
+        "b": b,
+        "c": c.item(),
+        "d": d.item(),
+        "e": e.item(),
+        "de_dc": c.grad.item(),
+        "de_dd": d.grad.item(),
+        "de_da": at.grad.item(),
+        "de_db": bt.grad.item(),
+    }
     got = graph_by_hand(student)
     assert tuple(got) == GRAPH_KEYS
     assert got == pytest.approx(want, abs=1e-12)
 
 
 # ## Task 1.2: linear_regression_grad
+
 
 @pytest.mark.task1_2
 def test_task1_2_linear_regression_grad_hand_computed():
@@ -195,11 +214,12 @@ def test_task1_2_linear_regression_grad_bad_shapes():
 
 # ## Task 1.3: sigmoid and mlp_forward
 
+
 @pytest.mark.task1_3
 def test_task1_3_sigmoid_matches_torch_and_is_stable():
     z = np.concatenate([np.linspace(-50, 50, 201), [-1e4, -800.0, -710.0, 710.0, 800.0, 1e4]])
     with warnings.catch_warnings():
-        warnings.simplefilter("error")          # an overflow warning fails the test
+        warnings.simplefilter("error")  # an overflow warning fails the test
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             got = sigmoid(z)
     assert got.shape == z.shape
@@ -253,6 +273,7 @@ def test_task1_3_mlp_forward_bad_shapes():
 
 # ## Task 1.3: mlp_loss
 
+
 @pytest.mark.task1_3
 def test_task1_3_mlp_loss_is_a_sum_hand_computed():
     # all weights 0 → o_n = ½ for every n;  E = ½ [(1 − ½)² + (0 − ½)² + (1 − ½)²] = 0.375
@@ -286,6 +307,7 @@ def test_task1_3_mlp_loss_bad_y():
 
 # ## Task 1.6: mlp_backward
 
+
 @pytest.mark.task1_6
 @given(case=mlp_case())
 def test_task1_6_mlp_backward_matches_torch(case):
@@ -311,10 +333,12 @@ def test_task1_6_mlp_backward_matches_central_differences(case):
     params, X, y = case
     grads = mlp_backward(params, X, y)
     for k in KEYS:
+
         def E_of(value, k=k):
             p = dict(params)
             p[k] = float(value) if k == "b2" else value
             return mlp_loss(p, X, y)
+
         numeric = _central_diff(E_of, np.asarray(params[k], dtype=np.float64))
         np.testing.assert_allclose(grads[k], numeric, rtol=1e-6, atol=1e-7, err_msg=k)
 
@@ -352,6 +376,7 @@ def test_task1_6_mlp_backward_bad_shapes():
 
 # ## Tasks 1.4-1.5: the derivation steps
 
+
 def _torch_delta(o, y, loss):
     """∂loss/∂a for o = σ(a), by torch.autograd at a = logit(o)."""
     a = torch.logit(torch.tensor(o, dtype=torch.float64)).requires_grad_(True)
@@ -362,8 +387,7 @@ def _torch_delta(o, y, loss):
 @pytest.mark.task1_4
 def test_task1_4_delta_output_hand_computed_and_torch():
     # o = ½, y = 1: δ = (o − y)·o(1 − o) = (−½)(¼) = −1/8;  o = 0.9, y = 0: 0.9·0.9·0.1 = 0.081
-    np.testing.assert_allclose(delta_output(np.array([0.5, 0.9]), np.array([1.0, 0.0])), [-0.125, 0.081],
-                               rtol=1e-14)
+    np.testing.assert_allclose(delta_output(np.array([0.5, 0.9]), np.array([1.0, 0.0])), [-0.125, 0.081], rtol=1e-14)
     rng = np.random.default_rng(4)
     o, y = rng.uniform(0.01, 0.99, (3, 5)), rng.uniform(size=(3, 5))
     o0, y0 = o.copy(), y.copy()
@@ -388,8 +412,9 @@ def test_task1_4_grad_b2_and_task1_5_grad_b1_match_torch(case):
 @pytest.mark.task1_5
 def test_task1_5_delta_hidden_hand_computed_and_central_differences():
     # δ = 1, w2 = (2, −1), h = (½, 0.9): δ^(1) = δ·w2·h(1 − h) = (2·¼, −0.09) = (0.5, −0.09)
-    np.testing.assert_allclose(delta_hidden(np.array([1.0]), np.array([2.0, -1.0]), np.array([[0.5, 0.9]])),
-                               [[0.5, -0.09]], rtol=1e-14)
+    np.testing.assert_allclose(
+        delta_hidden(np.array([1.0]), np.array([2.0, -1.0]), np.array([[0.5, 0.9]])), [[0.5, -0.09]], rtol=1e-14
+    )
     # δ^(1) = ∂E/∂a^(1) of the network: differentiate E numerically in the hidden pre-activations
     rng = np.random.default_rng(5)
     params, X, y = _random_params(rng, 3, 4), rng.standard_normal((6, 3)), rng.uniform(size=6)
@@ -408,6 +433,7 @@ def test_task1_5_delta_hidden_hand_computed_and_central_differences():
 
 
 # ## Task 1.7: tanh hidden units, sigmoid output, cross-entropy
+
 
 def _torch_tanh_bce(params, X, y):
     t = {k: torch.tensor(np.asarray(v, dtype=np.float64), requires_grad=True) for k, v in params.items()}
@@ -439,8 +465,10 @@ def test_task1_7_tanh_bce_backward_matches_central_differences():
     params, X, y = _random_params(rng, 3, 2), rng.standard_normal((5, 3)), rng.uniform(size=5)
     grads = tanh_bce_backward(params, X, y)
     for k in KEYS:
+
         def E_of(v, k=k):
             return tanh_bce_loss(dict(params, **{k: float(v) if k == "b2" else v}), X, y)
+
         np.testing.assert_allclose(grads[k], _central_diff(E_of, params[k]), rtol=1e-6, atol=1e-8, err_msg=k)
 
 
@@ -461,15 +489,16 @@ def test_task1_7_cross_entropy_delta_is_o_minus_y_and_loss_is_stable():
 
 # ## Task 1.8: L1/L2 penalties
 
+
 @pytest.mark.task1_8
 def test_task1_8_penalties_hand_computed():
     W = np.array([[1.0, -2.0], [0.0, 3.0]])
     value, grad = l2_penalty(W, 0.5)
-    assert value == pytest.approx(0.25 * (1 + 4 + 0 + 9))     # λ/2 ‖W‖²_F = 3.5
+    assert value == pytest.approx(0.25 * (1 + 4 + 0 + 9))  # λ/2 ‖W‖²_F = 3.5
     np.testing.assert_array_equal(grad, [[0.5, -1.0], [0.0, 1.5]])
     value, grad = l1_penalty(W, 0.5)
-    assert value == pytest.approx(0.5 * (1 + 2 + 0 + 3))      # λ ‖W‖₁ = 3
-    np.testing.assert_array_equal(grad, [[0.5, -0.5], [0.0, 0.5]])   # sign(0) = 0
+    assert value == pytest.approx(0.5 * (1 + 2 + 0 + 3))  # λ ‖W‖₁ = 3
+    np.testing.assert_array_equal(grad, [[0.5, -0.5], [0.0, 0.5]])  # sign(0) = 0
     assert isinstance(value, float)
 
 
@@ -478,12 +507,12 @@ def test_task1_8_penalties_hand_computed():
 def test_task1_8_penalties_match_torch(W, lam):
     W0 = W.copy()
     for fn, torch_penalty in (
-        (l2_penalty, lambda t: lam / 2 * (t ** 2).sum()),
+        (l2_penalty, lambda t: lam / 2 * (t**2).sum()),
         (l1_penalty, lambda t: lam * t.abs().sum()),
     ):
         t = torch.tensor(W, requires_grad=True)
         r = torch_penalty(t)
-        r.backward()           # torch's d|w|/dw at 0 is 0 too
+        r.backward()  # torch's d|w|/dw at 0 is 0 too
         value, grad = fn(W, lam)
         assert value == pytest.approx(r.item(), rel=1e-12, abs=1e-12)
         assert grad.shape == W.shape
@@ -506,6 +535,7 @@ def test_task1_8_penalty_rejects_negative_lambda():
 
 
 # ## Task 1.9: sgd_step
+
 
 @pytest.mark.task1_9
 def test_task1_9_sgd_step_hand_computed_and_inputs_untouched():
@@ -530,8 +560,7 @@ def test_task1_9_sgd_step_is_w_minus_lr_grad(case, lr):
     grads = mlp_backward(params, X, y)
     new = sgd_step(params, grads, lr)
     for k in KEYS:
-        np.testing.assert_allclose(new[k], np.asarray(params[k]) - lr * np.asarray(grads[k]),
-                                   rtol=1e-15, atol=1e-15)
+        np.testing.assert_allclose(new[k], np.asarray(params[k]) - lr * np.asarray(grads[k]), rtol=1e-15, atol=1e-15)
 
 
 @pytest.mark.task1_9
@@ -562,7 +591,9 @@ def test_public_tests_run_without_the_slip_recordings(monkeypatch):
     the public tests and their recordings must not need it there."""
     import importlib
     import sys
+
     from autograder import check
+
     monkeypatch.setitem(sys.modules, "autograder.course.backprop.slips", None)  # import fails
     monkeypatch.delitem(sys.modules, "autograder.course.backprop.public", raising=False)
     public = importlib.import_module("autograder.course.backprop.public")
@@ -570,6 +601,6 @@ def test_public_tests_run_without_the_slip_recordings(monkeypatch):
         assert test.script().outputs
     expected = check.load_public_expected("backprop")
     assert all(len(expected[t.name].slips) == len(t.slips) for t in public.TESTS)
-    source = open(public.__file__).read()
+    source = Path(public.__file__).read_text(encoding="utf-8")
     for formula in ("o * (1.0 - o)", "h * (1.0 - h)", "1.0 - h * h", ".T @ X"):
         assert formula not in source, formula

@@ -63,13 +63,17 @@ def torch_grads(case):
 
 # ## Task 3.1: conv2d_forward ------------------------------------------------------------
 
+
 @pytest.mark.task3_1
 @given(conv2d_cases())
 def test_task3_1_conv2d_forward_matches_torch(case):
     x, w, b, stride, padding, _ = case
     out, _ = conv2d_forward(x, w, b, stride, padding)
-    assert_close(out, torch_conv2d(x, w, b, stride, padding),
-                 f"conv2d_forward x {x.shape} w {w.shape} stride {stride} padding {padding}")
+    assert_close(
+        out,
+        torch_conv2d(x, w, b, stride, padding),
+        f"conv2d_forward x {x.shape} w {w.shape} stride {stride} padding {padding}",
+    )
 
 
 @pytest.mark.task3_1
@@ -84,7 +88,7 @@ def test_task3_1_conv2d_forward_seed003_shapes(N, C_in):
     assert out.shape == (N, 6, 28, 28)
     # "1 number: the dot product between the filter and a C_in x 5 x 5 chunk + bias"
     n, o, i, j = N - 1, 4, 10, 17
-    chunk = x[n, :, i:i + 5, j:j + 5]
+    chunk = x[n, :, i : i + 5, j : j + 5]
     assert out[n, o, i, j] == pytest.approx(w[o].ravel() @ chunk.ravel() + b[o], rel=1e-12)
     assert_close(out, torch_conv2d(x, w, b, 1, 0), "seed 003 example")
 
@@ -93,7 +97,7 @@ def test_task3_1_conv2d_forward_seed003_shapes(N, C_in):
 def test_task3_1_conv2d_forward_is_cross_correlation():
     # hand-computed: the kernel is applied as is, not flipped
     x = np.arange(9.0).reshape(1, 1, 3, 3)
-    w = np.array([[[[1.0, 0.0], [0.0, -1.0]]]])          # out[i, j] = x[i, j] - x[i+1, j+1]
+    w = np.array([[[[1.0, 0.0], [0.0, -1.0]]]])  # out[i, j] = x[i, j] - x[i+1, j+1]
     out, _ = conv2d_forward(x, w, np.array([0.5]))
     np.testing.assert_array_equal(out, np.full((1, 1, 2, 2), -4.0 + 0.5))
 
@@ -107,13 +111,16 @@ def test_task3_1_conv2d_forward_stride_padding_hand_example():
 
 
 @pytest.mark.task3_1
-@pytest.mark.parametrize("x_shape, w_shape, stride, padding, out_shape", [
-    ((1, 1, 1, 1), (1, 1, 1, 1), 1, 0, (1, 1, 1, 1)),    # N = C = 1, 1x1 everything
-    ((1, 1, 4, 5), (2, 1, 4, 5), 1, 0, (1, 2, 1, 1)),    # kernel exactly the input size
-    ((1, 1, 2, 2), (1, 1, 4, 4), 1, 1, (1, 1, 1, 1)),    # kernel exactly the padded size
-    ((2, 1, 8, 5), (3, 1, 2, 3), 3, 2, (2, 3, 4, 3)),    # stride leaves the last row unused
-    ((1, 2, 6, 6), (1, 2, 1, 1), 2, 0, (1, 1, 3, 3)),    # 1x1 kernel with stride
-])
+@pytest.mark.parametrize(
+    "x_shape, w_shape, stride, padding, out_shape",
+    [
+        ((1, 1, 1, 1), (1, 1, 1, 1), 1, 0, (1, 1, 1, 1)),  # N = C = 1, 1x1 everything
+        ((1, 1, 4, 5), (2, 1, 4, 5), 1, 0, (1, 2, 1, 1)),  # kernel exactly the input size
+        ((1, 1, 2, 2), (1, 1, 4, 4), 1, 1, (1, 1, 1, 1)),  # kernel exactly the padded size
+        ((2, 1, 8, 5), (3, 1, 2, 3), 3, 2, (2, 3, 4, 3)),  # stride leaves the last row unused
+        ((1, 2, 6, 6), (1, 2, 1, 1), 2, 0, (1, 1, 3, 3)),  # 1x1 kernel with stride
+    ],
+)
 def test_task3_1_conv2d_forward_edge_shapes(x_shape, w_shape, stride, padding, out_shape):
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
@@ -135,25 +142,38 @@ def test_task3_1_conv2d_forward_linear_in_x(case, alpha, beta):
 
     combined = conv(alpha * x + beta * x2, zero)
     assert_close(combined, alpha * conv(x, zero) + beta * conv(x2, zero), "linearity in x")
-    assert_close(conv(x, b) - conv(x, zero),
-                 np.broadcast_to(b[None, :, None, None], combined.shape), "bias adds b[o]")
+    assert_close(conv(x, b) - conv(x, zero), np.broadcast_to(b[None, :, None, None], combined.shape), "bias adds b[o]")
 
 
 @pytest.mark.task3_1
-@pytest.mark.parametrize("x_shape, w_shape, b_shape, kwargs, match", [
-    ((3, 8), (2, 3, 3, 3), (2,), {}, r"conv2d_forward: x must be \(N, C_in, H, W\), got shape \(3, 8\)"),
-    ((1, 3, 8, 8), (2, 3, 3), (2,), {}, r"conv2d_forward: w must be .*got shape \(2, 3, 3\)"),
-    ((1, 3, 8, 8), (2, 4, 3, 3), (2,), {}, r"conv2d_forward: C_in of x \(1, 3, 8, 8\) is 3 .* w \(2, 4, 3, 3\) is 4"),
-    ((1, 3, 8, 8), (2, 3, 3, 3), (3,), {}, r"conv2d_forward: b must be \(C_out,\) = \(2,\).*got shape \(3,\)"),
-    ((1, 3, 8, 8), (2, 3, 3, 3), (2, 1), {}, r"conv2d_forward: b must be"),
-    ((1, 3, 8, 8), (2, 3, 3, 3), (2,), {"stride": 0}, r"conv2d_forward: stride must be an int >= 1, got 0"),
-    ((1, 3, 8, 8), (2, 3, 3, 3), (2,), {"stride": 1.5}, r"conv2d_forward: stride must be an int"),
-    ((1, 3, 8, 8), (2, 3, 3, 3), (2,), {"stride": True}, r"conv2d_forward: stride must be an int"),
-    ((1, 3, 8, 8), (2, 3, 3, 3), (2,), {"padding": -1}, r"conv2d_forward: padding must be an int >= 0, got -1"),
-    ((1, 3, 8, 8), (2, 3, 3, 3), (2,), {"padding": 1.0}, r"conv2d_forward: padding must be an int"),
-    ((1, 3, 4, 8), (2, 3, 7, 3), (2,), {"padding": 1},
-     r"conv2d_forward: kernel \(KH, KW\) = \(7, 3\) is larger than the padded input .* = \(6, 10\)"),
-])
+@pytest.mark.parametrize(
+    "x_shape, w_shape, b_shape, kwargs, match",
+    [
+        ((3, 8), (2, 3, 3, 3), (2,), {}, r"conv2d_forward: x must be \(N, C_in, H, W\), got shape \(3, 8\)"),
+        ((1, 3, 8, 8), (2, 3, 3), (2,), {}, r"conv2d_forward: w must be .*got shape \(2, 3, 3\)"),
+        (
+            (1, 3, 8, 8),
+            (2, 4, 3, 3),
+            (2,),
+            {},
+            r"conv2d_forward: C_in of x \(1, 3, 8, 8\) is 3 .* w \(2, 4, 3, 3\) is 4",
+        ),
+        ((1, 3, 8, 8), (2, 3, 3, 3), (3,), {}, r"conv2d_forward: b must be \(C_out,\) = \(2,\).*got shape \(3,\)"),
+        ((1, 3, 8, 8), (2, 3, 3, 3), (2, 1), {}, r"conv2d_forward: b must be"),
+        ((1, 3, 8, 8), (2, 3, 3, 3), (2,), {"stride": 0}, r"conv2d_forward: stride must be an int >= 1, got 0"),
+        ((1, 3, 8, 8), (2, 3, 3, 3), (2,), {"stride": 1.5}, r"conv2d_forward: stride must be an int"),
+        ((1, 3, 8, 8), (2, 3, 3, 3), (2,), {"stride": True}, r"conv2d_forward: stride must be an int"),
+        ((1, 3, 8, 8), (2, 3, 3, 3), (2,), {"padding": -1}, r"conv2d_forward: padding must be an int >= 0, got -1"),
+        ((1, 3, 8, 8), (2, 3, 3, 3), (2,), {"padding": 1.0}, r"conv2d_forward: padding must be an int"),
+        (
+            (1, 3, 4, 8),
+            (2, 3, 7, 3),
+            (2,),
+            {"padding": 1},
+            r"conv2d_forward: kernel \(KH, KW\) = \(7, 3\) is larger than the padded input .* = \(6, 10\)",
+        ),
+    ],
+)
 def test_task3_1_conv2d_forward_validation(x_shape, w_shape, b_shape, kwargs, match):
     with pytest.raises(ValueError, match=match):
         conv2d_forward(np.zeros(x_shape), np.zeros(w_shape), np.zeros(b_shape), **kwargs)
@@ -177,11 +197,12 @@ def test_task3_1_conv2d_inputs_not_modified():
     dout = rng.standard_normal(out.shape)
     dout_copy = dout.copy()
     conv2d_backward(dout, cache)
-    for name, a, c in zip(("x", "w", "b", "dout"), (x, w, b, dout), copies + [dout_copy]):
+    for name, a, c in zip(("x", "w", "b", "dout"), (x, w, b, dout), copies + [dout_copy], strict=False):
         np.testing.assert_array_equal(a, c, err_msg=f"{name} was modified")
 
 
 # ## Task 3.2: conv2d_backward -----------------------------------------------------------
+
 
 @pytest.mark.task3_2
 @given(conv2d_cases())
@@ -230,8 +251,7 @@ def test_task3_2_conv2d_backward_central_difference(stride, padding):
         return float(np.sum(conv2d_forward(x, w, b, stride, padding)[0] * dout))
 
     for name, got, param in (("dx", dx, x), ("dw", dw, w), ("db", db, b)):
-        np.testing.assert_allclose(got, _central_difference(loss, param), rtol=1e-6,
-                                   atol=1e-7, err_msg=name)
+        np.testing.assert_allclose(got, _central_difference(loss, param), rtol=1e-6, atol=1e-7, err_msg=name)
 
 
 @pytest.mark.task3_2
@@ -242,7 +262,7 @@ def test_task3_2_conv2d_backward_benchmark_shape_matches_torch():
     dout = rng.standard_normal(out.shape)
     expected_out, expected = torch_conv2d(x, w, b, 1, 1, dout)
     assert_close(out, expected_out, "out")
-    for name, got, exp in zip(("dx", "dw", "db"), conv2d_backward(dout, cache), expected):
+    for name, got, exp in zip(("dx", "dw", "db"), conv2d_backward(dout, cache), expected, strict=False):
         assert_close(got, exp, name)
 
 
@@ -261,6 +281,7 @@ def test_task3_2_conv2d_backward_bad_cache():
 
 
 # ## Task 3.3: conv1d_forward ------------------------------------------------------------
+
 
 @st.composite
 def conv1d_cases(draw):
@@ -289,8 +310,7 @@ def test_task3_3_conv1d_forward_matches_torch(case):
 @pytest.mark.task3_3
 def test_task3_3_conv1d_forward_hand_example():
     # x = [1, 2, 3, 4], w = [1, -1], padding 1: x~ = [0, 1, 2, 3, 4, 0]; out = x~[i] - x~[i+1]
-    out = conv1d_forward(np.array([[[1.0, 2, 3, 4]]]), np.array([[[1.0, -1.0]]]), np.array([0.0]),
-                         padding=1)
+    out = conv1d_forward(np.array([[[1.0, 2, 3, 4]]]), np.array([[[1.0, -1.0]]]), np.array([0.0]), padding=1)
     np.testing.assert_array_equal(out, [[[-1.0, -1.0, -1.0, -1.0, 4.0]]])
 
 
@@ -300,20 +320,23 @@ def test_task3_3_conv1d_inputs_not_modified():
     x, w, b = rng.standard_normal((2, 3, 9)), rng.standard_normal((4, 3, 3)), rng.standard_normal(4)
     copies = [a.copy() for a in (x, w, b)]
     conv1d_forward(x, w, b, 2, 1)
-    for a, c in zip((x, w, b), copies):
+    for a, c in zip((x, w, b), copies, strict=False):
         np.testing.assert_array_equal(a, c)
 
 
 @pytest.mark.task3_3
-@pytest.mark.parametrize("x_shape, w_shape, b_shape, kwargs, match", [
-    ((2, 3, 4, 4), (2, 3, 3), (2,), {}, r"conv1d_forward: x must be \(N, C_in, L\), got shape \(2, 3, 4, 4\)"),
-    ((2, 3, 9), (2, 3, 3, 3), (2,), {}, r"conv1d_forward: w must be \(C_out, C_in, K\)"),
-    ((2, 3, 9), (2, 1, 3), (2,), {}, r"conv1d_forward: C_in of x"),
-    ((2, 3, 9), (2, 3, 3), (1,), {}, r"conv1d_forward: b must be"),
-    ((2, 3, 9), (2, 3, 3), (2,), {"stride": 0}, r"conv1d_forward: stride must be an int >= 1"),
-    ((2, 3, 9), (2, 3, 3), (2,), {"padding": -2}, r"conv1d_forward: padding must be an int >= 0"),
-    ((2, 3, 2), (2, 3, 5), (2,), {}, r"conv1d_forward: kernel \(K\) = \(5,\) is larger than the padded input"),
-])
+@pytest.mark.parametrize(
+    "x_shape, w_shape, b_shape, kwargs, match",
+    [
+        ((2, 3, 4, 4), (2, 3, 3), (2,), {}, r"conv1d_forward: x must be \(N, C_in, L\), got shape \(2, 3, 4, 4\)"),
+        ((2, 3, 9), (2, 3, 3, 3), (2,), {}, r"conv1d_forward: w must be \(C_out, C_in, K\)"),
+        ((2, 3, 9), (2, 1, 3), (2,), {}, r"conv1d_forward: C_in of x"),
+        ((2, 3, 9), (2, 3, 3), (1,), {}, r"conv1d_forward: b must be"),
+        ((2, 3, 9), (2, 3, 3), (2,), {"stride": 0}, r"conv1d_forward: stride must be an int >= 1"),
+        ((2, 3, 9), (2, 3, 3), (2,), {"padding": -2}, r"conv1d_forward: padding must be an int >= 0"),
+        ((2, 3, 2), (2, 3, 5), (2,), {}, r"conv1d_forward: kernel \(K\) = \(5,\) is larger than the padded input"),
+    ],
+)
 def test_task3_3_conv1d_forward_validation(x_shape, w_shape, b_shape, kwargs, match):
     with pytest.raises(ValueError, match=match):
         conv1d_forward(np.zeros(x_shape), np.zeros(w_shape), np.zeros(b_shape), **kwargs)

@@ -1,5 +1,6 @@
 """`make dist`: reproducible zips, refusals that name the file and the reason, and Otter
 (`otter run` on the built autograder zip) giving exactly the scores of `make grade`."""
+
 import hashlib
 import io
 import json
@@ -24,6 +25,7 @@ NAMES = list(assignments.ASSIGNMENTS)
 
 # ---------------------------------------------------------------- student zip refusals
 
+
 @pytest.fixture
 def student():
     return dist.student_files("cnn_layer")
@@ -41,24 +43,35 @@ def _refused(files, match):
 def test_refuses_a_line_of_solution_code(student):
     skeleton = student["cnn_layer/cnn_layer.py"].decode()
     leaked = skeleton + "    db = dout.sum(axis=(0, 2, 3))\n"
-    _refused({**student, "cnn_layer/cnn_layer.py": leaked.encode()},
-             r"cnn_layer/cnn_layer\.py:\d+: contains a line of the reference solution")
+    _refused(
+        {**student, "cnn_layer/cnn_layer.py": leaked.encode()},
+        r"cnn_layer/cnn_layer\.py:\d+: contains a line of the reference solution",
+    )
 
 
 def test_refuses_hidden_tests_by_path_and_by_name(student):
-    _refused({**student, "cnn_layer/autograder/course/cnn_layer/hidden.py": b"x = 1\n"},
-             r"cnn_layer/hidden\.py: not allowed")
-    _refused({**student, "cnn_layer/notes.md": b"see conv2d_backward_stride2_pad1\n"},
-             r"notes\.md: names the hidden test 'conv2d_backward_stride2_pad1'")
+    _refused(
+        {**student, "cnn_layer/autograder/course/cnn_layer/hidden.py": b"x = 1\n"}, r"cnn_layer/hidden\.py: not allowed"
+    )
+    _refused(
+        {**student, "cnn_layer/notes.md": b"see conv2d_backward_stride2_pad1\n"},
+        r"notes\.md: names the hidden test 'conv2d_backward_stride2_pad1'",
+    )
 
 
-@pytest.mark.parametrize("path", ["cnn_layer/autograder/__pycache__/engine.cpython-311.pyc",
-                                  "cnn_layer/.ipynb_checkpoints/cnn_layer-checkpoint.ipynb",
-                                  "cnn_layer/.OTTER_LOG", "cnn_layer/autograder/course/cnn_layer/gpu.golden",
-                                  "cnn_layer/autograder/course/cnn_layer/samples.toml",
-                                  "cnn_layer/autograder/course/samples.py",
-                                  "cnn_layer/autograder/course/cnn_layer/oracle.py",
-                                  "cnn_layer/solution/cnn_layer.py"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "cnn_layer/autograder/__pycache__/engine.cpython-311.pyc",
+        "cnn_layer/.ipynb_checkpoints/cnn_layer-checkpoint.ipynb",
+        "cnn_layer/.OTTER_LOG",
+        "cnn_layer/autograder/course/cnn_layer/gpu.golden",
+        "cnn_layer/autograder/course/cnn_layer/samples.toml",
+        "cnn_layer/autograder/course/samples.py",
+        "cnn_layer/autograder/course/cnn_layer/oracle.py",
+        "cnn_layer/solution/cnn_layer.py",
+    ],
+)
 def test_refuses_caches_goldens_and_solutions(student, path):
     _refused({**student, path: b"\x00"}, "not allowed in a student zip")
 
@@ -73,6 +86,7 @@ def test_refuses_notebook_outputs(student):
 
 
 # ---------------------------------------------------------------- the built autograder zip
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
@@ -109,8 +123,14 @@ def test_student_zip_works_on_its_own(built, tmp_path):
         zf.extractall(tmp_path)
     import subprocess
     import sys
-    proc = subprocess.run([sys.executable, "-m", "autograder", "check", "cnn_layer"], cwd=tmp_path / "cnn_layer",
-                          capture_output=True, text=True, env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "autograder", "check", "cnn_layer"],
+        cwd=tmp_path / "cnn_layer",
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+    )
     assert proc.returncode == 1
     assert "not implemented yet" in proc.stdout and "0/3 public checks passed" in proc.stdout
 
@@ -140,28 +160,38 @@ def test_refuses_when_the_reference_in_the_zip_is_wrong(built, tmp_path):
 
 # ---------------------------------------------------------------- Otter and make grade agree
 
+
 @pytest.mark.parametrize("name", NAMES)
 def test_otter_run_gives_the_same_scores_as_make_grade(name, tmp_path):
-    from autograder.cli import grade_folder
     from rich.console import Console
+
+    from autograder.cli import grade_folder
+
     work = tmp_path / "work"
     work.mkdir()
     zip_path = str(tmp_path / f"{name}-autograder.zip")
-    dist.write_zip(zip_path, dist.autograder_zip_files(name, str(work / "gen")),
-                   executable={"run_autograder", "setup.sh"})
+    dist.write_zip(
+        zip_path, dist.autograder_zip_files(name, str(work / "gen")), executable={"run_autograder", "setup.sh"}
+    )
     source = str(work / "unzipped")
     zipfile.ZipFile(zip_path).extractall(source)
     folder = samples.write(name, str(tmp_path / "samples"))
-    results = grade_folder(assignments.get(name), folder, str(tmp_path / "out"), jobs=2,
-                           console=Console(file=io.StringIO()))
+    results = grade_folder(
+        assignments.get(name), folder, str(tmp_path / "out"), jobs=2, console=Console(file=io.StringIO())
+    )
     ours = {r.student: r.score for r in results}
     # Otter on the reference, the blank skeleton and two buggy samples (an `otter run` costs seconds:
     # all samples of all assignments would be most of `make test`); make grade grades them all.
     buggy = sorted(f for f in os.listdir(folder) if f not in ("reference.py", "blank.py"))
     files = ["reference.py", "blank.py"] + buggy[:2]
     with ThreadPoolExecutor(2) as pool:
-        otter = dict(zip(files, pool.map(
-            lambda f: dist.otter_run(zip_path, os.path.join(folder, f), source, str(work))[0], files)))
+        otter = dict(
+            zip(
+                files,
+                pool.map(lambda f: dist.otter_run(zip_path, os.path.join(folder, f), source, str(work))[0], files),
+                strict=False,
+            )
+        )
     assert {f[:-3]: s for f, s in otter.items()} == {f[:-3]: ours[f[:-3]] for f in files}
     full = {r.student: r.max_score for r in results}["reference"]
     assert ours["reference"] == full and ours["blank"] == 0 and all(ours[f[:-3]] < full for f in buggy)
@@ -171,24 +201,31 @@ def test_autograder_zip_carries_only_its_own_assignment(built):
     with zipfile.ZipFile(built[0] / "cnn_layer-autograder.zip") as zf:
         names = zf.namelist()
     per_assignment = [n for n in names if n.startswith(("autograder/course/", "solution/"))]
-    assert sorted(per_assignment) == ["autograder/course/__init__.py", "autograder/course/cnn_layer/__init__.py",
-                                      "autograder/course/cnn_layer/assignment.toml",
-                                      "autograder/course/cnn_layer/hidden.py",
-                                      "autograder/course/cnn_layer/public.expected",
-                                      "autograder/course/cnn_layer/public.py", "solution/__init__.py",
-                                      "solution/cnn_layer.py"]
-    assert not any(n.startswith("autograder/course/") and n.endswith(("samples.toml", "samples.py", "notebook.py"))
-                   for n in names)
+    assert sorted(per_assignment) == [
+        "autograder/course/__init__.py",
+        "autograder/course/cnn_layer/__init__.py",
+        "autograder/course/cnn_layer/assignment.toml",
+        "autograder/course/cnn_layer/hidden.py",
+        "autograder/course/cnn_layer/public.expected",
+        "autograder/course/cnn_layer/public.py",
+        "solution/__init__.py",
+        "solution/cnn_layer.py",
+    ]
+    assert not any(
+        n.startswith("autograder/course/") and n.endswith(("samples.toml", "samples.py", "notebook.py")) for n in names
+    )
 
 
 # ---------------------------------------------------------------- Otter's own command: nothing uploaded runs
+
 
 @pytest.fixture(scope="module")
 def momentum_zip(tmp_path_factory):
     work = tmp_path_factory.mktemp("momentum_zip")
     path = work / "momentum-autograder.zip"
-    dist.write_zip(str(path), dist.autograder_zip_files("momentum", str(work / "gen")),
-                   executable={"run_autograder", "setup.sh"})
+    dist.write_zip(
+        str(path), dist.autograder_zip_files("momentum", str(work / "gen")), executable={"run_autograder", "setup.sh"}
+    )
     return path
 
 
@@ -197,8 +234,9 @@ def _otter_run(zip_path, submission, cwd):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(JUPYTER_RUNTIME_DIR=str(cwd / ".jupyter-runtime"), IPYTHONDIR=str(cwd / ".ipython"))
     otter = os.path.join(os.path.dirname(sys.executable), "otter")
-    proc = subprocess.run([otter, "run", "-a", str(zip_path), "--no-logo", submission], cwd=cwd,
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [otter, "run", "-a", str(zip_path), "--no-logo", submission], cwd=cwd, capture_output=True, text=True, env=env
+    )
     assert (cwd / "results.json").exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
     results = json.loads((cwd / "results.json").read_text())
     return results, sum(t.get("score", 0) for t in results["tests"])
@@ -210,13 +248,16 @@ def _blank(name="momentum"):
 
 def test_otter_run_without_pythonpath_reports_hidden_failures_as_failed(momentum_zip, tmp_path):
     """A buggy sample whose failures are all hidden: the visible summary never says they passed."""
-    from autograder.cli import grade_folder
     from rich.console import Console
+
+    from autograder.cli import grade_folder
+
     folder = tmp_path / "one"
     folder.mkdir()
     (folder / "momentum.py").write_text(samples.sources("momentum")["nesterov_ignored"])
-    (ours,) = grade_folder(assignments.get("momentum"), str(folder), str(tmp_path / "out"), jobs=1,
-                           console=Console(file=io.StringIO()))
+    (ours,) = grade_folder(
+        assignments.get("momentum"), str(folder), str(tmp_path / "out"), jobs=1, console=Console(file=io.StringIO())
+    )
     failed_hidden = [t.name for t in ours.tests if t.status == "failed" and t.hidden]
     assert failed_hidden and not [t for t in ours.tests if t.status == "failed" and not t.hidden]
     results, score = _otter_run(momentum_zip, "momentum.py", folder)
@@ -232,9 +273,11 @@ def test_otter_run_without_pythonpath_reports_hidden_failures_as_failed(momentum
 def test_otter_run_never_runs_an_uploaded_module(momentum_zip, tmp_path):
     """A notebook uploaded with nbformat.py beside it: Otter's kernel would import that module."""
     marker = tmp_path / "module_ran"
-    evil = (f"open({str(marker)!r}, 'w').write('ran')\n"
-            "import sys\ndel sys.modules[__name__]\nsys.path = [p for p in sys.path if p not in ('', '.')]\n"
-            "from nbformat import *\n")
+    evil = (
+        f"open({str(marker)!r}, 'w').write('ran')\n"
+        "import sys\ndel sys.modules[__name__]\nsys.path = [p for p in sys.path if p not in ('', '.')]\n"
+        "from nbformat import *\n"
+    )
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_blank())])
     with zipfile.ZipFile(tmp_path / "upload.zip", "w") as zf:
         zf.writestr("momentum.ipynb", nbformat.writes(notebook))
@@ -247,13 +290,16 @@ def test_otter_run_never_runs_an_uploaded_module(momentum_zip, tmp_path):
 
 class _ForgedLog:
     """Unpickling this runs code: it would set a full score for whatever Otter reports."""
+
     def __init__(self, marker):
         self.marker = marker
 
     def __reduce__(self):
-        code = (f"open({self.marker!r}, 'w').write('ran'); import otter.test_files as t; "
-                "t.GradingResults.to_gradescope_dict = lambda self, c: "
-                "{'tests': [{'name': 'forged', 'score': 100, 'max_score': 100}]}")
+        code = (
+            f"open({self.marker!r}, 'w').write('ran'); import otter.test_files as t; "
+            "t.GradingResults.to_gradescope_dict = lambda self, c: "
+            "{'tests': [{'name': 'forged', 'score': 100, 'max_score': 100}]}"
+        )
         return exec, (code,)
 
 
@@ -269,6 +315,7 @@ def test_otter_run_never_unpickles_an_uploaded_otter_log(momentum_zip, tmp_path)
 
 # ---------------------------------------------------------------- what each zip installs
 
+
 def _requirement(line):
     name, _, version = line.partition("==")
     return name.split("[")[0].lower(), version
@@ -277,6 +324,7 @@ def _requirement(line):
 @pytest.mark.parametrize("name", NAMES)
 def test_zip_installs_the_tested_versions_and_torch_only_where_needed(name, tmp_path):
     from importlib.metadata import requires, version
+
     files = dist.autograder_zip_files(name, str(tmp_path))
     env = yaml.safe_load(files["environment.yml"])
     conda = [d for d in env["dependencies"] if isinstance(d, str)]
@@ -284,12 +332,12 @@ def test_zip_installs_the_tested_versions_and_torch_only_where_needed(name, tmp_
     assert f"python={sys.version_info.major}.{sys.version_info.minor}" in conda
     options = [line for line in pip if line.startswith("-")]
     packages = dict(_requirement(line) for line in pip if not line.startswith("-"))
-    for package, pinned in packages.items():           # every package pinned to what the kit runs with
+    for package, pinned in packages.items():  # every package pinned to what the kit runs with
         installed = version(package).split("+")[0]
         assert pinned in (installed, f"{installed}+cpu"), (package, pinned, installed)
     assert {"otter-grader", "numpy", "nbformat"} <= set(packages)
     otter_needs = " ".join(requires("otter-grader"))
-    assert "torch" not in otter_needs                   # nor does Otter pull it in
+    assert "torch" not in otter_needs  # nor does Otter pull it in
     if name == "gpu_training":
         assert packages["torch"] == version("torch").split("+")[0] + "+cpu"
         assert options == [f"--extra-index-url {dist.TORCH_CPU_INDEX}"]

@@ -4,6 +4,7 @@ Oracles: hand-computed values with a given mask, binomial bounds on a seeded
 Generator, the formula `rng.random(x.shape) >= p` reproduced independently, and
 central finite differences for the backward pass.
 """
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -16,6 +17,7 @@ drop_probs = st.floats(min_value=0.0, max_value=0.95)
 
 
 # ## Task 4.1: dropout_forward
+
 
 @pytest.mark.task4_1
 def test_task4_1_dropout_forward_given_mask_hand_computed():
@@ -49,7 +51,7 @@ def test_task4_1_dropout_forward_preserves_the_mean(p):
     x = rng.uniform(0.5, 2.0, size=(400, 500))
     out, _ = dropout_forward(x, p, rng=np.random.default_rng(99))
     # out_i = x_i keep_i / (1 − p): E[out_i] = x_i, Var[out_i] = x_i² p / (1 − p)
-    sd_of_mean = np.sqrt(np.sum(x ** 2) * p / (1 - p)) / x.size
+    sd_of_mean = np.sqrt(np.sum(x**2) * p / (1 - p)) / x.size
     assert abs(out.mean() - x.mean()) <= 5 * sd_of_mean
 
 
@@ -58,7 +60,7 @@ def test_task4_1_dropout_forward_preserves_the_mean(p):
 def test_task4_1_dropout_forward_matches_formula_for_seeded_generator(x, p, seed):
     x0 = x.copy()
     out, _ = dropout_forward(x, p, rng=np.random.default_rng(seed))
-    keep = np.random.default_rng(seed).random(x.shape) >= p     # reproduced independently
+    keep = np.random.default_rng(seed).random(x.shape) >= p  # reproduced independently
     assert out.shape == x.shape and out.dtype == np.float64
     np.testing.assert_allclose(out, np.where(keep, x / (1.0 - p), 0.0), rtol=1e-15, atol=0)
     np.testing.assert_array_equal(x, x0)
@@ -88,7 +90,7 @@ def test_task4_1_dropout_forward_test_mode_is_identity_copy():
     assert out is not x and not np.shares_memory(out, x)
     out[0, 0] = 100.0
     np.testing.assert_array_equal(x, x0)
-    assert rng.bit_generator.state == state     # test mode draws no random numbers
+    assert rng.bit_generator.state == state  # test mode draws no random numbers
 
 
 @pytest.mark.task4_1
@@ -126,11 +128,12 @@ def test_task4_1_dropout_forward_leaves_mask_untouched():
     out, cache = dropout_forward(x, 0.5, mask=mask)
     np.testing.assert_array_equal(mask, [True, False, True])
     np.testing.assert_array_equal(x, [1.0, -2.0, 3.0])
-    mask[1] = True     # changing the caller's mask later must not change the backward pass
+    mask[1] = True  # changing the caller's mask later must not change the backward pass
     np.testing.assert_array_equal(dropout_backward(np.ones(3), cache), [2.0, 0.0, 2.0])
 
 
 # ## Task 4.2: dropout_backward
+
 
 @pytest.mark.task4_2
 def test_task4_2_dropout_backward_given_mask_hand_computed():
@@ -184,6 +187,7 @@ def test_task4_2_dropout_backward_bad_inputs():
 
 # ## Task 4.3: classic_test_weights
 
+
 @pytest.mark.task4_3
 def test_task4_3_classic_test_weights_hand_computed():
     W = np.array([[2.0, -4.0], [0.0, 8.0]])
@@ -211,7 +215,7 @@ def test_task4_3_classic_matches_inverted_dropout_in_expectation():
     W, x = rng.standard_normal((3, 5)), rng.standard_normal(5)
     classic = classic_test_weights(W, p) @ x
     masks = rng.random((100_000, 5)) >= p
-    train_mean = (W @ (x * masks).T).mean(axis=1)         # classic training: no scaling
+    train_mean = (W @ (x * masks).T).mean(axis=1)  # classic training: no scaling
     np.testing.assert_allclose(train_mean, classic, atol=0.05)
 
 

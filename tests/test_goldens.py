@@ -1,6 +1,7 @@
 """The PyTorch golden pipeline (tools/goldens.py, autograder/course/<name>/oracle.py): recorded outputs agree with the
 NumPy reference, their hashes go stale when a test or the oracle changes, committed goldens are
 fresh, and the grader fails a submission that matches the reference but not the golden."""
+
 import dataclasses
 import importlib
 import os
@@ -37,8 +38,13 @@ def recorded(tmp_path_factory):
 @pytest.fixture(scope="module")
 def reference_outputs():
     """{assignment: {test name: run_reference's result on the NumPy reference}}."""
-    return {name: {t.name: engine.run_reference(t.build, assignments.get(name).reference())
-                   for t in assignments.get(name).tests()} for name in NAMES}
+    return {
+        name: {
+            t.name: engine.run_reference(t.build, assignments.get(name).reference())
+            for t in assignments.get(name).tests()
+        }
+        for name in NAMES
+    }
 
 
 def _disagreements(name, data, reference):
@@ -147,9 +153,17 @@ def test_grader_fails_a_submission_that_differs_from_the_gpu_golden(tmp_path):
     assignment = assignments.get(name)
     tests = [t for t in assignment.tests() if t.name in ("conv2d_forward_basic", "conv1d_forward_basic")]
     oracle = importlib.import_module(f"autograder.course.{name}.oracle")
-    fake = {"provenance": {"gpu": "Fake GPU", "driver": "0", "cuda": "0", "torch": "0", "date": "2000-01-01",
-                           "device": "cuda"},
-            "tests": {}}
+    fake = {
+        "provenance": {
+            "gpu": "Fake GPU",
+            "driver": "0",
+            "cuda": "0",
+            "torch": "0",
+            "date": "2000-01-01",
+            "device": "cuda",
+        },
+        "tests": {},
+    }
     for test in tests:
         outputs = engine.run_reference(test.build, oracle).outputs
         if test.name == "conv1d_forward_basic":

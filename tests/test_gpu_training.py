@@ -4,6 +4,7 @@ Oracles: scikit-learn's own load_digits + train_test_split, torch.nn.functional
 composed by hand, a hand-written cross-entropy + momentum step, stub models with known
 logits. Checks that need CUDA are marked ``gpu`` and skipped without it.
 """
+
 import copy
 
 import numpy as np
@@ -15,17 +16,28 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 
 from solution.gpu_training import (
-    DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, DEFAULT_LR, DEFAULT_MOMENTUM, DigitsCNN, evaluate,
-    get_device, load_digits_data, train, train_step,
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_EPOCHS,
+    DEFAULT_LR,
+    DEFAULT_MOMENTUM,
+    DigitsCNN,
+    evaluate,
+    get_device,
+    load_digits_data,
+    train,
+    train_step,
 )
 
 HAS_CUDA = torch.cuda.is_available()
 needs_cuda = pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA GPU; torch.cuda.is_available() is False here")
 
 STATE_SHAPES = {
-    "conv1.weight": (16, 1, 3, 3), "conv1.bias": (16,),
-    "conv2.weight": (32, 16, 3, 3), "conv2.bias": (32,),
-    "fc.weight": (10, 512), "fc.bias": (10,),
+    "conv1.weight": (16, 1, 3, 3),
+    "conv1.bias": (16,),
+    "conv2.weight": (32, 16, 3, 3),
+    "conv2.bias": (32,),
+    "fc.weight": (10, 512),
+    "fc.bias": (10,),
 }
 
 
@@ -51,6 +63,7 @@ def device_data():
 
 
 # ## Task 6.1: get_device and load_digits_data ---------------------------------------------
+
 
 @pytest.mark.task6_1
 def test_task6_1_get_device():
@@ -79,11 +92,11 @@ def test_task6_1_load_digits_data_shapes_dtypes_ranges(cpu_data):
 def test_task6_1_load_digits_data_equals_sklearn_split(cpu_data):
     digits = load_digits()
     X = digits.data.reshape(-1, 1, 8, 8) / 16.0
-    expected = train_test_split(X, digits.target, test_size=0.25, random_state=0,
-                                stratify=digits.target)
+    expected = train_test_split(X, digits.target, test_size=0.25, random_state=0, stratify=digits.target)
     X_train, X_test, y_train, y_test = expected
-    for name, got, exp in zip(("X_train", "y_train", "X_test", "y_test"), cpu_data,
-                              (X_train, y_train, X_test, y_test)):
+    for name, got, exp in zip(
+        ("X_train", "y_train", "X_test", "y_test"), cpu_data, (X_train, y_train, X_test, y_test), strict=False
+    ):
         np.testing.assert_array_equal(got.numpy(), exp.astype(got.numpy().dtype), err_msg=name)
 
 
@@ -101,11 +114,12 @@ def test_task6_1_load_digits_data_on_cuda():
     data = load_digits_data("cuda")
     assert all(t.is_cuda for t in data)
     cpu = load_digits_data("cpu")
-    for got, exp in zip(data, cpu):
+    for got, exp in zip(data, cpu, strict=False):
         assert torch.equal(got.cpu(), exp)
 
 
 # ## Task 6.2: DigitsCNN ----------------------------------------------------------------------
+
 
 @pytest.mark.task6_2
 def test_task6_2_digits_cnn_state_dict_keys_and_shapes():
@@ -164,6 +178,7 @@ def test_task6_2_digits_cnn_p_drop_validation(p_drop):
 
 # ## Task 6.3: train_step and evaluate --------------------------------------------------------
 
+
 def _hand_step(model, bufs, xb, yb, lr, mu):
     """Cross-entropy -mean log softmax(z)[y] and PyTorch's momentum, written out."""
     z = model(xb)
@@ -171,7 +186,7 @@ def _hand_step(model, bufs, xb, yb, lr, mu):
     params = list(model.parameters())
     grads = torch.autograd.grad(loss, params)
     with torch.no_grad():
-        for i, (p, g) in enumerate(zip(params, grads)):
+        for i, (p, g) in enumerate(zip(params, grads, strict=False)):
             bufs[i] = g.clone() if bufs[i] is None else mu * bufs[i] + g
             p -= lr * bufs[i]
     return loss.item()
@@ -188,13 +203,13 @@ def test_task6_3_train_step_equals_hand_written_step(cpu_data):
     bufs = [None] * len(list(reference.parameters()))
     model.eval()  # train_step must switch to training mode itself
     for k in range(3):  # three steps, so the momentum buffer matters
-        xb, yb = X_train[16 * k:16 * (k + 1)], y_train[16 * k:16 * (k + 1)]
+        xb, yb = X_train[16 * k : 16 * (k + 1)], y_train[16 * k : 16 * (k + 1)]
         loss = train_step(model, optimizer, xb, yb)
         expected = _hand_step(reference, bufs, xb, yb, lr, mu)
         assert isinstance(loss, float)
         assert loss == pytest.approx(expected, rel=1e-5)
         assert model.training
-    for (name, p), q in zip(model.named_parameters(), reference.parameters()):
+    for (name, p), q in zip(model.named_parameters(), reference.parameters(), strict=False):
         torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6, msg=name)
 
 
@@ -223,12 +238,12 @@ class FixedLogits(nn.Module):
 @pytest.mark.parametrize("training", [True, False])
 def test_task6_3_evaluate_known_predictions(training):
     logits = torch.tensor([[0.1, 2.0, 0.0], [3.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 5.0, 0.0]])
-    y = torch.tensor([1, 0, 0, 2])          # predictions 1, 0, 2, 1 -> 2 of 4 correct
+    y = torch.tensor([1, 0, 0, 2])  # predictions 1, 0, 2, 1 -> 2 of 4 correct
     stub = FixedLogits(logits).train(training)
     acc = evaluate(stub, torch.zeros(4, 1, 8, 8), y)
     assert isinstance(acc, float) and acc == 0.5
-    assert stub.calls == [(False, False)]   # eval mode, no autograd graph
-    assert stub.training is training        # previous mode restored
+    assert stub.calls == [(False, False)]  # eval mode, no autograd graph
+    assert stub.training is training  # previous mode restored
 
 
 @pytest.mark.task6_3
@@ -243,19 +258,19 @@ def test_task6_3_evaluate_range_and_validation(cpu_data):
 
 # ## Task 6.4: train --------------------------------------------------------------------------
 
+
 @pytest.mark.task6_4
 def test_task6_4_train_reaches_98_percent(device_data):
     device, data = device_data
     torch.manual_seed(0)
     model = DigitsCNN()
-    history = train(model, data, DEFAULT_EPOCHS, DEFAULT_BATCH_SIZE, DEFAULT_LR,
-                    momentum=DEFAULT_MOMENTUM, seed=0)
+    history = train(model, data, DEFAULT_EPOCHS, DEFAULT_BATCH_SIZE, DEFAULT_LR, momentum=DEFAULT_MOMENTUM, seed=0)
     assert set(history) == {"loss", "test_acc", "seconds"}
     assert all(len(v) == DEFAULT_EPOCHS for v in history.values())
     assert all(isinstance(v, float) for vs in history.values() for v in vs)
     assert history["test_acc"][-1] >= 0.98, history["test_acc"]
     assert history["loss"][-1] < 0.25 * history["loss"][0]
-    assert all(b > a for a, b in zip(history["seconds"], history["seconds"][1:]))
+    assert all(b > a for a, b in zip(history["seconds"], history["seconds"][1:], strict=False))
     assert all(p.device.type == device.type for p in model.parameters())
 
 
@@ -295,13 +310,16 @@ def test_task6_4_train_syncs_once_per_epoch(cpu_data, monkeypatch):
 
 
 @pytest.mark.task6_4
-@pytest.mark.parametrize("kwargs, match", [
-    ({"epochs": -1}, "train: epochs must be an int >= 0"),
-    ({"epochs": 1.5}, "train: epochs must be an int"),
-    ({"batch_size": 0}, "train: batch_size must be an int >= 1"),
-    ({"lr": 0.0}, "train: lr must be > 0"),
-    ({"momentum": 1.0}, r"train: momentum must be in \[0, 1\)"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"epochs": -1}, "train: epochs must be an int >= 0"),
+        ({"epochs": 1.5}, "train: epochs must be an int"),
+        ({"batch_size": 0}, "train: batch_size must be an int >= 1"),
+        ({"lr": 0.0}, "train: lr must be > 0"),
+        ({"momentum": 1.0}, r"train: momentum must be in \[0, 1\)"),
+    ],
+)
 def test_task6_4_train_validation(cpu_data, kwargs, match):
     args = {"epochs": 1, "batch_size": 32, "lr": 0.05, **kwargs}
     with pytest.raises(ValueError, match=match):

@@ -1,10 +1,12 @@
 """`make grade` on the samples: the reference gets full marks, the blank skeleton 0, and every
 buggy sample (autograder/course/<name>/samples.toml) loses points with feedback that says what its
 `expect` line says."""
+
 import csv
 import io
 import json
 import os
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -27,7 +29,7 @@ def graded(request, tmp_path_factory):
     """Grade the samples of one assignment (blank.py is the generated skeleton)."""
     name = request.param
     folder = samples.write(name, tmp_path_factory.mktemp(f"{name}_samples"))
-    assert open(os.path.join(folder, "blank.py"), "rb").read() == outputs(name)[f"assignments/{name}/{name}.py"]
+    assert Path(os.path.join(folder, "blank.py")).read_bytes() == outputs(name)[f"assignments/{name}/{name}.py"]
     out = tmp_path_factory.mktemp(f"{name}_out")
     return name, folder, out, _grade(name, str(folder), str(out))
 
@@ -87,7 +89,7 @@ def test_gradebook_and_feedback_files(graded):
     assert [r[0] for r in rows[1:]] == sorted(results)
     for row in rows[1:]:
         assert float(row[1]) == pytest.approx(sum(float(x) for x in row[3:] if x != "skipped"))
-        data = json.load(open(os.path.join(out, "feedback", f"{row[0]}.json")))
+        data = json.loads(Path(out, "feedback", f"{row[0]}.json").read_text(encoding="utf-8"))
         assert data["score"] == float(row[1]) and len(data["tests"]) == len(tests)
         assert os.path.exists(os.path.join(out, "feedback", f"{row[0]}.md"))
 
@@ -111,4 +113,10 @@ def test_submission_ids_stay_unique_and_links_are_refused(tmp_path):
     assert results["linked"].score == 0
     assert "symbolic link" in results["linked"].notes[-1]
     assert sorted(os.listdir(tmp_path / "out" / "feedback")) == [
-        "a_b-2.json", "a_b-2.md", "a_b.json", "a_b.md", "linked.json", "linked.md"]
+        "a_b-2.json",
+        "a_b-2.md",
+        "a_b.json",
+        "a_b.md",
+        "linked.json",
+        "linked.md",
+    ]

@@ -1,6 +1,7 @@
 """The grader pays for right answers only: blank, NaN and all-zero submissions score 0 in every
 assignment; a property (inputs unchanged, an error on invalid input) pays only with right results;
 every known slip reproduces a real, different answer; training is measured by the grader."""
+
 import ast
 import os
 
@@ -14,7 +15,7 @@ NAMES = list(assignments.ASSIGNMENTS)
 
 # Appended to a garbled module: every float the reference returns or stores on an object becomes
 # FILL, with its shape, dtype, device and autograd graph kept; ints become 0; bools and objects stay.
-_GARBLE = '''
+_GARBLE = """
 
 def _garble(value):
     import sys
@@ -33,7 +34,7 @@ def _garble(value):
     if type(value) is dict:
         return {k: _garble(v) for k, v in value.items()}
     return value
-'''
+"""
 
 
 class _Garbler(ast.NodeTransformer):
@@ -101,8 +102,16 @@ def _reference_source(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_blank_nan_and_zero_submissions_score_zero(name, tmp_path):
     blank = outputs(name)[f"assignments/{name}/{name}.py"].decode()
-    results = _grade(name, {"blank": blank, "nan": garbled(name, float("nan")),
-                            "zeros": garbled(name, 0.0), "reference": _reference_source(name)}, tmp_path)
+    results = _grade(
+        name,
+        {
+            "blank": blank,
+            "nan": garbled(name, float("nan")),
+            "zeros": garbled(name, 0.0),
+            "reference": _reference_source(name),
+        },
+        tmp_path,
+    )
     ref = results["reference"]
     assert ref.score == ref.max_score > 0, [(t.name, t.message) for t in ref.tests if t.status == "failed"]
     for student in ("blank", "nan", "zeros"):
@@ -118,8 +127,7 @@ def test_blank_nan_and_zero_submissions_score_zero(name, tmp_path):
 def _outputs_of_student_code(message, upto=None):
     """Names of outputs whose value a recorded step computes (not an input read back as given)."""
     steps = message["steps"]
-    return [name for name, i in message["outputs"].items()
-            if (upto is None or i < upto) and steps[i][0] != "const"]
+    return [name for name, i in message["outputs"].items() if (upto is None or i < upto) and steps[i][0] != "const"]
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "gpu_training"])
@@ -136,8 +144,12 @@ def test_every_graded_test_judges_a_result_of_student_code(name):
             assert _outputs_of_student_code(message), f"{test.name}: judges no result of the student's code"
 
 
-SLIPS = [(name, test.name, index) for name in NAMES for test in assignments.get(name).tests()
-         for index in range(len(test.slips))]
+SLIPS = [
+    (name, test.name, index)
+    for name in NAMES
+    for test in assignments.get(name).tests()
+    for index in range(len(test.slips))
+]
 
 
 @pytest.mark.parametrize("name,test_name,index", SLIPS)
@@ -152,8 +164,9 @@ def test_every_slip_reproduces_a_different_answer(name, test_name, index):
     want = engine.run_reference(test.build, assignment.reference()).outputs
     shared = [k for k in alt.outputs if k in want]
     assert shared, "the slip names none of the test's outputs"
-    assert any(not compare.compare(want[k], alt.outputs[k], rtol=test.rtol, atol=test.atol).passed
-               for k in shared), f"{slip.hint[:60]!r} gives the right answer"
+    assert any(not compare.compare(want[k], alt.outputs[k], rtol=test.rtol, atol=test.atol).passed for k in shared), (
+        f"{slip.hint[:60]!r} gives the right answer"
+    )
 
 
 def _replace_body(source, function, body):
@@ -162,25 +175,41 @@ def _replace_body(source, function, body):
     node = next(n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == function)
     lines = source.splitlines(keepends=True)
     start = node.lineno - 1 - len(node.decorator_list)
-    return "".join(lines[:start]) + body + "".join(lines[node.end_lineno:])
+    return "".join(lines[:start]) + body + "".join(lines[node.end_lineno :])
 
 
 def test_a_property_pays_only_with_right_results(tmp_path):
     """An error raised from every call (valid ones too) earns no point for rejecting bad input, and
     untouched inputs earn none next to wrong results."""
     reference = _reference_source("dropout")
-    always_raises = _replace_body(reference, "dropout_forward", (
-        "def dropout_forward(x, p, train=True, rng=None, mask=None):\n"
-        "    raise ValueError('dropout_forward: p must be in [0, 1)')\n"))
-    scaled = _replace_body(reference, "classic_test_weights", (
-        "def classic_test_weights(W, p):\n"
-        "    if not 0 <= p < 1:\n"
-        "        raise ValueError('classic_test_weights: p must be in [0, 1)')\n"
-        "    return W / (1 - p)\n"))
-    names = {"dropout_forward_rejects_p_one", "dropout_forward_rejects_negative_p", "dropout_inputs_unchanged",
-             "classic_test_weights_rejects_p_one", "classic_test_weights_input_unchanged"}
-    results = _grade("dropout", {"always_raises": always_raises, "scaled": scaled, "reference": reference},
-                     tmp_path, names)
+    always_raises = _replace_body(
+        reference,
+        "dropout_forward",
+        (
+            "def dropout_forward(x, p, train=True, rng=None, mask=None):\n"
+            "    raise ValueError('dropout_forward: p must be in [0, 1)')\n"
+        ),
+    )
+    scaled = _replace_body(
+        reference,
+        "classic_test_weights",
+        (
+            "def classic_test_weights(W, p):\n"
+            "    if not 0 <= p < 1:\n"
+            "        raise ValueError('classic_test_weights: p must be in [0, 1)')\n"
+            "    return W / (1 - p)\n"
+        ),
+    )
+    names = {
+        "dropout_forward_rejects_p_one",
+        "dropout_forward_rejects_negative_p",
+        "dropout_inputs_unchanged",
+        "classic_test_weights_rejects_p_one",
+        "classic_test_weights_input_unchanged",
+    }
+    results = _grade(
+        "dropout", {"always_raises": always_raises, "scaled": scaled, "reference": reference}, tmp_path, names
+    )
     by_test = {s: {t.name: t for t in r.tests} for s, r in results.items()}
     assert all(t.status == "passed" for t in by_test["reference"].values())
     raises = by_test["always_raises"]
@@ -192,7 +221,8 @@ def test_a_property_pays_only_with_right_results(tmp_path):
     assert "valid call before the invalid one is wrong" in wrong["classic_test_weights_rejects_p_one"].message
     assert wrong["classic_test_weights_input_unchanged"].points == 0
     assert wrong["classic_test_weights_input_unchanged"].message.startswith(
-        "inputs left unchanged pay only next to right results, and a result is wrong: W_test")
+        "inputs left unchanged pay only next to right results, and a result is wrong: W_test"
+    )
 
 
 def test_valid_calls_are_the_steps_before_the_raising_one():
@@ -234,9 +264,11 @@ _ZERO_MODEL = '''class DigitsCNN(nn.Module):
 def gpu_graded(tmp_path_factory):
     pytest.importorskip("torch")
     reference = _reference_source("gpu_training")
-    submissions = {"made_up_history": _replace_body(reference, "train", _MADE_UP_TRAIN),
-                   "zero_model": _replace_body(reference, "DigitsCNN", _ZERO_MODEL),
-                   "reference": reference}
+    submissions = {
+        "made_up_history": _replace_body(reference, "train", _MADE_UP_TRAIN),
+        "zero_model": _replace_body(reference, "DigitsCNN", _ZERO_MODEL),
+        "reference": reference,
+    }
     names = {"digits_cnn_layers", "digits_cnn_without_dropout", "train_reaches_97_percent"}
     results = _grade("gpu_training", submissions, tmp_path_factory.mktemp("gpu"), names)
     return {s: {t.name: t for t in r.tests} for s, r in results.items()}
@@ -244,7 +276,10 @@ def gpu_graded(tmp_path_factory):
 
 def test_reference_trains_and_passes_the_measured_checks(gpu_graded):
     assert {n: t.status for n, t in gpu_graded["reference"].items()} == {
-        "digits_cnn_layers": "passed", "digits_cnn_without_dropout": "passed", "train_reaches_97_percent": "passed"}
+        "digits_cnn_layers": "passed",
+        "digits_cnn_without_dropout": "passed",
+        "train_reaches_97_percent": "passed",
+    }
 
 
 def test_a_made_up_history_earns_nothing(gpu_graded):
@@ -270,11 +305,15 @@ def test_accuracy_is_measured_from_the_returned_weights():
     before = {k: rng.uniform(-0.1, 0.1, shape) for k, shape in hidden.SHAPES.items()}
     after = {k: v + 0.01 for k, v in before.items()}
     honest_logits = hidden._reference_logits(after, pinned["X_test"])
-    got = {"history": {"loss": [1.0] * 15, "test_acc": [0.99] * 15, "seconds": [1.0] * 15},
-           "parameters before": before, "parameters after": after, "measured seconds": 1.0,
-           **{f"{k} after train": pinned[k] for k in ("X_train", "y_train", "X_test", "y_test")}}
+    got = {
+        "history": {"loss": [1.0] * 15, "test_acc": [0.99] * 15, "seconds": [1.0] * 15},
+        "parameters before": before,
+        "parameters after": after,
+        "measured seconds": 1.0,
+        **{f"{k} after train": pinned[k] for k in ("X_train", "y_train", "X_test", "y_test")},
+    }
     judge = hidden._judge_training()
-    forged = np.eye(10)[pinned["y_test"]] * 5.0          # perfect predictions not made by the weights
+    forged = np.eye(10)[pinned["y_test"]] * 5.0  # perfect predictions not made by the weights
     verdict = judge({"test logits": forged}, dict(got, **{"test logits": forged}))
     assert not verdict.passed and "not those of DigitsCNN" in verdict.message
     verdict = judge({"test logits": forged}, dict(got, **{"test logits": honest_logits}))

@@ -14,6 +14,7 @@ the import probe keeps its own 10 s.
 Guarantees (SPEC): 1 only the grader scores, 2 a failure stays in its test, 3 limits,
 4 confidential, 5 honest comparison, 6 alone (nothing passes between submissions or outlives a test).
 """
+
 import ctypes
 import dataclasses
 import json
@@ -22,9 +23,9 @@ import shutil
 import socket
 import sys
 import tempfile
-import time
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -37,20 +38,20 @@ from tests.keyrings import KEYRINGS
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = (ROOT / "solution" / "cnn_layer.py").read_text()
 HIDDEN_SOURCE = (ROOT / "autograder" / "course" / "cnn_layer" / "hidden.py").read_text()
-TIMEOUT = 3.0                       # per graded test, instead of the usual 10 s
+TIMEOUT = 3.0  # per graded test, instead of the usual 10 s
 JOBS = 2
 FUNCTIONS = ("conv2d_forward", "conv2d_backward", "conv1d_forward")
 NAMESPACES = bool(sandbox.namespace_prefix())
 _probe, _ = cgroup.create(memory_bytes=1 << 30, tasks=64)
-CGROUPS = _probe is not None                           # a cgroup per sandbox can be made here
+CGROUPS = _probe is not None  # a cgroup per sandbox can be made here
 CGROUP_PARENTS = [os.path.dirname(d) for d in _probe.dirs] if CGROUPS else []
 if CGROUPS:
     _probe.close()
-SHM_HOST = 0x5A100000 + os.getpid() % 0x10000 * 8      # a System V key the host holds during the runs
-SHM_OWN = SHM_HOST + 1                                 # six keys a submission publishes
-MQ_NAME = f"/published-{os.getpid()}"                  # a POSIX message queue a submission leaves
-KEY_MARK = f"published-{os.getpid()}-"                 # descriptions of the keys a submission keeps
-PLANTED = []                                           # correct solutions stored outside the repository
+SHM_HOST = 0x5A100000 + os.getpid() % 0x10000 * 8  # a System V key the host holds during the runs
+SHM_OWN = SHM_HOST + 1  # six keys a submission publishes
+MQ_NAME = f"/published-{os.getpid()}"  # a POSIX message queue a submission leaves
+KEY_MARK = f"published-{os.getpid()}-"  # descriptions of the keys a submission keeps
+PLANTED = []  # correct solutions stored outside the repository
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="the sandbox needs Linux")
 
@@ -59,8 +60,7 @@ class _QuickTimeouts(Assignment):
     """cnn_layer with per-test timeouts capped at TIMEOUT (everything else as graded)."""
 
     def tests(self, *, public_only=False):
-        return [dataclasses.replace(t, timeout=min(t.timeout, TIMEOUT))
-                for t in super().tests(public_only=public_only)]
+        return [dataclasses.replace(t, timeout=min(t.timeout, TIMEOUT)) for t in super().tests(public_only=public_only)]
 
 
 _cnn = assignments.get("cnn_layer")
@@ -70,6 +70,7 @@ POINTS = {t.name: t.points for t in TESTS}
 
 
 # ---------------------------------------------------------------- what each graded test reaches
+
 
 def _refs(value):
     if isinstance(value, dict):
@@ -89,8 +90,11 @@ def _analyse(test):
     recording = test.script()
     steps = recording.steps
     student = {i: step[1] for i, step in enumerate(steps) if step[0] == "student"}
-    calls = {i: student[step[1]["$ref"]] for i, step in enumerate(steps)
-             if step[0] == "call" and isinstance(step[1], dict) and step[1].get("$ref") in student}
+    calls = {
+        i: student[step[1]["$ref"]]
+        for i, step in enumerate(steps)
+        if step[0] == "call" and isinstance(step[1], dict) and step[1].get("$ref") in student
+    }
     deps = []
     for i, step in enumerate(steps):
         deps.append({i}.union(*(deps[j] for j in _refs(step[1:]))))
@@ -100,8 +104,7 @@ def _analyse(test):
         for j in _refs(steps[i][2:]):
             if steps[j][0] == "const":
                 const_args.setdefault(fn, set()).add(j)
-    passes = {fn: {name for name, out in recording.outputs.items() if out in idx}
-              for fn, idx in const_args.items()}
+    passes = {fn: {name for name, out in recording.outputs.items() if out in idx} for fn, idx in const_args.items()}
     reference = ASSIGNMENT.reference()
     raises = engine.run_reference(test.build, reference).raises is not None
     return {"calls": set(calls.values()), "feeds": feeds, "passes": passes, "raises": raises}
@@ -175,14 +178,14 @@ WRAP = "_ref1 = conv1d_forward\n_refb = conv2d_backward\n"
 class Case:
     name: str
     guarantee: str
-    group: str                        # which grading run: fast | slow
-    body: str                         # appended to the reference (or the whole file if base is None)
-    lost: object                      # () -> names of the graded tests this submission must lose
+    group: str  # which grading run: fast | slow
+    body: str  # appended to the reference (or the whole file if base is None)
+    lost: object  # () -> names of the graded tests this submission must lose
     base: str | None = REFERENCE
-    stdout: tuple = ()                # texts its output must show (the hostile part did run)
-    message: str = ""                 # a text every lost test's feedback must show
-    check: object = None              # check(ctx, result) for anything else
-    needs_root: bool = False          # relies on the tests' own uid (the grader runs as root)
+    stdout: tuple = ()  # texts its output must show (the hostile part did run)
+    message: str = ""  # a text every lost test's feedback must show
+    check: object = None  # check(ctx, result) for anything else
+    needs_root: bool = False  # relies on the tests' own uid (the grader runs as root)
 
     def source(self, ctx):
         text = self.body
@@ -271,33 +274,80 @@ def _judged_as_values(ctx, res):
 
 CASES = [
     # -- guarantee 2: failures stay in their test, a broken module gets 0 with a clear reason
-    Case("syntax_error", "2", "fast", REFERENCE + "\n\n\ndef broken(:\n    pass\n", ALL, base=None,
-         check=_syntax_line, message="syntax error"),
-    Case("missing_function", "2", "fast", "del conv1d_forward\n", entry("conv1d_forward"),
-         message="defines no 'conv1d_forward'"),
-    Case("import_exception", "2", "fast", "raise RuntimeError('exploded while importing')\n", ALL,
-         message="RuntimeError: exploded while importing"),
+    Case(
+        "syntax_error",
+        "2",
+        "fast",
+        REFERENCE + "\n\n\ndef broken(:\n    pass\n",
+        ALL,
+        base=None,
+        check=_syntax_line,
+        message="syntax error",
+    ),
+    Case(
+        "missing_function",
+        "2",
+        "fast",
+        "del conv1d_forward\n",
+        entry("conv1d_forward"),
+        message="defines no 'conv1d_forward'",
+    ),
+    Case(
+        "import_exception",
+        "2",
+        "fast",
+        "raise RuntimeError('exploded while importing')\n",
+        ALL,
+        message="RuntimeError: exploded while importing",
+    ),
     Case("sys_exit_at_import", "2", "fast", "import sys\nsys.exit(3)\n", ALL, message="sys.exit(3)"),
-    Case("keyboard_interrupt_at_import", "2", "fast", "raise KeyboardInterrupt\n", ALL,
-         message="KeyboardInterrupt"),
-    Case("segfault_at_import", "2", "fast", "import ctypes\nctypes.string_at(0)\n", ALL,
-         message="segmentation fault"),
-    Case("sys_exit_in_function", "2", "fast", WRAP + textwrap.dedent("""\
+    Case("keyboard_interrupt_at_import", "2", "fast", "raise KeyboardInterrupt\n", ALL, message="KeyboardInterrupt"),
+    Case("segfault_at_import", "2", "fast", "import ctypes\nctypes.string_at(0)\n", ALL, message="segmentation fault"),
+    Case(
+        "sys_exit_in_function",
+        "2",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import sys as _sys
         def conv1d_forward(*args, **kwargs):
             _sys.exit(0)
-        """), entry("conv1d_forward"), message="SystemExit"),
-    Case("os_exit_in_function", "2", "fast", WRAP + textwrap.dedent("""\
+        """),
+        entry("conv1d_forward"),
+        message="SystemExit",
+    ),
+    Case(
+        "os_exit_in_function",
+        "2",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import os as _os
         def conv2d_backward(dout, cache):
             _os._exit(0)
-        """), entry("conv2d_backward"), message="exited with code 0"),
-    Case("segfault_in_function", "2", "fast", WRAP + textwrap.dedent("""\
+        """),
+        entry("conv2d_backward"),
+        message="exited with code 0",
+    ),
+    Case(
+        "segfault_in_function",
+        "2",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import ctypes as _ctypes
         def conv1d_forward(*args, **kwargs):
             _ctypes.string_at(0)
-        """), entry("conv1d_forward"), message="segmentation fault"),
-    Case("stack_overflow", "2", "fast", WRAP + textwrap.dedent("""\
+        """),
+        entry("conv1d_forward"),
+        message="segmentation fault",
+    ),
+    Case(
+        "stack_overflow",
+        "2",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import sys as _sys
         class _Deeper:
             def __repr__(self):  # every level goes through C: the C stack overflows
@@ -305,32 +355,71 @@ CASES = [
         def conv1d_forward(*args, **kwargs):
             _sys.setrecursionlimit(10 ** 8)
             return repr(_Deeper())
-        """), entry("conv1d_forward"), message="the test process died"),
-    Case("keyboard_interrupt_in_function", "2", "fast", WRAP + textwrap.dedent("""\
+        """),
+        entry("conv1d_forward"),
+        message="the test process died",
+    ),
+    Case(
+        "keyboard_interrupt_in_function",
+        "2",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         def conv1d_forward(*args, **kwargs):
             raise KeyboardInterrupt
-        """), entry("conv1d_forward"), message="KeyboardInterrupt"),
-    Case("base_exception_hostile_str", "2", "fast", WRAP + textwrap.dedent("""\
+        """),
+        entry("conv1d_forward"),
+        message="KeyboardInterrupt",
+    ),
+    Case(
+        "base_exception_hostile_str",
+        "2",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         class _Nasty(BaseException):
             def __str__(self):
                 raise _Nasty()
             __repr__ = __str__
         def conv2d_backward(dout, cache):
             raise _Nasty("x" * 10_000_000)
-        """), entry("conv2d_backward"), message="_Nasty"),
-    Case("infinite_loop_at_import", "2", "slow", "while True:\n    pass\n", ALL,
-         message="did not finish within 10 s"),
-    Case("infinite_loop_in_function", "2", "slow", WRAP + textwrap.dedent("""\
+        """),
+        entry("conv2d_backward"),
+        message="_Nasty",
+    ),
+    Case("infinite_loop_at_import", "2", "slow", "while True:\n    pass\n", ALL, message="did not finish within 10 s"),
+    Case(
+        "infinite_loop_in_function",
+        "2",
+        "slow",
+        WRAP
+        + textwrap.dedent("""\
         def conv1d_forward(*args, **kwargs):
             while True:
                 pass
-        """), entry("conv1d_forward"), message="timed out"),
-    Case("sleep_in_function", "2", "slow", WRAP + textwrap.dedent("""\
+        """),
+        entry("conv1d_forward"),
+        message="timed out",
+    ),
+    Case(
+        "sleep_in_function",
+        "2",
+        "slow",
+        WRAP
+        + textwrap.dedent("""\
         import time as _time
         def conv2d_backward(dout, cache):
             _time.sleep(3600)
-        """), entry("conv2d_backward"), message="timed out"),
-    Case("unkillable_loop", "2", "slow", WRAP + textwrap.dedent("""\
+        """),
+        entry("conv2d_backward"),
+        message="timed out",
+    ),
+    Case(
+        "unkillable_loop",
+        "2",
+        "slow",
+        WRAP
+        + textwrap.dedent("""\
         import signal as _signal
         def conv1d_forward(*args, **kwargs):
             for s in _signal.Signals:
@@ -341,8 +430,15 @@ CASES = [
             _signal.pthread_sigmask(_signal.SIG_BLOCK, set(_signal.Signals))
             while True:
                 pass
-        """), entry("conv1d_forward"), message="timed out"),
-    Case("daemon_left_running", "2", "fast", textwrap.dedent("""\
+        """),
+        entry("conv1d_forward"),
+        message="timed out",
+    ),
+    Case(
+        "daemon_left_running",
+        "2",
+        "fast",
+        textwrap.dedent("""\
         import os as _os, signal as _signal, time as _time
         def _daemon():
             pid = _os.fork()
@@ -363,8 +459,16 @@ CASES = [
             _os.waitpid(pid, 0)
             print("daemon started")
         _daemon()
-        """), NONE, stdout=("daemon started",), check=_nothing_writes_later),
-    Case("threads_left_running", "2", "fast", textwrap.dedent("""\
+        """),
+        NONE,
+        stdout=("daemon started",),
+        check=_nothing_writes_later,
+    ),
+    Case(
+        "threads_left_running",
+        "2",
+        "fast",
+        textwrap.dedent("""\
         import os as _os, threading as _threading, time as _time
         def _spin():
             while True:
@@ -380,8 +484,16 @@ CASES = [
         for _target in (_spin, _spin, _pester):
             _threading.Thread(target=_target, daemon=False).start()
         print("threads started")
-        """), NONE, stdout=("threads started",)),
-    Case("signals_and_rlimits", "2", "fast", WRAP + textwrap.dedent("""\
+        """),
+        NONE,
+        stdout=("threads started",),
+    ),
+    Case(
+        "signals_and_rlimits",
+        "2",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import os as _os, resource as _resource, signal as _signal
         def conv1d_forward(*args, **kwargs):
             done = []
@@ -415,16 +527,32 @@ CASES = [
                     pass
             print("attacks that worked:", done or "none")
             return _ref1(*args, **kwargs)
-        """), NONE, stdout=("attacks that worked: none",), needs_root=True),
-
+        """),
+        NONE,
+        stdout=("attacks that worked: none",),
+        needs_root=True,
+    ),
     # -- guarantee 3: limits
-    Case("memory_bomb", "3", "fast", WRAP + textwrap.dedent("""\
+    Case(
+        "memory_bomb",
+        "3",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         def conv1d_forward(*args, **kwargs):
             hog = []
             while True:
                 hog.append(bytearray(64 << 20))
-        """), entry("conv1d_forward"), message="MemoryError"),
-    Case("fork_bomb", "3", "slow", WRAP + textwrap.dedent("""\
+        """),
+        entry("conv1d_forward"),
+        message="MemoryError",
+    ),
+    Case(
+        "fork_bomb",
+        "3",
+        "slow",
+        WRAP
+        + textwrap.dedent("""\
         import os as _os
         def conv1d_forward(*args, **kwargs):
             while True:
@@ -432,8 +560,16 @@ CASES = [
                     _os.fork()
                 except OSError:
                     pass
-        """), entry("conv1d_forward"), message="timed out"),
-    Case("fork_until_refused", "3", "fast", WRAP + textwrap.dedent("""\
+        """),
+        entry("conv1d_forward"),
+        message="timed out",
+    ),
+    Case(
+        "fork_until_refused",
+        "3",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import os as _os, time as _time
         def conv2d_backward(dout, cache):
             n = 0
@@ -447,14 +583,31 @@ CASES = [
                 pass
             print("forked", "under the limit" if n < @MAX_PROCS@ else f"{n} processes")
             return _refb(dout, cache)
-        """), NONE, stdout=("forked under the limit",), needs_root=True),
-    Case("huge_stdout", "3", "fast", WRAP + textwrap.dedent("""\
+        """),
+        NONE,
+        stdout=("forked under the limit",),
+        needs_root=True,
+    ),
+    Case(
+        "huge_stdout",
+        "3",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         def conv1d_forward(*args, **kwargs):
             for _ in range(64):
                 print("y" * (1 << 20))
             return _ref1(*args, **kwargs)
-        """), entry("conv1d_forward"), message="File too large", check=_output_capped),
-    Case("huge_stdout_swallowed", "3", "fast", textwrap.dedent("""\
+        """),
+        entry("conv1d_forward"),
+        message="File too large",
+        check=_output_capped,
+    ),
+    Case(
+        "huge_stdout_swallowed",
+        "3",
+        "fast",
+        textwrap.dedent("""\
         import os as _os, sys as _sys
         for _ in range(24):
             try:
@@ -466,15 +619,30 @@ CASES = [
                 _os.write(2, b"e" * (1 << 20))
             except OSError:
                 pass
-        """), NONE, check=_output_capped),
-    Case("huge_file", "3", "fast", WRAP + textwrap.dedent("""\
+        """),
+        NONE,
+        check=_output_capped,
+    ),
+    Case(
+        "huge_file",
+        "3",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         def conv2d_backward(dout, cache):
             with open("huge.bin", "wb") as f:
                 for _ in range(100):
                     f.write(b"\\0" * (1 << 20))
             return _refb(dout, cache)
-        """), entry("conv2d_backward"), message="File too large"),
-    Case("many_files_everywhere", "3", "fast", textwrap.dedent("""\
+        """),
+        entry("conv2d_backward"),
+        message="File too large",
+    ),
+    Case(
+        "many_files_everywhere",
+        "3",
+        "fast",
+        textwrap.dedent("""\
         import os as _os
         _written, _mine = 0, []
         for _place in (".", "/tmp", "/dev/shm", "/var/tmp", "/run/lock", "@SCRATCH@", "@ROOT@",
@@ -491,15 +659,29 @@ CASES = [
         for _path in _mine:  # room again for what it prints (its output file shares /tmp)
             _os.remove(_path)
         print("wrote", "at most its scratch space" if _written <= @SCRATCH_MIB@ else f"{_written} MiB")
-        """), NONE, stdout=("wrote at most its scratch space",), check=_scratch_intact),
-    Case("huge_result", "3", "fast", WRAP + textwrap.dedent("""\
+        """),
+        NONE,
+        stdout=("wrote at most its scratch space",),
+        check=_scratch_intact,
+    ),
+    Case(
+        "huge_result",
+        "3",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import numpy as _np
         def conv1d_forward(*args, **kwargs):
             return _np.zeros(40_000_000)
-        """), entry("conv1d_forward")),
-
+        """),
+        entry("conv1d_forward"),
+    ),
     # -- guarantee 4: confidential
-    Case("read_reference", "4", "fast", textwrap.dedent("""\
+    Case(
+        "read_reference",
+        "4",
+        "fast",
+        textwrap.dedent("""\
         for _path in ("@ROOT@/solution/cnn_layer.py", "@ROOT@/autograder/course/cnn_layer/samples.toml",
                       "@ROOT@/.git/HEAD"):
             try:
@@ -507,8 +689,16 @@ CASES = [
                 print("LEAKED", _path)
             except Exception as e:
                 print("refused", type(e).__name__)
-        """), ALL, base=STUBS, stdout=("refused",)),
-    Case("import_reference", "4", "fast", textwrap.dedent("""\
+        """),
+        ALL,
+        base=STUBS,
+        stdout=("refused",),
+    ),
+    Case(
+        "import_reference",
+        "4",
+        "fast",
+        textwrap.dedent("""\
         import importlib, importlib.util, sys
         sys.path.insert(0, "@ROOT@")
         for _name in ("solution.cnn_layer", "solution"):
@@ -519,8 +709,16 @@ CASES = [
                 print("LEAKED", _name)
             except Exception as e:
                 print("refused", type(e).__name__)
-        """), ALL, base=STUBS, stdout=("refused",)),
-    Case("read_hidden_tests_and_goldens", "4", "fast", textwrap.dedent("""\
+        """),
+        ALL,
+        base=STUBS,
+        stdout=("refused",),
+    ),
+    Case(
+        "read_hidden_tests_and_goldens",
+        "4",
+        "fast",
+        textwrap.dedent("""\
         import os as _os, importlib as _importlib
         for _path in ("@ROOT@/autograder/course/cnn_layer", "@ROOT@/autograder/course",
                       "@ROOT@/tests", "@ROOT@/tools", "@ROOT@/.git"):
@@ -537,8 +735,15 @@ CASES = [
                 print("LEAKED", _name, [t.name for t in _m.TESTS])
             except Exception as e:
                 print("refused", type(e).__name__)
-        """), NONE, stdout=("refused FileNotFoundError",)),  # not there at all: an allow-list root
-    Case("read_other_students", "4", "fast", textwrap.dedent("""\
+        """),
+        NONE,
+        stdout=("refused FileNotFoundError",),
+    ),  # not there at all: an allow-list root
+    Case(
+        "read_other_students",
+        "4",
+        "fast",
+        textwrap.dedent("""\
         import os as _os
         for _path in ("@SUBS@/good.py", "@SUBS@/slipped.py", "@OUT@/grades.csv"):
             try:
@@ -550,8 +755,16 @@ CASES = [
             print("listed subs", "empty" if not _os.listdir("@SUBS@") else "LEAKED")
         except Exception as e:
             print("refused", type(e).__name__)
-        """), ALL, base=STUBS, stdout=("refused",)),
-    Case("read_grader_memory", "4", "fast", textwrap.dedent("""\
+        """),
+        ALL,
+        base=STUBS,
+        stdout=("refused",),
+    ),
+    Case(
+        "read_grader_memory",
+        "4",
+        "fast",
+        textwrap.dedent("""\
         import os as _os, re as _re
         _needle = ("@NEEDLE_A@" + "@NEEDLE_B@").encode()
         _seen, _read = [], 0
@@ -574,8 +787,16 @@ CASES = [
             except OSError:
                 pass
         print("scanned", len(_seen), "processes;", "no memory readable" if not _read else f"{_read} regions")
-        """), NONE, stdout=("no memory readable",)),
-    Case("network", "4", "fast", WRAP + textwrap.dedent("""\
+        """),
+        NONE,
+        stdout=("no memory readable",),
+    ),
+    Case(
+        "network",
+        "4",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import socket as _socket
         def conv1d_forward(*args, **kwargs):
             for host in ("127.0.0.1", "@HOST_IP@", "1.1.1.1"):
@@ -585,10 +806,18 @@ CASES = [
                 except OSError as e:
                     print("no network:", type(e).__name__)
             return _ref1(*args, **kwargs)
-        """), NONE, stdout=("no network",), check=_no_connection),
-
+        """),
+        NONE,
+        stdout=("no network",),
+        check=_no_connection,
+    ),
     # -- guarantee 1: only the grader sets a score
-    Case("patch_numpy", "1", "fast", WRAP + textwrap.dedent("""\
+    Case(
+        "patch_numpy",
+        "1",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import numpy as _np
         _np.allclose = lambda *a, **k: True
         _np.isclose = lambda a, b, *r, **k: _np.ones(_np.shape(a), dtype=bool)
@@ -598,8 +827,15 @@ CASES = [
         _np.testing.assert_array_almost_equal = lambda *a, **k: None
         def conv1d_forward(*args, **kwargs):
             return _np.zeros_like(_ref1(*args, **kwargs))
-        """), result("conv1d_forward")),
-    Case("patch_builtins_and_grader", "1", "fast", WRAP + textwrap.dedent("""\
+        """),
+        result("conv1d_forward"),
+    ),
+    Case(
+        "patch_builtins_and_grader",
+        "1",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import builtins as _builtins, numpy as _np
         class _Fake:
             def __eq__(self, other):
@@ -621,8 +857,14 @@ CASES = [
         def conv1d_forward(*args, **kwargs):
             _ref1(*args, **kwargs)
             return _Fake()
-        """), result("conv1d_forward")),
-    Case("forged_gradebook", "1", "fast", textwrap.dedent("""\
+        """),
+        result("conv1d_forward"),
+    ),
+    Case(
+        "forged_gradebook",
+        "1",
+        "fast",
+        textwrap.dedent("""\
         import os as _os
         _row = "forged,100,100\\n"
         for _path in ("grades.csv", "feedback.md", "@OUT@/grades.csv", "@OUT@/feedback/forged.md",
@@ -635,8 +877,18 @@ CASES = [
                 print("wrote", _path)
             except OSError as e:
                 print("refused", type(e).__name__)
-        """), ALL, base=STUBS, stdout=("refused",), check=_gradebook_intact),
-    Case("fake_frame_on_stdout", "1", "fast", FORGE.replace("_forge", "_unused") + textwrap.dedent("""\
+        """),
+        ALL,
+        base=STUBS,
+        stdout=("refused",),
+        check=_gradebook_intact,
+    ),
+    Case(
+        "fake_frame_on_stdout",
+        "1",
+        "fast",
+        FORGE.replace("_forge", "_unused")
+        + textwrap.dedent("""\
         import sys as _sys, numpy as _np
         from autograder import wire as _wire
         _fake = _wire.encode({"status": "ok", "outputs": {"out": _np.zeros(3)}})
@@ -646,15 +898,32 @@ CASES = [
         _os.write(1, _frame)
         _os.write(2, _frame + b"\\xff\\xfe\\x00 not utf-8")
         print("printed fake frames")
-        """), NONE, stdout=("printed fake frames",)),
-    Case("forged_result_frame", "1", "fast", WRAP + FORGE + textwrap.dedent("""\
+        """),
+        NONE,
+        stdout=("printed fake frames",),
+    ),
+    Case(
+        "forged_result_frame",
+        "1",
+        "fast",
+        WRAP
+        + FORGE
+        + textwrap.dedent("""\
         import numpy as _np
         from autograder import wire as _wire
         def conv1d_forward(*args, **kwargs):
             _forge(_wire.encode({"status": "ok", "outputs": {"out": _np.zeros((2, 4, 5))}, "score": 100}))
             return _ref1(*args, **kwargs)
-        """), entry("conv1d_forward")),
-    Case("malformed_result_frames", "1", "fast", WRAP + FORGE + textwrap.dedent("""\
+        """),
+        entry("conv1d_forward"),
+    ),
+    Case(
+        "malformed_result_frames",
+        "1",
+        "fast",
+        WRAP
+        + FORGE
+        + textwrap.dedent("""\
         from autograder import wire as _wire
         def conv1d_forward(*args, **kwargs):
             _forge(_wire.encode({"status": "error", "error": "boom"}))
@@ -662,8 +931,16 @@ CASES = [
         def conv2d_backward(dout, cache):
             _forge(_wire.encode({"status": "ok", "outputs": ["dx", "dw", "db"]}))
             return _refb(dout, cache)
-        """), entry("conv1d_forward", "conv2d_backward")),
-    Case("frame_claims_huge_array", "1", "fast", WRAP + FORGE + textwrap.dedent("""\
+        """),
+        entry("conv1d_forward", "conv2d_backward"),
+    ),
+    Case(
+        "frame_claims_huge_array",
+        "1",
+        "fast",
+        WRAP
+        + FORGE
+        + textwrap.dedent("""\
         import json as _json
         def conv1d_forward(*args, **kwargs):
             header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1099511627776,), }"
@@ -673,14 +950,31 @@ CASES = [
             head = _json.dumps({"$dict": [["status", "ok"], ["outputs", outputs]]}).encode()
             _forge(_struct.pack("<II", len(head), 1) + head + _struct.pack("<Q", len(blob)) + blob)
             return _ref1(*args, **kwargs)
-        """), entry("conv1d_forward"), message="WireError"),
-    Case("frame_deeply_nested", "1", "fast", WRAP + FORGE + textwrap.dedent("""\
+        """),
+        entry("conv1d_forward"),
+        message="WireError",
+    ),
+    Case(
+        "frame_deeply_nested",
+        "1",
+        "fast",
+        WRAP
+        + FORGE
+        + textwrap.dedent("""\
         def conv2d_backward(dout, cache):
             head = b"[" * 200_000 + b"]" * 200_000
             _forge(_struct.pack("<II", len(head), 0) + head)
             return _refb(dout, cache)
-        """), entry("conv2d_backward"), message="WireError"),
-    Case("pickle_reduce", "1", "fast", WRAP + textwrap.dedent("""\
+        """),
+        entry("conv2d_backward"),
+        message="WireError",
+    ),
+    Case(
+        "pickle_reduce",
+        "1",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import os as _os, pickle as _pickle, numpy as _np
         class _Evil:
             def __reduce__(self):
@@ -693,10 +987,17 @@ CASES = [
             boxed = _np.empty(2, dtype=object)
             boxed[0], boxed[1] = _Evil(), 1.0
             return _pickle.dumps(_Evil()), boxed, _Evil()
-        """), lambda: result("conv1d_forward")() | result("conv2d_backward")(), check=_no_marker),
-
+        """),
+        lambda: result("conv1d_forward")() | result("conv2d_backward")(),
+        check=_no_marker,
+    ),
     # -- guarantee 5: honest comparison
-    Case("lying_ndarray_subclass", "5", "fast", WRAP + textwrap.dedent("""\
+    Case(
+        "lying_ndarray_subclass",
+        "5",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import numpy as _np
         class _Liar(_np.ndarray):
             def __eq__(self, other):
@@ -714,8 +1015,15 @@ CASES = [
             fake = _np.zeros_like(out).view(_Liar)
             fake._truth = out
             return fake
-        """), result("conv1d_forward")),
-    Case("array_protocol_tricks", "5", "fast", WRAP + textwrap.dedent("""\
+        """),
+        result("conv1d_forward"),
+    ),
+    Case(
+        "array_protocol_tricks",
+        "5",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import numpy as _np
         class _Trick:
             shape = (2, 3)
@@ -737,8 +1045,15 @@ CASES = [
         def conv2d_backward(dout, cache):
             _refb(dout, cache)
             return _Trick(), _Trick(), _Trick()
-        """), result("conv2d_backward")),
-    Case("array_like_honest_values", "5", "fast", WRAP + textwrap.dedent("""\
+        """),
+        result("conv2d_backward"),
+    ),
+    Case(
+        "array_like_honest_values",
+        "5",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import numpy as _np
         class _Box:
             def __init__(self, values):
@@ -747,17 +1062,40 @@ CASES = [
                 return _np.array(self._values, dtype=dtype)
         def conv1d_forward(*args, **kwargs):
             return _Box(_ref1(*args, **kwargs))
-        """), NONE, check=_judged_as_values),
-    Case("returns_list", "5", "fast", WRAP + textwrap.dedent("""\
+        """),
+        NONE,
+        check=_judged_as_values,
+    ),
+    Case(
+        "returns_list",
+        "5",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         def conv1d_forward(*args, **kwargs):
             return _ref1(*args, **kwargs).tolist()
-        """), NONE, check=_judged_as_values),
-    Case("returns_garbage", "5", "fast", WRAP + textwrap.dedent("""\
+        """),
+        NONE,
+        check=_judged_as_values,
+    ),
+    Case(
+        "returns_garbage",
+        "5",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         def conv2d_backward(dout, cache):
             _refb(dout, cache)
             return ["0.5", "1.5"], {"dx": 1.0}, None
-        """), result("conv2d_backward")),
-    Case("forged_wrapper_dicts", "5", "fast", WRAP + textwrap.dedent("""\
+        """),
+        result("conv2d_backward"),
+    ),
+    Case(
+        "forged_wrapper_dicts",
+        "5",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import numpy as _np
         def conv1d_forward(*args, **kwargs):
             # a dict dressed as the sandbox's own tensor wrapper: it is a dict, judged as one
@@ -766,32 +1104,67 @@ CASES = [
         def conv2d_backward(dout, cache):
             dx, dw, db = _refb(dout, cache)
             return {"$converted": dx}, {"$tensor": dw}, {"$unsupported": 1, "$dict": []}
-        """), lambda: result("conv1d_forward")() | result("conv2d_backward")()),
-    Case("wrong_dtype_int", "5", "fast", WRAP + textwrap.dedent("""\
+        """),
+        lambda: result("conv1d_forward")() | result("conv2d_backward")(),
+    ),
+    Case(
+        "wrong_dtype_int",
+        "5",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import numpy as _np
         def conv1d_forward(*args, **kwargs):
             return _ref1(*args, **kwargs).astype(_np.int64)
-        """), result("conv1d_forward")),
-    Case("wrong_dtype_float32", "5", "fast", WRAP + textwrap.dedent("""\
+        """),
+        result("conv1d_forward"),
+    ),
+    Case(
+        "wrong_dtype_float32",
+        "5",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import numpy as _np
         def conv1d_forward(x, w, b, stride=1, padding=0):
             single = [_np.asarray(a, dtype=_np.float32) for a in (x, w, b)]
             return _ref1(*single, stride=stride, padding=padding).astype(_np.float32)
-        """), result("conv1d_forward")),
-    Case("nan_output", "5", "fast", WRAP + textwrap.dedent("""\
+        """),
+        result("conv1d_forward"),
+    ),
+    Case(
+        "nan_output",
+        "5",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         def conv1d_forward(*args, **kwargs):
             out = _ref1(*args, **kwargs)
             out[0, 0, 0] = float("nan")
             return out
-        """), result("conv1d_forward"), message="non-finite"),
-    Case("mutates_inputs", "5", "fast", WRAP + textwrap.dedent("""\
+        """),
+        result("conv1d_forward"),
+        message="non-finite",
+    ),
+    Case(
+        "mutates_inputs",
+        "5",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import numpy as _np
         def conv2d_backward(dout, cache):
             grads = _refb(dout, cache)
             dout[...] = 0.0
             return grads
-        """), inputs_of("conv2d_backward")),
-    Case("plants_links_for_later_tests", "2", "fast", textwrap.dedent("""\
+        """),
+        inputs_of("conv2d_backward"),
+    ),
+    Case(
+        "plants_links_for_later_tests",
+        "2",
+        "fast",
+        textwrap.dedent("""\
         import os as _os
         # links where a later test's folder or output file might be made, to things the worker
         # (which runs as root) must never create, truncate or hand over
@@ -803,8 +1176,16 @@ CASES = [
                     except OSError:
                         pass
         print("planted")
-        """), NONE, stdout=("planted",), check=_links_harmless),
-    Case("deletes_files", "2", "fast", textwrap.dedent("""\
+        """),
+        NONE,
+        stdout=("planted",),
+        check=_links_harmless,
+    ),
+    Case(
+        "deletes_files",
+        "2",
+        "fast",
+        textwrap.dedent("""\
         import os as _os, shutil as _shutil
         for _name in _os.listdir("."):
             try:
@@ -818,10 +1199,17 @@ CASES = [
             print("DELETED keep.txt")
         except OSError as e:
             print("refused", type(e).__name__)
-        """), NONE, stdout=("refused",), check=_scratch_intact),
-
+        """),
+        NONE,
+        stdout=("refused",),
+        check=_scratch_intact,
+    ),
     # -- issue 10: what a submission sees, shares and costs beyond a single test
-    Case("walks_file_system", "4", "fast", textwrap.dedent("""\
+    Case(
+        "walks_file_system",
+        "4",
+        "fast",
+        textwrap.dedent("""\
         import json as _json, os as _os
         _allowed = _json.loads('@PYTHON_DIRS@')
         _foreign = []
@@ -845,8 +1233,16 @@ CASES = [
                 print("LEAKED", _path)
             except OSError as e:
                 print("planted solution out of sight:", type(e).__name__)
-        """), ALL, base=STUBS, stdout=("foreign python files: none", "planted solution out of sight")),
-    Case("sysv_shm_published", "6", "fast", textwrap.dedent("""\
+        """),
+        ALL,
+        base=STUBS,
+        stdout=("foreign python files: none", "planted solution out of sight"),
+    ),
+    Case(
+        "sysv_shm_published",
+        "6",
+        "fast",
+        textwrap.dedent("""\
         import ctypes as _ctypes
         _libc = _ctypes.CDLL(None, use_errno=True)
         _libc.shmat.restype = _ctypes.c_void_p
@@ -868,25 +1264,57 @@ CASES = [
                 _addr = _libc.shmat(_id, None, 0)
                 _ctypes.memset(_addr, 7, _SIZE)
                 _libc.shmdt(_addr)
-        """), NONE, stdout=("host segment: invisible", "earlier segments: gone", "earlier queue: gone"),
-         check=lambda ctx, res: _no_segments(ctx)),
-    Case("sysv_shm_classmate", "6", "fast", textwrap.dedent("""\
+        """),
+        NONE,
+        stdout=("host segment: invisible", "earlier segments: gone", "earlier queue: gone"),
+        check=lambda ctx, res: _no_segments(ctx),
+    ),
+    Case(
+        "sysv_shm_classmate",
+        "6",
+        "fast",
+        textwrap.dedent("""\
         import ctypes as _ctypes
         _libc = _ctypes.CDLL(None, use_errno=True)
         _seen = [k for k in range(@SHM_OWN@, @SHM_OWN@ + 6) if _libc.shmget(k, 0, 0) >= 0]
         print("classmate's segments:", "LEAKED" if _seen else "invisible")
-        """), NONE, stdout=("classmate's segments: invisible",)),
-    Case("keyrings_published", "6", "fast", KEYRINGS + textwrap.dedent("""\
+        """),
+        NONE,
+        stdout=("classmate's segments: invisible",),
+    ),
+    Case(
+        "keyrings_published",
+        "6",
+        "fast",
+        KEYRINGS
+        + textwrap.dedent("""\
         _earlier = _found()
         print("earlier keys:", f"LEAKED {_earlier}" if _earlier else "none")
         _stored = _store()  # in @s, @u, @us, the persistent keyring and a keyring linked into @u
         print("keys kept in:", _stored or "no keyring (the kernel refused)")
-        """), NONE, stdout=("earlier keys: none",), check=_no_keys),
-    Case("keyrings_classmate", "6", "fast", KEYRINGS + textwrap.dedent("""\
+        """),
+        NONE,
+        stdout=("earlier keys: none",),
+        check=_no_keys,
+    ),
+    Case(
+        "keyrings_classmate",
+        "6",
+        "fast",
+        KEYRINGS
+        + textwrap.dedent("""\
         _seen = _found()
         print("classmate's keys:", f"LEAKED {_seen}" if _seen else "none")
-        """), NONE, stdout=("classmate's keys: none",)),
-    Case("millions_of_files", "3", "fast", WRAP + textwrap.dedent("""\
+        """),
+        NONE,
+        stdout=("classmate's keys: none",),
+    ),
+    Case(
+        "millions_of_files",
+        "3",
+        "fast",
+        WRAP
+        + textwrap.dedent("""\
         import os as _os
         def conv1d_forward(*args, **kwargs):
             made = {}
@@ -901,8 +1329,15 @@ CASES = [
                 made[place] = n
             print("files made:", "fewer than 100000 per place" if max(made.values()) < 100_000 else made)
             return _ref1(*args, **kwargs)
-        """), NONE, stdout=("files made: fewer than 100000 per place",)),
-    Case("deep_tree_in_tmp", "2", "fast", textwrap.dedent("""\
+        """),
+        NONE,
+        stdout=("files made: fewer than 100000 per place",),
+    ),
+    Case(
+        "deep_tree_in_tmp",
+        "2",
+        "fast",
+        textwrap.dedent("""\
         import os as _os
         _start, _depth = _os.getcwd(), 0
         try:  # every test (each imports the module) leaves a tree too deep to walk recursively
@@ -914,8 +1349,17 @@ CASES = [
             pass
         _os.chdir(_start)
         print("deep tree made")
-        """), NONE, stdout=("deep tree made",)),
-    Case("frame_of_empty_lists", "1", "fast", WRAP + FORGE + textwrap.dedent("""\
+        """),
+        NONE,
+        stdout=("deep tree made",),
+    ),
+    Case(
+        "frame_of_empty_lists",
+        "1",
+        "fast",
+        WRAP
+        + FORGE
+        + textwrap.dedent("""\
         def conv1d_forward(*args, **kwargs):
             head = b"[" + b"[]," * 16_000_000 + b"[]]"   # 48 MB: under the frame limit
             _forge(_struct.pack("<II", len(head), 0) + head)
@@ -924,14 +1368,24 @@ CASES = [
             head = b"[" + b"0," * 3_000_000 + b"0]"      # 6 MB of small values
             _forge(_struct.pack("<II", len(head), 0) + head)
             return _refb(dout, cache)
-        """), entry("conv1d_forward", "conv2d_backward"), message="WireError"),
+        """),
+        entry("conv1d_forward", "conv2d_backward"),
+        message="WireError",
+    ),
 ]
 
 # Graded again with AUTOGRADER_NO_NAMESPACES=1: what must hold without namespaces (the daemon may
 # write into a world-writable folder there, but must stop with its test).
-FALLBACK = ["sys_exit_in_function", "os_exit_in_function", "infinite_loop_in_function",
-            "daemon_left_running", "signals_and_rlimits", "fork_until_refused", "deep_tree_in_tmp",
-            "keyrings_published"]
+FALLBACK = [
+    "sys_exit_in_function",
+    "os_exit_in_function",
+    "infinite_loop_in_function",
+    "daemon_left_running",
+    "signals_and_rlimits",
+    "fork_until_refused",
+    "deep_tree_in_tmp",
+    "keyrings_published",
+]
 BY_NAME = {c.name: c for c in CASES}
 assert len(BY_NAME) == len(CASES)
 
@@ -1044,7 +1498,7 @@ class Run:
     def __init__(self, base, label, cases, *, no_namespaces=False):
         self.dir = base / label
         self.subs, self.out, self.scratch = self.dir / "subs", self.dir / "out", self.dir / "scratch"
-        self.drop = self.dir / "drop"     # writable by anyone: only the mount namespace protects it
+        self.drop = self.dir / "drop"  # writable by anyone: only the mount namespace protects it
         for d in (self.dir, self.subs, self.scratch, self.drop):
             d.mkdir(parents=True)
             os.chmod(d, 0o755)
@@ -1054,14 +1508,24 @@ class Run:
         self.listener = _Listener()
         needle = HIDDEN_SOURCE.split('"""')[1].splitlines()[0]
         self.placeholders = {
-            "@ROOT@": str(ROOT), "@MAX_PROCS@": str(policy.Limits().processes),
+            "@ROOT@": str(ROOT),
+            "@MAX_PROCS@": str(policy.Limits().processes),
             "@SCRATCH_MIB@": str(2 * policy.TMP_KIB >> 10),  # the private /tmp and /dev/shm
-            "@SUBS@": str(self.subs), "@OUT@": str(self.out),
-            "@SCRATCH@": str(self.scratch), "@MARKER@": str(self.marker), "@DROP@": str(self.drop),
-            "@PORT@": str(self.listener.port), "@HOST_IP@": _host_ip(),
-            "@NEEDLE_A@": needle[:len(needle) // 2], "@NEEDLE_B@": needle[len(needle) // 2:],
-            "@PYTHON_DIRS@": json.dumps(_python_dirs()), "@HOST_ONLY@": json.dumps(_host_only()),
-            "@PLANTED@": json.dumps(PLANTED), "@SHM_HOST@": str(SHM_HOST), "@SHM_OWN@": str(SHM_OWN), "@MQ@": MQ_NAME,
+            "@SUBS@": str(self.subs),
+            "@OUT@": str(self.out),
+            "@SCRATCH@": str(self.scratch),
+            "@MARKER@": str(self.marker),
+            "@DROP@": str(self.drop),
+            "@PORT@": str(self.listener.port),
+            "@HOST_IP@": _host_ip(),
+            "@NEEDLE_A@": needle[: len(needle) // 2],
+            "@NEEDLE_B@": needle[len(needle) // 2 :],
+            "@PYTHON_DIRS@": json.dumps(_python_dirs()),
+            "@HOST_ONLY@": json.dumps(_host_only()),
+            "@PLANTED@": json.dumps(PLANTED),
+            "@SHM_HOST@": str(SHM_HOST),
+            "@SHM_OWN@": str(SHM_OWN),
+            "@MQ@": MQ_NAME,
             "@KEYS@": KEY_MARK,
         }
         sources = dict(NEIGHBOURS)
@@ -1076,8 +1540,9 @@ class Run:
                 mp.setenv("AUTOGRADER_NO_CGROUP", "1")
             sandbox.namespace_prefix.cache_clear()
             try:
-                results = cli.grade_folder(ASSIGNMENT, str(self.subs), str(self.out), jobs=JOBS,
-                                           console=Console(quiet=True))
+                results = cli.grade_folder(
+                    ASSIGNMENT, str(self.subs), str(self.out), jobs=JOBS, console=Console(quiet=True)
+                )
             finally:
                 sandbox.namespace_prefix.cache_clear()
                 self.listener.close()
@@ -1093,15 +1558,25 @@ def _points(result):
 def _python_dirs():
     """Where Python source may legitimately be seen: the interpreter's and the venv's installation."""
     dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    dirs |= {p for p in sys.path if p and os.path.isdir(p) and not Path(p).resolve() == ROOT}
+    dirs |= {p for p in sys.path if p and os.path.isdir(p) and Path(p).resolve() != ROOT}
     return sorted(os.path.abspath(d) for d in dirs)
 
 
 def _host_only():
     """Paths of this machine that are no part of a Python installation: none may be seen."""
-    candidates = ["/work/shared", "/etc/hostname", "/etc/os-release", "/home", "/usr/share", "/var",
-                  "/usr/bin/env", str(ROOT / "solution"), str(ROOT / ".git"), str(ROOT / "autograder"),
-                  str(Path.home() / ".bashrc")]
+    candidates = [
+        "/work/shared",
+        "/etc/hostname",
+        "/etc/os-release",
+        "/home",
+        "/usr/share",
+        "/var",
+        "/usr/bin/env",
+        str(ROOT / "solution"),
+        str(ROOT / ".git"),
+        str(ROOT / "autograder"),
+        str(Path.home() / ".bashrc"),
+    ]
     return [p for p in candidates if os.path.exists(p)]
 
 
@@ -1176,6 +1651,7 @@ def runs(base):
         if isinstance(cache[group], Exception):
             raise AssertionError(f"the {group!r} grading run did not finish") from cache[group]
         return cache[group]
+
     return get
 
 
@@ -1204,14 +1680,17 @@ def test_alone_baseline(alone):
     assert 0 < alone.results["slipped"].score < 100
     if NAMESPACES and os.geteuid() == 0:  # every isolation measure applied (a cgroup if one can be made)
         notes = alone.results["good"].notes
-        assert notes == [] or (len(notes) == 1 and notes[0].startswith("isolation not applied: cgroup")
-                               and not CGROUPS), notes
+        assert notes == [] or (
+            len(notes) == 1 and notes[0].startswith("isolation not applied: cgroup") and not CGROUPS
+        ), notes
 
 
 def _skip_unless_possible(case, namespaces=True):
     if namespaces and not NAMESPACES:
-        pytest.skip("no usable namespaces here: confidentiality and file-system limits are not applied "
-                    "(test_fallback_without_namespaces covers what still holds)")
+        pytest.skip(
+            "no usable namespaces here: confidentiality and file-system limits are not applied "
+            "(test_fallback_without_namespaces covers what still holds)"
+        )
     if case.needs_root and os.geteuid() != 0:
         pytest.skip("tests share the grader's uid when it is not root: it may signal its worker")
 
@@ -1235,7 +1714,8 @@ def test_hostile(case, runs, alone):
         assert text in outputs, f"{case.name} printed: {outputs[:2000]}"
     assert "LEAKED" not in outputs and "CONNECTED" not in outputs and "DELETED" not in outputs, outputs[:3000]
     feedback = (run.out / "feedback" / f"{case.name}.md").read_text() + (
-        run.out / "feedback" / f"{case.name}.json").read_text()
+        run.out / "feedback" / f"{case.name}.json"
+    ).read_text()
     for marker in _hidden_markers():
         assert marker not in feedback, f"feedback of {case.name} shows hidden source: {marker}"
     _assert_neighbours(run, alone)
@@ -1272,7 +1752,11 @@ def test_fallback_without_namespaces(name, runs, alone, alone_fallback):
 
 # ---------------------------------------------------------------- a budget for the whole submission
 
-SLEEPY = REFERENCE + "\n\n" + WRAP + textwrap.dedent("""\
+SLEEPY = (
+    REFERENCE
+    + "\n\n"
+    + WRAP
+    + textwrap.dedent("""\
     import time as _time
     _ref2 = conv2d_forward
     def conv2d_forward(*args, **kwargs):
@@ -1285,13 +1769,14 @@ SLEEPY = REFERENCE + "\n\n" + WRAP + textwrap.dedent("""\
         _time.sleep(@NAP@)
         return _ref1(*args, **kwargs)
     """)
+)
 
 
 def test_time_budget_stops_a_submission_sleeping_under_every_timeout(tmp_path):
     """Each test sleeps just under its timeout, then answers correctly: once the submission's
     budget is spent, the test running is stopped and the rest are not run, each saying why."""
     nap = 0.8 * TIMEOUT
-    budget = 2.5 * TIMEOUT        # room for at most 3 naps
+    budget = 2.5 * TIMEOUT  # room for at most 3 naps
     path = tmp_path / "sleepy.py"
     path.write_text(SLEEPY.replace("@NAP@", repr(nap)))
     expected = engine.expected_values(TESTS, ASSIGNMENT.reference())
@@ -1299,7 +1784,7 @@ def test_time_budget_stops_a_submission_sleeping_under_every_timeout(tmp_path):
         res = engine.grade_submission("sleepy", str(path), ASSIGNMENT, TESTS, expected, box)
     over = [i for i, t in enumerate(res.tests) if "grading time budget" in t.message]
     assert over == list(range(over[0], len(TESTS))), [t.message for t in res.tests]
-    assert len(TESTS) - len(over) <= int(budget / nap)   # every test before them took a nap
+    assert len(TESTS) - len(over) <= int(budget / nap)  # every test before them took a nap
     assert all(res.tests[i].points == 0 for i in over)
     assert f"({budget:g} s for all its tests together)" in res.tests[-1].message
     assert "was not run" in res.tests[-1].message
@@ -1314,8 +1799,12 @@ def test_default_budget_is_below_the_sum_of_timeouts():
 
 # ---------------------------------------------------------------- known gaps outside the sandbox
 
-@pytest.mark.parametrize("bomb", ["x = " + "-" * 100_000 + "1\n", "x = 1" + " + 1" * 1_000_000 + "\n"],
-                         ids=["compiler_memory_error", "compiler_recursion_error"])
+
+@pytest.mark.parametrize(
+    "bomb",
+    ["x = " + "-" * 100_000 + "1\n", "x = 1" + " + 1" * 1_000_000 + "\n"],
+    ids=["compiler_memory_error", "compiler_recursion_error"],
+)
 def test_compiler_bomb_costs_only_its_submission(bomb, base, alone):
     run = Run(base, f"compile-{len(bomb)}", [Case("compiler_bomb", "2", "-", bomb, ALL, base=None)])
     assert run.results["compiler_bomb"].score == 0

@@ -5,6 +5,7 @@ torch.linalg.qr for the orthogonal steps, torch.autograd for the gradient norms 
 backward, torch.nn.functional.batch_norm, torch.nn.utils.clip_grad_norm_, and a hand derivation
 (linear orthogonal networks pass ‖XᵀX‖_F to every layer).
 """
+
 import numpy as np
 import pytest
 import torch
@@ -12,8 +13,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from solution.init_gradflow import (
-    batchnorm_backward, batchnorm_forward, clip_grad_norm, fan_in_fan_out, init_weights,
-    layer_activations, layer_grad_norms)
+    batchnorm_backward,
+    batchnorm_forward,
+    clip_grad_norm,
+    fan_in_fan_out,
+    init_weights,
+    layer_activations,
+    layer_grad_norms,
+)
 from tests.strategies import seeds
 
 F = torch.nn.functional
@@ -37,6 +44,7 @@ def assert_close(got, expected, what, rtol=1e-10):
 
 # ## Task 7.1: fan_in_fan_out
 
+
 @pytest.mark.task7_1
 @given(weight_shapes)
 def test_task7_1_fan_in_fan_out_matches_torch(shape):
@@ -46,12 +54,15 @@ def test_task7_1_fan_in_fan_out_matches_torch(shape):
 
 
 @pytest.mark.task7_1
-@pytest.mark.parametrize("layer, shape", [
-    (torch.nn.Linear(784, 300), (300, 784)),
-    (torch.nn.Conv1d(3, 8, 5), (8, 3, 5)),
-    (torch.nn.Conv2d(3, 6, 5), (6, 3, 5, 5)),              # seed 003: six 3x5x5 filters
-    (torch.nn.Conv3d(2, 4, (3, 1, 2)), (4, 2, 3, 1, 2)),
-])
+@pytest.mark.parametrize(
+    "layer, shape",
+    [
+        (torch.nn.Linear(784, 300), (300, 784)),
+        (torch.nn.Conv1d(3, 8, 5), (8, 3, 5)),
+        (torch.nn.Conv2d(3, 6, 5), (6, 3, 5, 5)),  # seed 003: six 3x5x5 filters
+        (torch.nn.Conv3d(2, 4, (3, 1, 2)), (4, 2, 3, 1, 2)),
+    ],
+)
 def test_task7_1_fan_in_fan_out_of_torch_layers(layer, shape):
     assert tuple(layer.weight.shape) == shape
     assert fan_in_fan_out(shape) == torch.nn.init._calculate_fan_in_and_fan_out(layer.weight)
@@ -59,7 +70,7 @@ def test_task7_1_fan_in_fan_out_of_torch_layers(layer, shape):
 
 @pytest.mark.task7_1
 def test_task7_1_fan_in_fan_out_seed003_conv():
-    assert fan_in_fan_out((6, 3, 5, 5)) == (75, 150)       # 3·5·5 inputs per unit, 6·5·5 outputs
+    assert fan_in_fan_out((6, 3, 5, 5)) == (75, 150)  # 3·5·5 inputs per unit, 6·5·5 outputs
 
 
 @pytest.mark.task7_1
@@ -70,6 +81,7 @@ def test_task7_1_fan_in_fan_out_rejects_bad_shapes(shape):
 
 
 # ## Task 7.2: init_weights
+
 
 def expected_draw(shape, scheme, seed, gain):
     """The spec's single rng call, with the scale from torch's fan rule and calculate_gain."""
@@ -99,8 +111,9 @@ def expected_draw(shape, scheme, seed, gain):
     return (gain * q).reshape(shape).numpy(), rng
 
 
-gains = st.sampled_from([None, 1.0, torch.nn.init.calculate_gain("tanh"),
-                         torch.nn.init.calculate_gain("leaky_relu", 0.2), 0.5])
+gains = st.sampled_from(
+    [None, 1.0, torch.nn.init.calculate_gain("tanh"), torch.nn.init.calculate_gain("leaky_relu", 0.2), 0.5]
+)
 
 
 @pytest.mark.task7_2
@@ -116,13 +129,16 @@ def test_task7_2_init_weights_exact_values_for_a_given_rng_state(shape, scheme, 
 
 
 @pytest.mark.task7_2
-@pytest.mark.parametrize("scheme, torch_init", [
-    ("xavier_uniform", torch.nn.init.xavier_uniform_),
-    ("xavier_normal", torch.nn.init.xavier_normal_),
-    ("kaiming_uniform", lambda w: torch.nn.init.kaiming_uniform_(w, nonlinearity="relu")),
-    ("kaiming_normal", lambda w: torch.nn.init.kaiming_normal_(w, nonlinearity="relu")),
-    ("orthogonal", torch.nn.init.orthogonal_),
-])
+@pytest.mark.parametrize(
+    "scheme, torch_init",
+    [
+        ("xavier_uniform", torch.nn.init.xavier_uniform_),
+        ("xavier_normal", torch.nn.init.xavier_normal_),
+        ("kaiming_uniform", lambda w: torch.nn.init.kaiming_uniform_(w, nonlinearity="relu")),
+        ("kaiming_normal", lambda w: torch.nn.init.kaiming_normal_(w, nonlinearity="relu")),
+        ("orthogonal", torch.nn.init.orthogonal_),
+    ],
+)
 @pytest.mark.parametrize("shape", [(300, 200), (64, 32, 3, 3)])
 def test_task7_2_init_weights_statistics_match_torch(scheme, torch_init, shape):
     """Over ~60k draws the standard deviations agree within 3%, the means are ~0, and the
@@ -145,7 +161,7 @@ def test_task7_2_orthogonal_rows_or_columns_are_orthonormal(shape, gain):
     g = 1.0 if gain is None else gain
     flat = W.reshape(shape[0], -1)
     gram = flat @ flat.T if flat.shape[0] <= flat.shape[1] else flat.T @ flat
-    np.testing.assert_allclose(gram, g ** 2 * np.eye(gram.shape[0]), atol=1e-12)
+    np.testing.assert_allclose(gram, g**2 * np.eye(gram.shape[0]), atol=1e-12)
 
 
 @pytest.mark.task7_2
@@ -185,6 +201,7 @@ def test_task7_2_init_weights_rejects_unknown_scheme_and_bad_rng():
 
 # ## Task 7.3: layer_activations
 
+
 @st.composite
 def mlps(draw):
     rng = draw(seeds())
@@ -199,7 +216,7 @@ def torch_mlp(Ws, X, activation):
     Wt = [torch.tensor(W, requires_grad=True) for W in Ws]
     h, hs = torch.tensor(X), []
     for W in Wt:
-        h = TORCH_ACT[activation](F.linear(h, W))          # h W^T, PyTorch's (out, in) weights
+        h = TORCH_ACT[activation](F.linear(h, W))  # h W^T, PyTorch's (out, in) weights
         hs.append(h)
     return Wt, hs
 
@@ -211,7 +228,7 @@ def test_task7_3_layer_activations_match_torch(case):
     got = layer_activations(Ws, X, activation)
     _, expected = torch_mlp(Ws, X, activation)
     assert len(got) == len(Ws)
-    for l, (g, e) in enumerate(zip(got, expected), start=1):
+    for l, (g, e) in enumerate(zip(got, expected, strict=False), start=1):
         assert_close(g, e.detach().numpy(), f"h_{l} ({activation})")
 
 
@@ -233,14 +250,18 @@ def test_task7_3_mlp_validation(fn):
         fn([W], np.ones((4, 2)), "gelu")
     with pytest.raises(ValueError, match=rf"{name}: X must be \(N, D_0\), got shape \(2,\)"):
         fn([W], np.ones(2), "relu")
-    with pytest.raises(ValueError, match=rf"{name}: Ws\[1\] must be \(D_2, 3\) to follow Ws\[0\], "
-                                         rf"got shape \(3, 2\)"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{name}: Ws\[1\] must be \(D_2, 3\) to follow Ws\[0\], "
+        rf"got shape \(3, 2\)",
+    ):
         fn([W, W], np.ones((4, 2)), "relu")
     with pytest.raises(ValueError, match=f"{name}: Ws must be a non-empty list"):
         fn([], np.ones((4, 2)), "relu")
 
 
 # ## Task 7.4: layer_grad_norms
+
 
 @pytest.mark.task7_4
 @given(mlps())
@@ -255,11 +276,10 @@ def test_task7_4_layer_grad_norms_match_autograd(case):
 @pytest.mark.task7_4
 def test_task7_4_relu_derivative_at_zero_is_zero_as_torch():
     Ws = [np.array([[1.0, -1.0], [1.0, 1.0]]), np.array([[1.0, 2.0]])]
-    X = np.array([[1.0, 1.0], [2.0, -1.0]])                # the first unit's z is 0 for row 0
+    X = np.array([[1.0, 1.0], [2.0, -1.0]])  # the first unit's z is 0 for row 0
     Wt, hs = torch_mlp(Ws, X, "relu")
     (0.5 * (hs[-1] ** 2).sum()).backward()
-    assert_close(layer_grad_norms(Ws, X, "relu"), [torch.linalg.matrix_norm(W.grad).item() for W in Wt],
-                 "relu at 0")
+    assert_close(layer_grad_norms(Ws, X, "relu"), [torch.linalg.matrix_norm(W.grad).item() for W in Wt], "relu at 0")
 
 
 @pytest.mark.task7_4
@@ -270,8 +290,7 @@ def test_task7_4_orthogonal_linear_network_passes_the_same_norm_to_every_layer(d
     rng = np.random.default_rng(4)
     Ws = [init_weights((6, 6), "orthogonal", rng) for _ in range(depth)]
     X = rng.standard_normal((10, 6))
-    np.testing.assert_allclose(layer_grad_norms(Ws, X, "linear"),
-                               np.full(depth, np.linalg.norm(X.T @ X)), rtol=1e-10)
+    np.testing.assert_allclose(layer_grad_norms(Ws, X, "linear"), np.full(depth, np.linalg.norm(X.T @ X)), rtol=1e-10)
 
 
 @pytest.mark.task7_4
@@ -285,6 +304,7 @@ def test_task7_4_sigmoid_gradients_vanish_towards_the_input():
 
 # ## Task 7.5: clip_grad_norm
 
+
 @st.composite
 def grad_lists(draw):
     rng = draw(seeds())
@@ -295,7 +315,7 @@ def grad_lists(draw):
 
 def torch_clip(grads, max_norm):
     params = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
-    for p, g in zip(params, grads):
+    for p, g in zip(params, grads, strict=False):
         p.grad = torch.tensor(g)
     total = torch.nn.utils.clip_grad_norm_(params, max_norm)
     return [p.grad.numpy() for p in params], total.item()
@@ -310,15 +330,15 @@ def test_task7_5_clip_grad_norm_matches_torch(case):
     expected, expected_total = torch_clip(copies, max_norm)
     assert total == pytest.approx(expected_total, rel=1e-12)
     assert len(clipped) == len(grads)
-    for i, (c, e) in enumerate(zip(clipped, expected)):
+    for i, (c, e) in enumerate(zip(clipped, expected, strict=False)):
         assert_close(c, e, f"grads[{i}]")
-    for g, c in zip(grads, copies):
+    for g, c in zip(grads, copies, strict=False):
         np.testing.assert_array_equal(g, c)
 
 
 @pytest.mark.task7_5
 def test_task7_5_clipping_is_global_not_per_array():
-    grads = [np.array([3.0, 4.0]), np.array([0.0, 12.0])]    # norms 5 and 12, total 13
+    grads = [np.array([3.0, 4.0]), np.array([0.0, 12.0])]  # norms 5 and 12, total 13
     clipped, total = clip_grad_norm(grads, 6.5)
     assert total == pytest.approx(13.0, rel=1e-15)
     c = 6.5 / (13.0 + 1e-6)
@@ -346,6 +366,7 @@ def test_task7_5_clip_grad_norm_validation():
 
 
 # ## Tasks 7.6 and 7.7: batch norm
+
 
 @st.composite
 def batches(draw):
@@ -375,16 +396,19 @@ def test_task7_6_batchnorm_constant_feature_gives_beta():
     x = np.array([[2.0, 1.0], [2.0, 3.0]])
     out, _ = batchnorm_forward(x, np.array([5.0, 1.0]), np.array([0.5, 0.0]))
     np.testing.assert_array_equal(out[:, 0], [0.5, 0.5])
-    np.testing.assert_allclose(out[:, 1], [-1.0, 1.0], rtol=1e-5)   # biased var 1: ±1/√(1+ε)
+    np.testing.assert_allclose(out[:, 1], [-1.0, 1.0], rtol=1e-5)  # biased var 1: ±1/√(1+ε)
 
 
 @pytest.mark.task7_6
-@pytest.mark.parametrize("x_shape, g_shape, b_shape, match", [
-    ((4,), (4,), (4,), r"x must be \(N, D\) with N >= 2.*got shape \(4,\)"),
-    ((1, 3), (3,), (3,), r"x must be \(N, D\) with N >= 2.*got shape \(1, 3\)"),
-    ((4, 3), (4,), (3,), r"gamma must be \(D,\) = \(3,\) .*got shape \(4,\)"),
-    ((4, 3), (3,), (3, 1), r"beta must be \(D,\) = \(3,\)"),
-])
+@pytest.mark.parametrize(
+    "x_shape, g_shape, b_shape, match",
+    [
+        ((4,), (4,), (4,), r"x must be \(N, D\) with N >= 2.*got shape \(4,\)"),
+        ((1, 3), (3,), (3,), r"x must be \(N, D\) with N >= 2.*got shape \(1, 3\)"),
+        ((4, 3), (4,), (3,), r"gamma must be \(D,\) = \(3,\) .*got shape \(4,\)"),
+        ((4, 3), (3,), (3, 1), r"beta must be \(D,\) = \(3,\)"),
+    ],
+)
 def test_task7_6_batchnorm_forward_validation(x_shape, g_shape, b_shape, match):
     with pytest.raises(ValueError, match="batchnorm_forward: " + match):
         batchnorm_forward(np.ones(x_shape), np.ones(g_shape), np.ones(b_shape))
@@ -413,6 +437,7 @@ def test_task7_7_batchnorm_backward_dout_shape():
 
 # ## Every function leaves its inputs unchanged
 
+
 @pytest.mark.task7_3
 @pytest.mark.task7_4
 @pytest.mark.task7_6
@@ -431,5 +456,5 @@ def test_task7_inputs_unchanged():
     dout = rng.standard_normal(out.shape)
     dout_copy = dout.copy()
     batchnorm_backward(dout, cache)
-    for a, c in zip(arrays + [dout], copies + [dout_copy]):
+    for a, c in zip(arrays + [dout], copies + [dout_copy], strict=False):
         np.testing.assert_array_equal(a, c)

@@ -3,6 +3,7 @@
 Oracles: torch.optim.SGD in float64 fed the same gradients, the lecture's EMA recurrence
 unrolled by hand, and plain gradient descent written out in the test.
 """
+
 import itertools
 
 import numpy as np
@@ -25,13 +26,13 @@ def _torch_sgd_combos():
     keeping only the combinations torch accepts (Nesterov needs momentum > 0, dampening 0)."""
     return [
         pytest.param(mu, tau, nesterov, wd, id=f"mu{mu}-damp{tau}-nest{nesterov}-wd{wd}")
-        for mu, tau, nesterov, wd in itertools.product([0.0, 0.9], [0.0, 0.5], [False, True],
-                                                       [0.0, 0.01])
+        for mu, tau, nesterov, wd in itertools.product([0.0, 0.9], [0.0, 0.5], [False, True], [0.0, 0.01])
         if not (nesterov and (mu <= 0 or tau != 0))
     ]
 
 
 # ## Task 5.1: momentum_step
+
 
 @pytest.mark.task5_1
 def test_task5_1_momentum_step_unrolled_by_hand():
@@ -60,8 +61,12 @@ def test_task5_1_momentum_step_unrolled_by_hand():
 
 
 @pytest.mark.task5_1
-@given(theta=arrays((2, 3)), grad=arrays((2, 3)),
-       lr=st.floats(min_value=0.0, max_value=1.0), beta=st.floats(min_value=0.0, max_value=1.0))
+@given(
+    theta=arrays((2, 3)),
+    grad=arrays((2, 3)),
+    lr=st.floats(min_value=0.0, max_value=1.0),
+    beta=st.floats(min_value=0.0, max_value=1.0),
+)
 def test_task5_1_momentum_step_none_means_zero_velocity(theta, grad, lr, beta):
     t_none, v_none = momentum_step(theta, grad, None, lr, beta)
     t_zero, v_zero = momentum_step(theta, grad, np.zeros_like(theta), lr, beta)
@@ -95,42 +100,40 @@ def test_task5_1_momentum_step_bad_inputs():
 
 # ## Task 5.2: sgd_momentum_step
 
+
 @pytest.mark.task5_2
 @pytest.mark.parametrize("momentum, dampening, nesterov, weight_decay", _torch_sgd_combos())
 def test_task5_2_sgd_momentum_step_matches_torch(momentum, dampening, nesterov, weight_decay):
     lr, steps = 0.05, 200
     A, B = torch.tensor(_A), torch.tensor(_B)
-    p = torch.tensor(_THETA0, requires_grad=True)            # float64
-    opt = torch.optim.SGD([p], lr=lr, momentum=momentum, dampening=dampening,
-                          nesterov=nesterov, weight_decay=weight_decay, foreach=False)
+    p = torch.tensor(_THETA0, requires_grad=True)  # float64
+    opt = torch.optim.SGD(
+        [p], lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov, weight_decay=weight_decay, foreach=False
+    )
     theta, buf = _THETA0.copy(), None
     for step in range(steps):
         opt.zero_grad()
         J = 0.5 * (p * (p @ A)).sum() - (B * p).sum()
         J.backward()
-        grad = p.grad.detach().numpy().copy()                # the same gradient for both
+        grad = p.grad.detach().numpy().copy()  # the same gradient for both
         opt.step()
-        theta, buf = sgd_momentum_step(theta, grad, buf, lr, momentum, dampening,
-                                       nesterov, weight_decay)
-        np.testing.assert_allclose(theta, p.detach().numpy(), rtol=1e-12, atol=1e-12,
-                                   err_msg=f"step {step}")
+        theta, buf = sgd_momentum_step(theta, grad, buf, lr, momentum, dampening, nesterov, weight_decay)
+        np.testing.assert_allclose(theta, p.detach().numpy(), rtol=1e-12, atol=1e-12, err_msg=f"step {step}")
         torch_buf = opt.state[p].get("momentum_buffer")
         if momentum == 0:
             assert buf is None and torch_buf is None
         else:
-            np.testing.assert_allclose(buf, torch_buf.numpy(), rtol=1e-12, atol=1e-12,
-                                       err_msg=f"buffer, step {step}")
+            np.testing.assert_allclose(buf, torch_buf.numpy(), rtol=1e-12, atol=1e-12, err_msg=f"buffer, step {step}")
 
 
 @pytest.mark.task5_2
 def test_task5_2_sgd_momentum_first_step_has_no_dampening():
     theta, grad = np.array([1.0, 2.0]), np.array([0.5, -1.0])
     new_theta, buf = sgd_momentum_step(theta, grad, None, 0.1, 0.9, dampening=0.5)
-    np.testing.assert_array_equal(buf, grad)                 # b_1 = g_1, not (1 − τ) g_1
+    np.testing.assert_array_equal(buf, grad)  # b_1 = g_1, not (1 − τ) g_1
     np.testing.assert_allclose(new_theta, [0.95, 2.1], atol=1e-15)
     # second step: b_2 = 0.9·b_1 + 0.5·g_2 = (0.45, −0.9) + (1, 1) = (1.45, 0.1)
-    new_theta, buf = sgd_momentum_step(new_theta, np.array([2.0, 2.0]), buf, 0.1, 0.9,
-                                       dampening=0.5)
+    new_theta, buf = sgd_momentum_step(new_theta, np.array([2.0, 2.0]), buf, 0.1, 0.9, dampening=0.5)
     np.testing.assert_allclose(buf, [1.45, 0.1], atol=1e-15)
     np.testing.assert_allclose(new_theta, [0.95 - 0.145, 2.1 - 0.01], atol=1e-15)
 
@@ -138,25 +141,27 @@ def test_task5_2_sgd_momentum_first_step_has_no_dampening():
 @pytest.mark.task5_2
 def test_task5_2_sgd_momentum_step_leaves_inputs_unchanged():
     theta, grad, buf = np.ones(3), np.arange(3.0), np.full(3, 0.5)
-    new_theta, new_buf = sgd_momentum_step(theta, grad, buf, 0.1, 0.9, nesterov=True,
-                                           weight_decay=0.1)
+    new_theta, new_buf = sgd_momentum_step(theta, grad, buf, 0.1, 0.9, nesterov=True, weight_decay=0.1)
     np.testing.assert_array_equal(theta, np.ones(3))
     np.testing.assert_array_equal(grad, np.arange(3.0))
     np.testing.assert_array_equal(buf, np.full(3, 0.5))
     assert new_buf is not buf and new_theta is not theta
     _, first_buf = sgd_momentum_step(theta, grad, None, 0.1, 0.9)
-    first_buf[0] = 99.0                                      # the buffer is a copy of g
+    first_buf[0] = 99.0  # the buffer is a copy of g
     np.testing.assert_array_equal(grad, np.arange(3.0))
 
 
 @pytest.mark.task5_2
-@pytest.mark.parametrize("kwargs", [
-    dict(momentum=0.0, dampening=0.0, nesterov=True),
-    dict(momentum=0.9, dampening=0.5, nesterov=True),
-    dict(momentum=-0.1, dampening=0.0, nesterov=False),
-    dict(momentum=0.9, dampening=0.0, nesterov=False, weight_decay=-1.0),
-    dict(momentum=0.9, dampening=0.0, nesterov=False, lr=-0.1),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(momentum=0.0, dampening=0.0, nesterov=True),
+        dict(momentum=0.9, dampening=0.5, nesterov=True),
+        dict(momentum=-0.1, dampening=0.0, nesterov=False),
+        dict(momentum=0.9, dampening=0.0, nesterov=False, weight_decay=-1.0),
+        dict(momentum=0.9, dampening=0.0, nesterov=False, lr=-0.1),
+    ],
+)
 def test_task5_2_sgd_momentum_step_rejects_what_torch_rejects(kwargs):
     kwargs = {"lr": 0.1, **kwargs}
     with pytest.raises(ValueError):
@@ -166,11 +171,12 @@ def test_task5_2_sgd_momentum_step_rejects_what_torch_rejects(kwargs):
 
 
 @pytest.mark.task5_2
-@given(theta0=arrays((3,)), beta=st.floats(min_value=0.0, max_value=0.95),
-       alpha=st.floats(min_value=0.01, max_value=0.5))
+@given(
+    theta0=arrays((3,)), beta=st.floats(min_value=0.0, max_value=0.95), alpha=st.floats(min_value=0.01, max_value=0.5)
+)
 def test_task5_2_torch_form_equals_lecture_form_with_lr_alpha_one_minus_beta(theta0, beta, alpha):
     # b_t = V_t / (1 − β), so lr = α(1 − β), μ = β, τ = 0 gives the lecture's iterates.
-    grad_fn = lambda th: np.array([1.0, 4.0, 0.5]) * th - 1.0   # noqa: E731
+    grad_fn = lambda th: np.array([1.0, 4.0, 0.5]) * th - 1.0  # noqa: E731
     th_l, v = theta0.copy(), None
     th_t, buf = theta0.copy(), None
     for _ in range(20):
@@ -180,6 +186,7 @@ def test_task5_2_torch_form_equals_lecture_form_with_lr_alpha_one_minus_beta(the
 
 
 # ## Task 5.3: minimize
+
 
 @pytest.mark.task5_3
 def test_task5_3_minimize_trajectory_shape_and_start():
@@ -201,15 +208,19 @@ def test_task5_3_minimize_follows_momentum_recurrence():
 
 
 @pytest.mark.task5_3
-@given(theta0=arrays((3,)), lr=st.floats(min_value=0.0, max_value=0.3),
-       steps=st.integers(min_value=0, max_value=30), shift=finite)
+@given(
+    theta0=arrays((3,)),
+    lr=st.floats(min_value=0.0, max_value=0.3),
+    steps=st.integers(min_value=0, max_value=30),
+    shift=finite,
+)
 def test_task5_3_minimize_beta0_is_plain_gradient_descent(theta0, lr, steps, shift):
     a = np.array([1.0, 3.0, 0.5])
-    grad_fn = lambda th: a * (th - shift)                    # noqa: E731
+    grad_fn = lambda th: a * (th - shift)  # noqa: E731
     traj = minimize(grad_fn, theta0, lr, 0.0, steps)
     expected = [theta0.copy()]
     for _ in range(steps):
-        expected.append(expected[-1] - lr * grad_fn(expected[-1]))   # θ ← θ − η ∇J(θ)
+        expected.append(expected[-1] - lr * grad_fn(expected[-1]))  # θ ← θ − η ∇J(θ)
     np.testing.assert_allclose(traj, np.array(expected), rtol=1e-14, atol=1e-14)
 
 
@@ -224,25 +235,25 @@ def test_task5_3_minimize_momentum_beats_gd_on_ill_conditioned_quadratic():
     # J(θ) = ½ θᵀ diag(1, 100) θ, condition number 100, θ_0 = (1, 1).
     # lr = 0.019 for both: just under gradient descent's stability limit 2/L = 0.02
     # (its best fixed step is 2/(L + μ) ≈ 0.0198). Only β differs between the two runs.
-    grad_fn = lambda th: np.array([1.0, 100.0]) * th         # noqa: E731
+    grad_fn = lambda th: np.array([1.0, 100.0]) * th  # noqa: E731
     theta0, lr = np.array([1.0, 1.0]), 0.019
     gd = _steps_to_reach(minimize(grad_fn, theta0, lr, 0.0, 2000), 1e-6)
     mom = _steps_to_reach(minimize(grad_fn, theta0, lr, 0.9, 2000), 1e-6)
     assert gd is not None and mom is not None
-    assert mom < gd, (mom, gd)                               # about 570 vs 721 steps
+    assert mom < gd, (mom, gd)  # about 570 vs 721 steps
 
 
 @pytest.mark.task5_3
 def test_task5_3_minimize_momentum_tolerates_a_larger_step():
     # With β = 0.9 the EMA step is α(1 − β)V-sized, so α = 0.1 is stable (effective step
     # 0.01) and converges in a few hundred steps; plain descent with α = 0.1 > 2/100 diverges.
-    grad_fn = lambda th: np.array([1.0, 100.0]) * th         # noqa: E731
+    grad_fn = lambda th: np.array([1.0, 100.0]) * th  # noqa: E731
     theta0 = np.array([1.0, 1.0])
     mom = _steps_to_reach(minimize(grad_fn, theta0, 0.1, 0.9, 1000), 1e-6)
     assert mom is not None and mom < 300, mom
     with np.errstate(over="ignore", invalid="ignore"):
         gd = minimize(grad_fn, theta0, 0.1, 0.0, 50)
-    assert abs(gd[-1, 1]) > 1.0                               # |1 − 0.1·100| = 9 per step
+    assert abs(gd[-1, 1]) > 1.0  # |1 − 0.1·100| = 9 per step
 
 
 @pytest.mark.task5_3

@@ -1,8 +1,10 @@
 """Notebooks graded as students really leave them: check cells, magics, plots, demo cells and
 `import <assignment>` kept in, code pasted in or not."""
+
 import io
 import os
 import re
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -22,7 +24,7 @@ def _with_code_pasted(name, extra_cells=()):
     """The teaching notebook with the reference pasted into a cell after its imports, its check
     cells, magics and plotting cells all kept."""
     nb = _teaching_notebook(name)
-    reference = open(os.path.join(ROOT, "solution", f"{name}.py")).read()
+    reference = Path(os.path.join(ROOT, "solution", f"{name}.py")).read_text(encoding="utf-8")
     first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
     nb.cells.insert(first_code + 1, nbformat.v4.new_code_cell(reference))
     nb.cells += [nbformat.v4.new_code_cell(text) for text in extra_cells]
@@ -34,8 +36,9 @@ def _grade(name, notebooks, tmp_path):
     folder.mkdir()
     for student, nb in notebooks.items():
         nbformat.write(nb, str(folder / f"{student}.ipynb"))
-    results = cli.grade_folder(assignments.get(name), str(folder), str(tmp_path / "out"), jobs=1,
-                               console=Console(file=io.StringIO()))
+    results = cli.grade_folder(
+        assignments.get(name), str(folder), str(tmp_path / "out"), jobs=1, console=Console(file=io.StringIO())
+    )
     return {r.student: r for r in results}
 
 
@@ -57,8 +60,11 @@ def test_notebook_that_imports_the_module_says_which_file_to_submit(tmp_path):
 
 def test_a_demo_cell_calling_an_unfinished_function_costs_only_that_function(tmp_path):
     nb = _with_code_pasted("momentum", ["trajectory = minimize(lambda t: 2 * t, np.ones(2), 0.1, 0.9, 5)"])
-    broken = re.sub(r"(def minimize\(.*?\n)", r"\1    raise NotImplementedError('Task 5.3')\n",
-                    nb.cells[next(i for i, c in enumerate(nb.cells) if "def minimize(" in c.source)].source)
+    broken = re.sub(
+        r"(def minimize\(.*?\n)",
+        r"\1    raise NotImplementedError('Task 5.3')\n",
+        nb.cells[next(i for i, c in enumerate(nb.cells) if "def minimize(" in c.source)].source,
+    )
     for cell in nb.cells:
         if "def minimize(" in cell.source:
             cell.source = broken
@@ -70,27 +76,43 @@ def test_a_demo_cell_calling_an_unfinished_function_costs_only_that_function(tmp
 
 def test_a_syntax_error_names_the_cell_and_line(tmp_path):
     path = tmp_path / "broken.ipynb"
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import numpy as np"),
-                                         nbformat.v4.new_code_cell("def f(x):\n    return x +\n")])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("import numpy as np"),
+            nbformat.v4.new_code_cell("def f(x):\n    return x +\n"),
+        ]
+    )
     nbformat.write(nb, str(path))
     with pytest.raises(SubmissionError, match=r"syntax error in code cell 2, line 2"):
         read_submission(str(path), assignments.get("momentum"))
 
 
-@pytest.mark.parametrize("cell, kept, left_out", [
-    ("if True:\n    %matplotlib inline\n    X = 1", ["X = 1"], ["%matplotlib"]),
-    ("files = !ls\nY = 2", ["Y = 2"], ["files = !ls"]),
-    ("%%writefile momentum.py\ndef f():\n    return 1", ["def f():"], ["%%writefile"]),
-    ("%%bash\necho hi", [], ["echo hi"]),
-    ("import momentum\nfrom momentum import f\nimport numpy as np", ["import numpy as np"],
-     ["import momentum", "from momentum import f"]),
-    ("from autograder.check import check\ncheck('momentum', '5.1');\ngrader.check('q1')", [],
-     ["check('momentum', '5.1')", "grader.check('q1')"]),
-    ("def g():\n    return 1\nZ = g()\nW = np.ones(3)\nfig, ax = plt.subplots()", ["W = np.ones(3)", "def g():"],
-     ["Z = g()", "fig, ax = plt.subplots()"]),
-    ("try:\n    import torch\nexcept ImportError:\n    torch = None", ["    import torch"], []),
-    ("if __name__ == '__main__':\n    g()", [], ["    g()"]),
-])
+@pytest.mark.parametrize(
+    "cell, kept, left_out",
+    [
+        ("if True:\n    %matplotlib inline\n    X = 1", ["X = 1"], ["%matplotlib"]),
+        ("files = !ls\nY = 2", ["Y = 2"], ["files = !ls"]),
+        ("%%writefile momentum.py\ndef f():\n    return 1", ["def f():"], ["%%writefile"]),
+        ("%%bash\necho hi", [], ["echo hi"]),
+        (
+            "import momentum\nfrom momentum import f\nimport numpy as np",
+            ["import numpy as np"],
+            ["import momentum", "from momentum import f"],
+        ),
+        (
+            "from autograder.check import check\ncheck('momentum', '5.1');\ngrader.check('q1')",
+            [],
+            ["check('momentum', '5.1')", "grader.check('q1')"],
+        ),
+        (
+            "def g():\n    return 1\nZ = g()\nW = np.ones(3)\nfig, ax = plt.subplots()",
+            ["W = np.ones(3)", "def g():"],
+            ["Z = g()", "fig, ax = plt.subplots()"],
+        ),
+        ("try:\n    import torch\nexcept ImportError:\n    torch = None", ["    import torch"], []),
+        ("if __name__ == '__main__':\n    g()", [], ["    g()"]),
+    ],
+)
 def test_what_a_notebook_cell_keeps(cell, kept, left_out):
     source = neutralize([cell], "momentum")["source"]
     live = [ln for ln in source.splitlines() if not ln.lstrip().startswith("#")]

@@ -8,6 +8,7 @@ that this test judges the notebook alone: an assignment without public tests yet
 `TESTS` list (its check cells then print "no public test"), and a missing `.expected` file is
 recorded from the reference.
 """
+
 import os
 import re
 import shutil
@@ -43,8 +44,7 @@ def autograder_copy(tmp_path_factory):
     from autograder import check as autograder_check
 
     dest = tmp_path_factory.mktemp("autograder_copy") / "autograder"
-    shutil.copytree(os.path.join(ROOT, "autograder"), dest,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(os.path.join(ROOT, "autograder"), dest, ignore=shutil.ignore_patterns("__pycache__"))
     for name in NAMES:
         course = dest / "course" / name
         if not (course / "public.py").exists():
@@ -62,8 +62,10 @@ def kernel_env():
     from jupyter_client.kernelspec import KernelSpecManager
 
     if "python3" not in KernelSpecManager().find_kernel_specs():
-        pytest.fail("no 'python3' Jupyter kernel: run `.venv/bin/python -m ipykernel install "
-                    "--sys-prefix --name python3` (make install does)")
+        pytest.fail(
+            "no 'python3' Jupyter kernel: run `.venv/bin/python -m ipykernel install "
+            "--sys-prefix --name python3` (make install does)"
+        )
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MPLBACKEND")}
     env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     return env
@@ -99,11 +101,11 @@ def test_notebook_runs_top_to_bottom_with_the_reference(name, autograder_copy, k
     shutil.copytree(autograder_copy, tmp_path / "autograder")
     shutil.copy(os.path.join(ROOT, "solution", f"{name}.py"), tmp_path / f"{name}.py")
     nb = nbformat.read(notebook_path(name), as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
-                                     resources={"metadata": {"path": str(tmp_path)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=CELL_TIMEOUT_S, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute(env=kernel_env)  # raises CellExecutionError, naming the cell, on any error
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
-              if o.output_type == "error"]
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
 
 
@@ -117,8 +119,9 @@ def test_notebook_runs_where_it_is_in_a_checkout(kernel_env, tmp_path):
     folder.mkdir(parents=True)
     shutil.copy(os.path.join(ROOT, "solution", f"{name}.py"), folder / f"{name}.py")
     nb = nbformat.read(notebook_path(name), as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name="python3",
-                                     resources={"metadata": {"path": str(folder)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=CELL_TIMEOUT_S, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
+    )
     client.execute(env=kernel_env)
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "public checks passed" in printed and "FAIL" not in printed, printed[-2000:]

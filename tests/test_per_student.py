@@ -1,5 +1,6 @@
 """Per-student tests (testcase.per_student): each student is graded at their own numbers, computed
 from the reference for the id the grader knows them by, so answers passed around score nothing."""
+
 import json
 
 import pytest
@@ -62,6 +63,7 @@ def test_the_reference_passes_for_any_id(tmp_path):
 def test_a_per_student_test_is_hidden_and_listed_for_an_example_student():
     def make(student):
         return GradedTest(f"t_{student}", "1.1", 1, lambda s: None, hidden=False)
+
     with pytest.raises(ValueError, match="a per-student test is hidden"):
         per_student(make)
     listed = next(t for t in BACKPROP.tests() if t.name == TEST)
@@ -75,15 +77,18 @@ def test_grading_a_per_student_test_without_the_reference_is_refused():
         engine._for_student(listed, None, "bob", None)
 
 
-@pytest.mark.parametrize("metadata, expected", [
-    ({"users": [{"sid": " S123 ", "email": "a@uni.edu"}]}, "S123"),
-    ({"users": [{"sid": "", "email": "jane.doe@uni.edu"}]}, "jane.doe@uni.edu"),
-    ({"users": [{"sid": None, "email": "=cmd|x"}]}, "_cmd_x"),          # made safe as make grade's ids
-    ({"users": [{"name": "no id"}]}, otter.UNKNOWN_STUDENT),
-    ({"users": []}, otter.UNKNOWN_STUDENT),
-    ("not json", otter.UNKNOWN_STUDENT),
-    (None, otter.UNKNOWN_STUDENT),                                       # a local `otter run`
-])
+@pytest.mark.parametrize(
+    "metadata, expected",
+    [
+        ({"users": [{"sid": " S123 ", "email": "a@uni.edu"}]}, "S123"),
+        ({"users": [{"sid": "", "email": "jane.doe@uni.edu"}]}, "jane.doe@uni.edu"),
+        ({"users": [{"sid": None, "email": "=cmd|x"}]}, "_cmd_x"),  # made safe as make grade's ids
+        ({"users": [{"name": "no id"}]}, otter.UNKNOWN_STUDENT),
+        ({"users": []}, otter.UNKNOWN_STUDENT),
+        ("not json", otter.UNKNOWN_STUDENT),
+        (None, otter.UNKNOWN_STUDENT),  # a local `otter run`
+    ],
+)
 def test_gradescope_student_id_from_submission_metadata(tmp_path, metadata, expected):
     if metadata is not None:
         text = metadata if isinstance(metadata, str) else json.dumps(metadata)

@@ -1,6 +1,7 @@
 """What leaves the kit after `make grade`: ids safe as file names and as spreadsheet cells, feedback
 that untrusted text cannot restyle, the gradebook's companion files, and the TA report, whose numbers
 are checked against the gradebook and the feedback files themselves."""
+
 import csv
 import io
 import json
@@ -13,9 +14,9 @@ from markdown_it import MarkdownIt
 from rich.console import Console
 
 from autograder import assignments, cli, report
+from autograder.course import samples
 from autograder.engine import SubmissionResult
 from autograder.engine import TestResult as Result
-from autograder.course import samples
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -36,13 +37,14 @@ def _is_number(cell):
     except ValueError:
         return False
 
+
 # ---------------------------------------------------------------- ids
 
 
 def test_a_251_character_id_is_capped_and_everyone_after_it_gets_feedback(tmp_path):
     subs = tmp_path / "subs"
     subs.mkdir()
-    long_a, long_b = "a" * 248, "a" * 247 + "b"          # 251 characters each with ".py"
+    long_a, long_b = "a" * 248, "a" * 247 + "b"  # 251 characters each with ".py"
     for stem in (long_a, long_b, "zed"):
         (subs / f"{stem}.py").write_text("x = 1\n")
     results = _grade(subs, tmp_path / "out")
@@ -73,20 +75,36 @@ def test_ids_starting_with_formula_characters_are_neutralised_everywhere(tmp_pat
         assert (out / "feedback" / f"{student}.md").exists()
 
 
-@pytest.mark.parametrize("text, cell", [("=1+1", "'=1+1"), ("+x", "'+x"), ("-x", "'-x"), ("@x", "'@x"),
-                                        ("\tx", "'\tx"), ("\rx", "'\rx"), ("-0.5", "-0.5"), ("plain", "plain")])
+@pytest.mark.parametrize(
+    "text, cell",
+    [
+        ("=1+1", "'=1+1"),
+        ("+x", "'+x"),
+        ("-x", "'-x"),
+        ("@x", "'@x"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("-0.5", "-0.5"),
+        ("plain", "plain"),
+    ],
+)
 def test_safe_cell(text, cell):
     assert report.safe_cell(text) == cell
 
+
 # ---------------------------------------------------------------- feedback Markdown
 
-HOSTILE = ("ValueError: nope\n```\n\n**Score: 100 / 100**\n\n| test | points |\n| --- | --- |\n"
-           "<!-- the real failures are hidden\n````` <script>alert(1)</script> & more")
+HOSTILE = (
+    "ValueError: nope\n```\n\n**Score: 100 / 100**\n\n| test | points |\n| --- | --- |\n"
+    "<!-- the real failures are hidden\n````` <script>alert(1)</script> & more"
+)
 
 
 def _result(message=HOSTILE, stdout="printed ``` and ```` too\n<!--"):
-    tests = [Result("t_fail", "1.1", 0.0, 10.0, "failed", message, False, stdout),
-             Result("t_pass", "1.2", 5.0, 5.0, "passed", "", True)]
+    tests = [
+        Result("t_fail", "1.1", 0.0, 10.0, "failed", message, False, stdout),
+        Result("t_pass", "1.2", 5.0, 5.0, "passed", "", True),
+    ]
     return SubmissionResult("stu", "momentum", tests, notes=[f"import failed: {HOSTILE}"])
 
 
@@ -104,8 +122,8 @@ def test_untrusted_text_stays_inside_its_fence_and_no_html_renders():
     markdown = report.as_markdown(_result())
     blocks, html, text = _code_blocks_and_text(markdown)
     assert html == []
-    assert text.count("Score:") == 1 and "Score: 5 / 15" in text       # only the kit's own score line
-    assert HOSTILE.strip() + "\n" in blocks                            # the message, verbatim
+    assert text.count("Score:") == 1 and "Score: 5 / 15" in text  # only the kit's own score line
+    assert HOSTILE.strip() + "\n" in blocks  # the message, verbatim
     assert f"import failed: {HOSTILE}\n" in blocks
     assert any("printed ``` and ```` too" in b for b in blocks)
 
@@ -124,15 +142,16 @@ def test_hostile_exception_text_through_a_real_grading(tmp_path):
 
 def test_one_unwritable_feedback_costs_no_one_else(tmp_path):
     results = [_result(), _result(), _result()]
-    for r, name in zip(results, ("a", "b", "c")):
+    for r, name in zip(results, ("a", "b", "c"), strict=False):
         r.student = name
-    os.makedirs(tmp_path / "feedback" / "b.md")            # b's Markdown cannot be written
+    os.makedirs(tmp_path / "feedback" / "b.md")  # b's Markdown cannot be written
     path, problems = report.write_gradebook(results, str(tmp_path), assignments.get("momentum").tests()[:0])
     assert len(problems) == 1 and problems[0].startswith("b: feedback not written")
     for name in ("a", "c"):
         assert json.loads((tmp_path / "feedback" / f"{name}.json").read_text())["student"] == name
         assert (tmp_path / "feedback" / f"{name}.md").read_text().startswith(f"# momentum: {name}")
     assert [r[0] for r in _rows(path)[1:]] == ["a", "b", "c"]
+
 
 # ---------------------------------------------------------------- gradebook companions
 
@@ -141,19 +160,25 @@ def test_skipped_cells_and_the_maximum_of_each_test(tmp_path):
     tests = assignments.get("gpu_training").tests()
     gpu = next(t for t in tests if t.needs_gpu)
     other = next(t for t in tests if not t.needs_gpu)
-    result = SubmissionResult("s", "gpu_training", [
-        Result(gpu.name, gpu.task, 0.0, gpu.points, "skipped", "skipped: needs a CUDA GPU"),
-        Result(other.name, other.task, 0.0, other.points, "failed", "wrong")])
+    result = SubmissionResult(
+        "s",
+        "gpu_training",
+        [
+            Result(gpu.name, gpu.task, 0.0, gpu.points, "skipped", "skipped: needs a CUDA GPU"),
+            Result(other.name, other.task, 0.0, other.points, "failed", "wrong"),
+        ],
+    )
     path, _ = report.write_gradebook([result], str(tmp_path), [gpu, other], {"s": "s.py"})
     header, row = _rows(path)
     assert header[:3] == ["student", "score", "max_score"]
-    cells = dict(zip(header, row))
+    cells = dict(zip(header, row, strict=False))
     assert cells[gpu.name] == "skipped" and cells[other.name] == "0"
-    assert float(cells["max_score"]) == other.points                  # a skipped test is not owed
+    assert float(cells["max_score"]) == other.points  # a skipped test is not owed
     maxima = {r[0]: r for r in _rows(tmp_path / "tests.csv")[1:]}
     assert _rows(tmp_path / "tests.csv")[0] == ["test", "task", "max_points", "hidden", "needs_gpu"]
     assert float(maxima[gpu.name][2]) == gpu.points and maxima[gpu.name][4] == "true"
     assert float(maxima[other.name][2]) == other.points and maxima[other.name][4] == "false"
+
 
 # ---------------------------------------------------------------- the TA report
 
@@ -186,12 +211,12 @@ def test_report_histogram_matches_the_gradebook(graded_momentum):
         counts[min(int(share * 10), 9)] += 1
     assert [int(b["data-count"]) for b in bars] == counts
     tallest = max(float(b["height"]) for b in bars)
-    for b in bars:                                   # bar heights drawn in proportion to the counts
+    for b in bars:  # bar heights drawn in proportion to the counts
         assert float(b["height"]) == pytest.approx(tallest * int(b["data-count"]) / max(counts), abs=0.1)
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in page
     start = page.index("<svg")
-    ET.fromstring(page[start:page.index("</svg>", start) + 6])   # well-formed inline SVG
+    ET.fromstring(page[start : page.index("</svg>", start) + 6])  # well-formed inline SVG
 
 
 def test_report_failure_rates_are_right_sorted_and_grouped(graded_momentum):
@@ -213,7 +238,7 @@ def test_report_failure_rates_are_right_sorted_and_grouped(graded_momentum):
     rates = [int(b["data-failed"]) / int(b["data-graded"]) for b in bars]
     for i in range(1, len(bars)):
         if tasks[i] == tasks[i - 1]:
-            assert rates[i] <= rates[i - 1]           # worst first within a task
+            assert rates[i] <= rates[i - 1]  # worst first within a task
     md = (out / "report.md").read_text()
     worst = max(bars, key=lambda b: int(b["data-failed"]))
     assert f"| {worst['data-test']} | {worst['data-failed']} / {worst['data-graded']} |" in md
@@ -231,4 +256,4 @@ def test_report_counts_each_known_slip(graded_momentum):
         line = f"Likely slip: {hint}"
         assert int(bar["data-submissions"]) == sum(line in md for md in feedback), hint
         assert int(bar["data-tests"]) == sum(md.splitlines().count(line) for md in feedback), hint
-    assert sum(int(b["data-submissions"]) for b in bars.values()) > 0   # the samples do show slips
+    assert sum(int(b["data-submissions"]) for b in bars.values()) > 0  # the samples do show slips

@@ -3,6 +3,7 @@ the wire refuses what it cannot afford before building it, the trusted side stay
 cgroup charges memory and tasks to the sandbox as a whole and goes with it, nothing kept in a kernel
 keyring reaches a later test or submission, and grading still works, saying what is missing, where
 the OS refuses namespaces, cgroups or a seccomp filter."""
+
 import ast
 import os
 import platform
@@ -36,6 +37,7 @@ def _frame(head, n_blobs=0):
 
 # ---------------------------------------------------------------- the wire, on its own
 
+
 def _peak_while(fn):
     """Bytes Python allocated at most while fn ran (tracemalloc), and what fn raised."""
     tracemalloc.start()
@@ -52,7 +54,7 @@ def _peak_while(fn):
 
 
 def test_frame_of_16_million_empty_lists_is_refused_before_building_anything():
-    data = _frame(b"[" + b"[]," * 16_000_000 + b"[]]")   # 48 MB, under the frame limit
+    data = _frame(b"[" + b"[]," * 16_000_000 + b"[]]")  # 48 MB, under the frame limit
     assert len(data) < wire.MAX_FRAME_BYTES
     peak, raised = _peak_while(lambda: wire.decode(data))
     assert raised is not None and "head" in str(raised)
@@ -60,7 +62,7 @@ def test_frame_of_16_million_empty_lists_is_refused_before_building_anything():
 
 
 def test_many_small_values_are_refused_before_json_builds_them():
-    head = b"[" + b"0," * 3_000_000 + b"0]"              # 6 MB: under the head limit
+    head = b"[" + b"0," * 3_000_000 + b"0]"  # 6 MB: under the head limit
     assert len(head) < wire.MAX_HEAD_BYTES
     data = _frame(head)
     peak, raised = _peak_while(lambda: wire.decode(data))
@@ -94,8 +96,15 @@ def _nested(depth):
 
 
 def test_values_within_the_limits_come_back_unchanged():
-    value = {"losses": [0.1 * i for i in range(100_000)], "deep": _nested(60), "text": "a,b,[c]",
-             "big": 2**70, "inf": float("-inf"), "pair": (1, "x"), "w": np.arange(12.0).reshape(3, 4)}
+    value = {
+        "losses": [0.1 * i for i in range(100_000)],
+        "deep": _nested(60),
+        "text": "a,b,[c]",
+        "big": 2**70,
+        "inf": float("-inf"),
+        "pair": (1, "x"),
+        "w": np.arange(12.0).reshape(3, 4),
+    }
     back = wire.decode(wire.encode(value))
     assert back["losses"] == value["losses"] and back["deep"] == value["deep"]
     assert back["text"] == "a,b,[c]" and back["big"] == 2**70 and back["inf"] == float("-inf")
@@ -225,9 +234,16 @@ def test_memory_held_outside_any_process_is_charged_to_the_sandbox():
 
 # ---------------------------------------------------------------- where the OS refuses a measure
 
-@pytest.mark.parametrize("refused", [["AUTOGRADER_NO_NAMESPACES"], ["AUTOGRADER_NO_CGROUP"],
-                                     ["AUTOGRADER_NO_NAMESPACES", "AUTOGRADER_NO_CGROUP"],
-                                     ["AUTOGRADER_NO_SECCOMP"]])
+
+@pytest.mark.parametrize(
+    "refused",
+    [
+        ["AUTOGRADER_NO_NAMESPACES"],
+        ["AUTOGRADER_NO_CGROUP"],
+        ["AUTOGRADER_NO_NAMESPACES", "AUTOGRADER_NO_CGROUP"],
+        ["AUTOGRADER_NO_SECCOMP"],
+    ],
+)
 def test_grading_works_and_says_what_was_not_applied(refused, monkeypatch):
     for name in refused:
         monkeypatch.setenv(name, "1")
@@ -256,10 +272,12 @@ def test_grading_works_and_says_what_was_not_applied(refused, monkeypatch):
     if "AUTOGRADER_NO_SECCOMP" in refused and HAS_KEYRINGS:
         assert not isolation["keyrings"].applied
         assert isolation["keyrings"].detail.startswith(
-            "keyring system calls could not be refused (AUTOGRADER_NO_SECCOMP is set): every test gets a fresh")
+            "keyring system calls could not be refused (AUTOGRADER_NO_SECCOMP is set): every test gets a fresh"
+        )
     elif HAS_KEYRINGS:
         assert isolation["keyrings"] == sandbox.Measure(
-            True, "keyring system calls fail in every test (seccomp), as on a kernel without keys")
+            True, "keyring system calls fail in every test (seccomp), as on a kernel without keys"
+        )
 
 
 # ---------------------------------------------------------------- kernel keyrings
@@ -299,8 +317,11 @@ def test_nothing_kept_in_a_keyring_reaches_a_later_test_or_submission(seccomp, m
         monkeypatch.setenv("AUTOGRADER_NO_SECCOMP", "1")
     with Sandbox(preload=("numpy",), slot=3) as box:
         measure = box.isolation["keyrings"]
-        outputs = [_run_alone(box, STORE_KEYS, "keeper"), _run_alone(box, STORE_KEYS, "keeper"),
-                   _run_alone(box, FIND_KEYS, "classmate")]
+        outputs = [
+            _run_alone(box, STORE_KEYS, "keeper"),
+            _run_alone(box, STORE_KEYS, "keeper"),
+            _run_alone(box, FIND_KEYS, "classmate"),
+        ]
     with Sandbox(preload=("numpy",), slot=3) as box:  # the same uid, unless another grader holds it now
         outputs.append(_run_alone(box, FIND_KEYS, "later"))
     assert measure.applied == seccomp, measure
@@ -344,6 +365,7 @@ def test_keyring_calls_through_the_32_bit_abi_are_refused_too():
 
 # ---------------------------------------------------------------- an installation under /tmp
 
+
 def test_an_installation_under_tmp_stays_visible_behind_the_private_tmp():
     """A checkout and its venv under /tmp (a CI clone, a TA's scratch folder): the sandbox's
     private /tmp must not hide the venv, and emptying /tmp after a test must not remove it."""
@@ -358,10 +380,14 @@ def test_an_installation_under_tmp_stays_visible_behind_the_private_tmp():
         venv = os.path.join(folder, "venv")
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
         python = os.path.join(venv, "bin", "python")
-        site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                              capture_output=True, text=True, check=True).stdout.strip()
+        site = subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        with open(os.path.join(site, "kit.pth"), "w") as f:   # the kit and this venv's packages
+        with open(os.path.join(site, "kit.pth"), "w") as f:  # the kit and this venv's packages
             f.write(f"{root}\n{sysconfig.get_path('purelib')}\n")
         with open(os.path.join(site, "only_in_tmp_venv.py"), "w") as f:
             f.write("ANSWER = 42\n")

@@ -1,6 +1,7 @@
 """Written (hand-graded) questions: written.toml validates, the notebook carries them as Otter
 manual questions that `otter export --filtering` keeps, the Gradescope template PDF is
 reproducible and readable, and only the solutions zip holds the answers and rubrics."""
+
 import copy
 import hashlib
 import io
@@ -51,6 +52,7 @@ def _first_words(markdown, n=6):
 
 # ---------------------------------------------------------------- written.toml
 
+
 def test_backprop_has_three_questions_whose_rubrics_add_up(questions):
     assert [q.name for q in questions.questions] == ["linear_collapse", "symmetric_init", "cross_entropy_delta"]
     for q in questions.questions:
@@ -64,7 +66,7 @@ def test_only_assignments_with_a_written_toml_have_questions():
         assert (written.load(name) is not None) == has_file
 
 
-GOOD = '''
+GOOD = """
 [[question]]
 name = "q1"
 title = "A title"
@@ -72,24 +74,29 @@ points = 2
 prompt = "Show that $x = 1$."
 answer = "Because $x - 1 = 0$."
 rubric = [{ points = 1, item = "Sets up the equation." }, { points = 1, item = "Solves it." }]
-'''
+"""
 
 
-@pytest.mark.parametrize("edit, message", [
-    (('points = 2', 'points = 3'), r"question 'q1': rubric points sum to 2, not the question's 3 points"),
-    (('title = "A title"\n', 'title = "A title"\nhint = "x"\n'), r"question 'q1': unknown key\(s\) \['hint'\]"),
-    (('answer = "Because $x - 1 = 0$."\n', ''), r"question 'q1': missing key\(s\) \['answer'\]"),
-    (('name = "q1"', 'name = "q 1"'), r"question 'q 1': name must be an identifier"),
-    (('points = 2', 'points = 0'), r"question 'q1': points must be a positive number"),
-    (('"Show that $x = 1$."', '"Show that $x = 1."'), r"question 'q1': prompt: unbalanced \$"),
-    (('"Solves it."', '"Solves $x$."'), r"question 'q1': rubric item 2: item must be non-empty plain text"),
-    (('{ points = 1, item = "Solves it." }', '{ points = 1, text = "Solves it." }'),
-     r"question 'q1': rubric item 2: must be a table with exactly the keys"),
-    (('[[question]]', 'title = "x"\n[[question]]'), r"expected only \[\[question\]\] tables"),
-    (('name = "q1"', 'name = "q1" name'), r"not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (("points = 2", "points = 3"), r"question 'q1': rubric points sum to 2, not the question's 3 points"),
+        (('title = "A title"\n', 'title = "A title"\nhint = "x"\n'), r"question 'q1': unknown key\(s\) \['hint'\]"),
+        (('answer = "Because $x - 1 = 0$."\n', ""), r"question 'q1': missing key\(s\) \['answer'\]"),
+        (('name = "q1"', 'name = "q 1"'), r"question 'q 1': name must be an identifier"),
+        (("points = 2", "points = 0"), r"question 'q1': points must be a positive number"),
+        (('"Show that $x = 1$."', '"Show that $x = 1."'), r"question 'q1': prompt: unbalanced \$"),
+        (('"Solves it."', '"Solves $x$."'), r"question 'q1': rubric item 2: item must be non-empty plain text"),
+        (
+            ('{ points = 1, item = "Solves it." }', '{ points = 1, text = "Solves it." }'),
+            r"question 'q1': rubric item 2: must be a table with exactly the keys",
+        ),
+        (("[[question]]", 'title = "x"\n[[question]]'), r"expected only \[\[question\]\] tables"),
+        (('name = "q1"', 'name = "q1" name'), r"not valid TOML"),
+    ],
+)
 def test_bad_written_toml_is_refused_naming_file_and_question(edit, message):
-    written.parse(GOOD, "course/x/written.toml")   # the unedited file is fine
+    written.parse(GOOD, "course/x/written.toml")  # the unedited file is fine
     with pytest.raises(written.WrittenError, match=r"^course/x/written\.toml: .*" + message):
         written.parse(GOOD.replace(*edit), "course/x/written.toml")
 
@@ -116,15 +123,16 @@ def test_math_too_wide_for_the_page_is_refused_naming_the_question():
 
 # ---------------------------------------------------------------- the notebook
 
+
 def test_notebook_ends_with_otter_manual_questions(questions):
     from otter.assign.solutions import ANSWER_CELL_TAG
     from otter.export.exporters.utils import has_begin, has_end
 
     nb = nbformat.read(os.path.join(ROOT, "assignments", NAME, f"{NAME}.ipynb"), as_version=4)
     n = len(questions.questions)
-    tail = nb.cells[-3 * n:]
+    tail = nb.cells[-3 * n :]
     assert nb.cells[-3 * n - 1].source.startswith("## Written questions (graded by hand)")
-    for q, (prompt, answer, end) in zip(questions.questions, zip(*[iter(tail)] * 3)):
+    for q, (prompt, answer, end) in zip(questions.questions, zip(*[iter(tail)] * 3, strict=False), strict=False):
         assert has_begin(prompt.source.splitlines()[0]) and q.prompt in prompt.source
         assert f"_Points:_ {q.points:g}" in prompt.source
         assert answer.source == written.ANSWER_PLACEHOLDER and answer.metadata["tags"] == [ANSWER_CELL_TAG]
@@ -139,7 +147,7 @@ def test_otter_export_filtering_keeps_exactly_the_questions(questions):
 
     nb = nbformat.read(os.path.join(ROOT, "assignments", NAME, f"{NAME}.ipynb"), as_version=4)
     kept = BaseExporter.filter_cells(copy.deepcopy(nb), pagebreaks=True).cells
-    assert [c.id for c in kept] == [c.id for c in nb.cells[-3 * len(questions.questions):]]
+    assert [c.id for c in kept] == [c.id for c in nb.cells[-3 * len(questions.questions) :]]
     text = "\n".join(c.source for c in kept)
     assert all(q.prompt in text for q in questions.questions)
     assert "check(" not in text and "import" not in text
@@ -147,12 +155,13 @@ def test_otter_export_filtering_keeps_exactly_the_questions(questions):
 
 # ---------------------------------------------------------------- the PDFs
 
+
 def test_template_has_a_cover_and_one_page_per_question(questions, template):
     assert template.startswith(b"%PDF-")
     pages = _pdf_pages(template)
     assert len(pages) == 1 + len(questions.questions)
     assert "name:" in pages[0] and "student id:" in pages[0] and f"total {questions.points:g} points" in pages[0]
-    for number, (q, page) in enumerate(zip(questions.questions, pages[1:]), start=1):
+    for number, (q, page) in enumerate(zip(questions.questions, pages[1:], strict=False), start=1):
         assert page.startswith(written.normalize(f"Question {number}: {q.title}"))
         assert f"{q.points:g} points" in page and "your answer:" in page
         assert " ".join(_first_words(q.prompt)) in page
@@ -161,8 +170,9 @@ def test_template_has_a_cover_and_one_page_per_question(questions, template):
 def test_template_is_byte_reproducible_whatever_the_machines_matplotlibrc(questions, template, tmp_path):
     """Built again in a fresh process, with another hash seed and a matplotlibrc that changes fonts."""
     (tmp_path / "matplotlibrc").write_text("font.size: 30\nfont.family: serif\npdf.fonttype: 3\npdf.compression: 0\n")
-    code = ("import sys; from tools import written; "
-            f"sys.stdout.buffer.write(written.template_pdf(written.load({NAME!r})))")
+    code = (
+        f"import sys; from tools import written; sys.stdout.buffer.write(written.template_pdf(written.load({NAME!r})))"
+    )
     env = {**os.environ, "PYTHONHASHSEED": "12345", "MPLCONFIGDIR": str(tmp_path), "PYTHONPATH": ROOT}
     again = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, check=True).stdout
     assert hashlib.sha256(again).hexdigest() == hashlib.sha256(template).hexdigest()
@@ -182,6 +192,7 @@ def test_answers_pdf_and_markdown_hold_every_answer_and_rubric_item(questions, a
 
 # ---------------------------------------------------------------- the zips
 
+
 def test_student_zip_has_the_questions_and_no_answers(questions, template, student):
     dist.check_student_zip(f"{NAME}-student.zip", student, NAME)
     assert student[f"{NAME}/{NAME}-written.pdf"] == template
@@ -198,7 +209,11 @@ def test_student_zip_has_the_questions_and_no_answers(questions, template, stude
 @pytest.mark.parametrize("leak", ["markdown", "pdf", "toml"])
 def test_student_zip_with_answers_or_rubric_is_refused(questions, answers_pdf, student, leak):
     path, data, match = {
-        "markdown": (f"{NAME}/notes.md", written.answers_markdown(questions).encode(), r"notes\.md: contains the model answer"),
+        "markdown": (
+            f"{NAME}/notes.md",
+            written.answers_markdown(questions).encode(),
+            r"notes\.md: contains the model answer",
+        ),
         "pdf": (f"{NAME}/{NAME}-written.pdf", answers_pdf, r"-written\.pdf: contains the model answer"),
         "toml": (f"{NAME}/autograder/course/{NAME}/written.toml", b"", r"written\.toml: not allowed"),
     }[leak]
@@ -217,13 +232,20 @@ def test_dist_writes_the_template_and_the_answers(questions, template, answers_p
     the template beside the zips and in the manifest, the answers and rubrics in solutions.zip."""
     monkeypatch.setattr(dist, "autograder_zip_files", lambda name, workdir: {"stub": b""})
     dist.build(str(tmp_path), [NAME], verify=False)
-    assert sorted(os.listdir(tmp_path)) == ["MANIFEST.sha256", f"{NAME}-autograder.zip", f"{NAME}-student.zip",
-                                            f"{NAME}-written.pdf", "solutions.zip"]
+    assert sorted(os.listdir(tmp_path)) == [
+        "MANIFEST.sha256",
+        f"{NAME}-autograder.zip",
+        f"{NAME}-student.zip",
+        f"{NAME}-written.pdf",
+        "solutions.zip",
+    ]
     assert (tmp_path / f"{NAME}-written.pdf").read_bytes() == template
     manifest = dict(reversed(line.split("  ")) for line in (tmp_path / "MANIFEST.sha256").read_text().splitlines())
     assert manifest[f"{NAME}-written.pdf"] == hashlib.sha256(template).hexdigest()
     with zipfile.ZipFile(tmp_path / "solutions.zip") as zf:
         assert zf.read(f"{NAME}/written-answers.md").decode() == written.answers_markdown(questions)
         assert zf.read(f"{NAME}/written-answers.pdf") == answers_pdf
-        assert [n for n in zf.namelist() if "written" in n] == [f"{NAME}/written-answers.md", f"{NAME}/written-answers.pdf"]
-
+        assert [n for n in zf.namelist() if "written" in n] == [
+            f"{NAME}/written-answers.md",
+            f"{NAME}/written-answers.pdf",
+        ]

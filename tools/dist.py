@@ -14,6 +14,7 @@ expected values, caches, notebook outputs or the written questions' answers and 
 the built autograder zip does not give the reference full marks, the blank skeleton 0, and every
 known-buggy sample less than full marks.
 """
+
 import argparse
 import hashlib
 import io
@@ -27,6 +28,7 @@ import tempfile
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from autograder import assignments, golden, otter
 from autograder.course import samples
@@ -38,8 +40,10 @@ EPOCH = (1980, 1, 1, 0, 0, 0)
 # The student zip's self-check needs the whole engine but the grader-only modules (Otter's glue
 # needs Otter; the TA report is for graders). A list kept by hand went stale as modules were added.
 GRADER_ONLY = {"otter.py", "ta_report.py"}
-FORBIDDEN_NAMES = re.compile(r"(__pycache__|\.pyc$|\.ipynb_checkpoints|\.OTTER_LOG|/(hidden|slips)\.py$|\.golden$|"
-                             r"/samples\.(toml|py)$|/oracle\.py$|/written\.toml$|\.npz$|\.npy$|(^|/)solution/)")
+FORBIDDEN_NAMES = re.compile(
+    r"(__pycache__|\.pyc$|\.ipynb_checkpoints|\.OTTER_LOG|/(hidden|slips)\.py$|\.golden$|"
+    r"/samples\.(toml|py)$|/oracle\.py$|/written\.toml$|\.npz$|\.npy$|(^|/)solution/)"
+)
 # What each zip takes from the assignment's course folder (autograder/course/<name>/).
 STUDENT_COURSE_FILES = ("__init__.py", "assignment.toml", "public.py", "public.expected")
 # slips.py (optional): slip recordings that spell out the derivations students are asked for.
@@ -54,6 +58,7 @@ class ReleaseError(RuntimeError):
 
 
 # ---------------------------------------------------------------- reproducible zips
+
 
 def write_zip(path, files: dict[str, bytes], executable=()):
     """A zip whose bytes depend only on `files`: sorted names, fixed dates and permissions."""
@@ -72,10 +77,14 @@ def read_tree(rel_paths, prefix=""):
 
 # ---------------------------------------------------------------- the three kinds of zip
 
+
 def student_files(name) -> dict[str, bytes]:
     generated = outputs(name)
-    files = {f"{name}/{os.path.basename(rel)}": data for rel, data in generated.items()
-             if rel.startswith(f"assignments/{name}/")}
+    files = {
+        f"{name}/{os.path.basename(rel)}": data
+        for rel, data in generated.items()
+        if rel.startswith(f"assignments/{name}/")
+    }
     files.update(read_tree([f"autograder/{f}" for f in engine_files() if f not in GRADER_ONLY], prefix=f"{name}/"))
     files.update(read_tree(course_files(name, STUDENT_COURSE_FILES), prefix=f"{name}/"))
     files[f"{name}/autograder/course/{name}/public.expected"] = generated[f"autograder/course/{name}/public.expected"]
@@ -104,19 +113,26 @@ def course_files(name, wanted) -> list[str]:
 def _student_readme(name):
     a = assignments.get(name)
     questions = written.load(name)
-    hand_graded = "" if questions is None else (
-        f"5. Answer the written questions at the end of `{name}.ipynb` ({questions.points:g} points, graded by\n"
-        f"   hand) and upload them as one PDF to the Gradescope assignment for the written part:\n"
-        f"   `otter export {name}.ipynb --filtering --pagebreaks` (needs LaTeX), or print\n"
-        f"   `{written_pdf_name(name)}`, write your answers in its boxes and scan it.\n")
-    return (f"# Assignment {a.number}: {name}\n\n"
-            f"1. Open `{name}.ipynb` and read it alongside `{name}.py`.\n"
-            f"2. Fill in every stub in `{name}.py` (each raises `NotImplementedError` naming its task).\n"
-            f"3. Check your work: `python -m autograder check {name}` (or the notebook's check cells,\n"
-            f"   or `pytest test_public.py`). Public checks are a subset of what is graded.\n"
-            f"4. Submit `{name}.py`.\n{hand_graded}\n"
-            f"Needs Python 3.11+ with numpy{', torch and scikit-learn' if name == 'gpu_training' else ''}"
-            f" (and nbformat, rich).\n")
+    hand_graded = (
+        ""
+        if questions is None
+        else (
+            f"5. Answer the written questions at the end of `{name}.ipynb` ({questions.points:g} points, graded by\n"
+            f"   hand) and upload them as one PDF to the Gradescope assignment for the written part:\n"
+            f"   `otter export {name}.ipynb --filtering --pagebreaks` (needs LaTeX), or print\n"
+            f"   `{written_pdf_name(name)}`, write your answers in its boxes and scan it.\n"
+        )
+    )
+    return (
+        f"# Assignment {a.number}: {name}\n\n"
+        f"1. Open `{name}.ipynb` and read it alongside `{name}.py`.\n"
+        f"2. Fill in every stub in `{name}.py` (each raises `NotImplementedError` naming its task).\n"
+        f"3. Check your work: `python -m autograder check {name}` (or the notebook's check cells,\n"
+        f"   or `pytest test_public.py`). Public checks are a subset of what is graded.\n"
+        f"4. Submit `{name}.py`.\n{hand_graded}\n"
+        f"Needs Python 3.11+ with numpy{', torch and scikit-learn' if name == 'gpu_training' else ''}"
+        f" (and nbformat, rich).\n"
+    )
 
 
 def autograder_zip_files(name, workdir) -> dict[str, bytes]:
@@ -133,14 +149,32 @@ def autograder_zip_files(name, workdir) -> dict[str, bytes]:
     with open(os.path.join(workdir, "requirements.txt"), "w") as f:
         f.write("\n".join(gradescope_requirements(name)) + "\n")
     generated = os.path.join(workdir, "otter.zip")
-    subprocess.run([sys.executable, "-m", "otter", "generate", "-t", "tests", "-o", generated,
-                    "-r", "requirements.txt", "--config", "otter_config.json",
-                    "--python-version", python_version()],
-                   cwd=workdir, check=True, capture_output=True, env={**os.environ, "PYTHONPATH": ROOT})
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "otter",
+            "generate",
+            "-t",
+            "tests",
+            "-o",
+            generated,
+            "-r",
+            "requirements.txt",
+            "--config",
+            "otter_config.json",
+            "--python-version",
+            python_version(),
+        ],
+        cwd=workdir,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": ROOT},
+    )
     with zipfile.ZipFile(generated) as zf:
         files = {n: zf.read(n) for n in zf.namelist() if not n.endswith("/")}
     files.update(read_tree([f"autograder/{f}" for f in engine_files()] + course_files(name, GRADER_COURSE_FILES)))
-    files[f"solution/{a.filename}"] = open(os.path.join(ROOT, "solution", a.filename), "rb").read()
+    files[f"solution/{a.filename}"] = Path(os.path.join(ROOT, "solution", a.filename)).read_bytes()
     files["solution/__init__.py"] = b""
     return files
 
@@ -180,18 +214,22 @@ def solutions_files() -> dict[str, bytes]:
 
 # ---------------------------------------------------------------- refusals
 
+
 def check_student_zip(zip_name, files, name):
     """Raise ReleaseError on anything a student must not get."""
-    reference = open(os.path.join(ROOT, "solution", f"{name}.py")).read()
+    reference = Path(ROOT, "solution", f"{name}.py").read_text(encoding="utf-8")
     secret_lines = solution_lines(reference, f"solution/{name}.py")
     hidden_names = {t.name for t in assignments.get(name).tests()} - {
-        t.name for t in assignments.get(name).tests(public_only=True)}
+        t.name for t in assignments.get(name).tests(public_only=True)
+    }
     questions = written.load(name)
     answers = {} if questions is None else written.secret_phrases(questions)
     for path, data in sorted(files.items()):
         if FORBIDDEN_NAMES.search("/" + path):
-            raise ReleaseError(f"{zip_name}: {path}: not allowed in a student zip "
-                               "(caches, hidden tests, goldens, expected values, written answers or solutions)")
+            raise ReleaseError(
+                f"{zip_name}: {path}: not allowed in a student zip "
+                "(caches, hidden tests, goldens, expected values, written answers or solutions)"
+            )
         if path.endswith(".expected") and not path.endswith(f"course/{name}/public.expected"):
             raise ReleaseError(f"{zip_name}: {path}: expected values other than the public ones")
         text = _pdf_text(zip_name, path, data) if path.endswith(".pdf") else data.decode("utf-8", "replace")
@@ -203,8 +241,9 @@ def check_student_zip(zip_name, files, name):
                 raise ReleaseError(f"{zip_name}: {path}: contains {where}: {phrase[:80]!r}")
         for number, line in enumerate(text.splitlines(), start=1):
             if line.strip() in secret_lines:
-                raise ReleaseError(f"{zip_name}: {path}:{number}: contains a line of the reference "
-                                   f"solution: {line.strip()[:80]}")
+                raise ReleaseError(
+                    f"{zip_name}: {path}:{number}: contains a line of the reference solution: {line.strip()[:80]}"
+                )
         for hidden in hidden_names:
             if hidden in text:
                 raise ReleaseError(f"{zip_name}: {path}: names the hidden test {hidden!r}")
@@ -213,6 +252,7 @@ def check_student_zip(zip_name, files, name):
 def _pdf_text(zip_name, path, data) -> str:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
+
     try:
         return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     except (PyPdfError, ValueError) as err:
@@ -246,15 +286,19 @@ def verify_autograder_zip(zip_path, name, workdir, sample_sources=None):
         blank_run = pool.submit(otter_run, zip_path, blank, source, workdir)
         samples_run = pool.submit(_grade_with_zip_engine, source, name, folder, os.path.join(workdir, "graded"))
         (score, possible), (blank_score, blank_possible), grades = (
-            ref_run.result(), blank_run.result(), samples_run.result())
+            ref_run.result(),
+            blank_run.result(),
+            samples_run.result(),
+        )
     if score != possible:
         raise ReleaseError(f"{name}-autograder.zip: the reference scores {score}/{possible}, not full marks")
     if blank_score != 0:
         raise ReleaseError(f"{name}-autograder.zip: the blank skeleton scores {blank_score}/{blank_possible}, not 0")
     for student, score, possible in grades:
         if student not in ("reference", "blank") and score >= possible:
-            raise ReleaseError(f"{name}-autograder.zip: the buggy sample {student}.py is not caught "
-                               f"(scores {score}/{possible})")
+            raise ReleaseError(
+                f"{name}-autograder.zip: the buggy sample {student}.py is not caught (scores {score}/{possible})"
+            )
 
 
 def otter_run(zip_path, submission, source, workdir) -> tuple[float, float]:
@@ -269,8 +313,13 @@ def otter_run(zip_path, submission, source, workdir) -> tuple[float, float]:
     # Each run gets its own Jupyter runtime and IPython folders: kernels started side by side
     # otherwise share them and one may die before it answers.
     env.update(JUPYTER_RUNTIME_DIR=os.path.join(out, ".jupyter-runtime"), IPYTHONDIR=os.path.join(out, ".ipython"))
-    proc = subprocess.run([sys.executable, "-I", "-c", launcher, "run", "-a", zip_path, "-o", out, "--no-logo", stage],
-                          capture_output=True, text=True, env=env, cwd=out)
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", launcher, "run", "-a", zip_path, "-o", out, "--no-logo", stage],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=out,
+    )
     results = os.path.join(out, "results.json")
     if not os.path.exists(results):
         raise ReleaseError(f"otter run failed on {submission}: {proc.stderr[-1500:]}")
@@ -284,14 +333,21 @@ def otter_run(zip_path, submission, source, workdir) -> tuple[float, float]:
 
 def _grade_with_zip_engine(source, name, samples, out):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    subprocess.run([sys.executable, "-m", "autograder", "grade", name, samples, "-o", out, "-q"],
-                   cwd=source, check=True, capture_output=True, env=env)
+    subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", name, samples, "-o", out, "-q"],
+        cwd=source,
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     import csv
+
     with open(os.path.join(out, "grades.csv")) as f:
         return [(r["student"], float(r["score"]), float(r["max_score"])) for r in csv.DictReader(f)]
 
 
 # ---------------------------------------------------------------- the build
+
 
 def build(out_dir, names, *, verify=True):
     started = time.monotonic()
@@ -316,13 +372,16 @@ def build(out_dir, names, *, verify=True):
                 verify_autograder_zip(ag, name, work)
             built[os.path.basename(ag)] = ag
             shutil.rmtree(work)
-            print(f"built {name}: student + autograder zips{' + written PDF' if pdf else ''} "
-                  f"({time.monotonic() - started:.0f} s)")
+            print(
+                f"built {name}: student + autograder zips{' + written PDF' if pdf else ''} "
+                f"({time.monotonic() - started:.0f} s)"
+            )
         sol = os.path.join(staging, "solutions.zip")
         write_zip(sol, solutions_files())
         built["solutions.zip"] = sol
-        manifest = "".join(f"{hashlib.sha256(open(p, 'rb').read()).hexdigest()}  {n}\n"
-                           for n, p in sorted(built.items()))
+        manifest = "".join(
+            f"{hashlib.sha256(Path(p).read_bytes()).hexdigest()}  {n}\n" for n, p in sorted(built.items())
+        )
         os.makedirs(out_dir, exist_ok=True)
         for n, p in built.items():
             shutil.copy(p, os.path.join(out_dir, n))

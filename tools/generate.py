@@ -12,9 +12,11 @@ in it is within DRIFT_FRACTION of its test's own tolerance of what this machine 
 rewritten (and reported as drift) only when a value really changed, or anything that is not a float
 (structure, names, shapes, dtypes, integers, strings) differs at all.
 """
+
 import argparse
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -52,6 +54,7 @@ def test_public(results, name):
 def notebook_json(name) -> str | None:
     """The notebook for `name` as .ipynb text (no outputs), or None without a source."""
     from autograder import assignments
+
     path = assignments.get(name).path("notebook.py")
     if not os.path.exists(path):
         return None
@@ -59,9 +62,12 @@ def notebook_json(name) -> str | None:
     import nbformat
 
     from tools import written
+
     nb = jupytext.read(path, fmt="py:percent")
-    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                   "language_info": {"name": "python"}}
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+    }
     questions = written.load(name)
     if questions is not None:
         nb.cells += written.notebook_cells(questions)
@@ -99,10 +105,11 @@ def outputs(name) -> dict[str, bytes]:
 def _stable_expected(name, fresh: bytes) -> bytes:
     """The committed expected values when they agree numerically with `fresh`, else `fresh`."""
     from autograder import assignments, wire
+
     path = assignments.get(name).path("public.expected")
     if not os.path.exists(path):
         return fresh
-    committed = open(path, "rb").read()
+    committed = Path(path).read_bytes()
     try:
         old = wire.decode(committed)
     except wire.WireError:
@@ -125,7 +132,7 @@ def values_agree(a, b, rtol, atol) -> bool:
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(values_agree(a[k], b[k], rtol, atol) for k in a)
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(values_agree(x, y, rtol, atol) for x, y in zip(a, b))
+        return len(a) == len(b) and all(values_agree(x, y, rtol, atol) for x, y in zip(a, b, strict=False))
     if isinstance(a, np.ndarray):
         if a.shape != b.shape or a.dtype != b.dtype:
             return False
@@ -143,13 +150,14 @@ def drift(names) -> list[str]:
     for name in names:
         for rel, data in outputs(name).items():
             path = os.path.join(ROOT, rel)
-            if not os.path.exists(path) or open(path, "rb").read() != data:
+            if not os.path.exists(path) or Path(path).read_bytes() != data:
                 stale.append(rel)
     return stale
 
 
 def main(argv=None):
     from autograder.assignments import ASSIGNMENTS
+
     parser = argparse.ArgumentParser(prog="python -m tools.generate")
     parser.add_argument("names", nargs="*", default=list(ASSIGNMENTS))
     parser.add_argument("--check", action="store_true", help="fail on drift, write nothing")

@@ -9,6 +9,7 @@ exception), tests with no numeric outputs and tests graded by a judge get no gol
 keyed by a hash of the oracle's code and the test's recorded calls, so `stale` tells which
 ones a change to either has outdated. The file format is autograder/golden.py's.
 """
+
 import argparse
 import datetime
 import hashlib
@@ -18,12 +19,11 @@ import os
 import subprocess
 import sys
 
-from tools import oracle  # first: sets CUBLAS_WORKSPACE_CONFIG before CUDA starts
-
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from autograder import assignments, compare, engine, golden, probes, wire  # noqa: E402
+from tools import oracle  # first: sets CUBLAS_WORKSPACE_CONFIG before CUDA starts
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Code an oracle runs besides its own module (gpu_training's oracle is the reference itself).
@@ -67,6 +67,7 @@ def portable(outputs) -> dict:
     """Outputs as any grader, with or without a GPU, can be held to: tensors as their values,
     strings dropped (device and dtype names say where the recording ran, not what it computed;
     the reference still judges them)."""
+
     def strip(value):
         value, _ = compare.unwrap(value)
         if isinstance(value, dict):
@@ -74,6 +75,7 @@ def portable(outputs) -> dict:
         if isinstance(value, (list, tuple)):
             return type(value)(strip(v) for v in value)
         return value
+
     return {k: strip(v) for k, v in outputs.items() if not isinstance(v, str)}
 
 
@@ -85,14 +87,17 @@ def record(name, skipped=None) -> dict:
     tests, skipped = {}, [] if skipped is None else skipped
     with oracle.deterministic():
         for test in assignments.get(name).tests():
-            if test.judge is not None:      # the judge grades a property; values are not compared
+            if test.judge is not None:  # the judge grades a property; values are not compared
                 skipped.append((test.name, "graded by a judge"))
                 continue
             result = engine.run_reference(test.build, module)
             outputs = portable(result.outputs or {})
             if outputs:
-                tests[test.name] = {"hash": script_hash(test, source), "calls": golden.calls_hash(test),
-                                    "outputs": outputs}
+                tests[test.name] = {
+                    "hash": script_hash(test, source),
+                    "calls": golden.calls_hash(test),
+                    "outputs": outputs,
+                }
             elif result.raises is not None:
                 skipped.append((test.name, f"the oracle raised {result.raises} at step {result.step}"))
             else:
@@ -105,29 +110,38 @@ def stale(name, data) -> list[str]:
     that no longer exist)."""
     source = oracle_source(name)
     current = {t.name: t for t in assignments.get(name).tests()}
-    return [test_name for test_name, entry in data.get("tests", {}).items()
-            if test_name not in current or entry.get("hash") != script_hash(current[test_name], source)]
+    return [
+        test_name
+        for test_name, entry in data.get("tests", {}).items()
+        if test_name not in current or entry.get("hash") != script_hash(current[test_name], source)
+    ]
 
 
 def provenance() -> dict:
     cuda = oracle.DEVICE.type == "cuda"
-    return {"gpu": torch.cuda.get_device_name(oracle.DEVICE) if cuda else CPU_GPU_NAME,
-            "driver": _driver_version() if cuda else None,
-            "cuda": torch.version.cuda,
-            "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
-            "torch": torch.__version__,
-            "numpy": np.__version__,
-            "python": sys.version.split()[0],
-            "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-            "device": oracle.DEVICE.type,
-            "deterministic": True,
-            "tf32": False}
+    return {
+        "gpu": torch.cuda.get_device_name(oracle.DEVICE) if cuda else CPU_GPU_NAME,
+        "driver": _driver_version() if cuda else None,
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": sys.version.split()[0],
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "device": oracle.DEVICE.type,
+        "deterministic": True,
+        "tf32": False,
+    }
 
 
 def _driver_version():
     try:
-        out = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=30)
+        out = subprocess.run(
+            ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         lines = out.stdout.split()
         if out.returncode == 0 and lines:
             return lines[0]
@@ -147,21 +161,30 @@ def write(data, path):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tools.goldens", description=__doc__.split("\n\n")[0])
-    parser.add_argument("names", nargs="*", metavar="ASSIGNMENT",
-                        help=f"assignments to record (default: all of {', '.join(assignments.ASSIGNMENTS)})")
-    parser.add_argument("--allow-cpu", action="store_true",
-                        help="record on the CPU when there is no CUDA GPU (for testing the pipeline; "
-                             "not GPU goldens)")
-    parser.add_argument("-o", "--out", help="output folder (default: each assignment's course folder, "
-                        f"as {golden.FILENAME})")
+    parser.add_argument(
+        "names",
+        nargs="*",
+        metavar="ASSIGNMENT",
+        help=f"assignments to record (default: all of {', '.join(assignments.ASSIGNMENTS)})",
+    )
+    parser.add_argument(
+        "--allow-cpu",
+        action="store_true",
+        help="record on the CPU when there is no CUDA GPU (for testing the pipeline; not GPU goldens)",
+    )
+    parser.add_argument(
+        "-o", "--out", help=f"output folder (default: each assignment's course folder, as {golden.FILENAME})"
+    )
     args = parser.parse_args(argv)
     if oracle.DEVICE.type != "cuda" and not args.allow_cpu:
-        raise SystemExit("tools.goldens: no CUDA GPU here (torch.cuda.is_available() is False). Golden "
-                         "outputs are PyTorch results recorded on a GPU: run `make goldens` on a CUDA "
-                         "machine, or pass --allow-cpu to try the pipeline on the CPU.")
+        raise SystemExit(
+            "tools.goldens: no CUDA GPU here (torch.cuda.is_available() is False). Golden "
+            "outputs are PyTorch results recorded on a GPU: run `make goldens` on a CUDA "
+            "machine, or pass --allow-cpu to try the pipeline on the CPU."
+        )
     names = args.names or list(assignments.ASSIGNMENTS)
     for name in names:
-        assignments.get(name)                       # exits on an unknown name
+        assignments.get(name)  # exits on an unknown name
     for name in names:
         if not available(name):
             print(f"{name}: skipped (no graded tests or no oracle yet)")

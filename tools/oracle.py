@@ -6,6 +6,7 @@ Each oracle module exposes the spec's names that PyTorch can compute
 DEVICE (CUDA when available) and return what the reference returns: NumPy float64 arrays,
 Python floats, dicts and tuples of them. Recording runs inside `deterministic()`.
 """
+
 import contextlib
 import os
 
@@ -39,8 +40,12 @@ def scalar_or_array(t: torch.Tensor):
 @contextlib.contextmanager
 def deterministic():
     """Deterministic algorithms and no TF32 while recording; the previous settings after."""
-    saved = (torch.are_deterministic_algorithms_enabled(), torch.backends.cuda.matmul.allow_tf32,
-             torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark)
+    saved = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.backends.cuda.matmul.allow_tf32,
+        torch.backends.cudnn.allow_tf32,
+        torch.backends.cudnn.benchmark,
+    )
     torch.use_deterministic_algorithms(True)
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
@@ -49,5 +54,6 @@ def deterministic():
         yield
     finally:
         torch.use_deterministic_algorithms(saved[0])
-        (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32,
-         torch.backends.cudnn.benchmark) = saved[1:]
+        (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32, torch.backends.cudnn.benchmark) = (
+            saved[1:]
+        )

@@ -3,6 +3,7 @@
 The kit runs from its source tree and is not installed itself: the Otter autograder zip must
 import the engine it ships, never a copy installed in the environment.
 """
+
 import os
 import tomllib
 

@@ -1,5 +1,6 @@
 """Turn a reference module into a student skeleton: every `# BEGIN SOLUTION` ... `# END SOLUTION`
 block becomes a stub that raises NotImplementedError naming its task (Otter's marker words)."""
+
 import ast
 import re
 
@@ -22,8 +23,9 @@ def solution_blocks(source: str, filename: str):
             raise MarkerError(f"{filename}:{number}: unrecognised solution marker: {line.strip()}")
         if begin:
             if open_block:
-                raise MarkerError(f"{filename}:{number}: BEGIN SOLUTION inside the block opened at line "
-                                  f"{open_block[0]}")
+                raise MarkerError(
+                    f"{filename}:{number}: BEGIN SOLUTION inside the block opened at line {open_block[0]}"
+                )
             label = TASK.match((begin["label"] or "").strip())
             if not label:
                 raise MarkerError(f"{filename}:{number}: BEGIN SOLUTION needs a label '(Task A.B: hint)'")
@@ -70,7 +72,7 @@ def make_skeleton(source: str, filename: str) -> str:
         where = names.get(start)
         if where is None:
             raise MarkerError(f"{filename}:{start}: a solution block must sit inside a function body")
-        out += lines[cursor:start - 1]
+        out += lines[cursor : start - 1]
         message = f"Task {task}: {where}" + (f" — {hint}" if hint else "")
         out.append(f"{indent}# TODO (Task {task}): your code here.")
         out.append(f"{indent}raise NotImplementedError({message!r})")
@@ -92,8 +94,7 @@ def solution_lines(source: str, filename: str) -> set[str]:
         inside.update(range(start, end - 1))  # 0-based indices of the block bodies
     secret = {lines[i].strip() for i in inside}
     given = {line.strip() for i, line in enumerate(lines) if i not in inside}
-    return {text for text in secret - given
-            if len(text) >= 12 and not text.startswith("#") and not _HEADER.match(text)}
+    return {text for text in secret - given if len(text) >= 12 and not text.startswith("#") and not _HEADER.match(text)}
 
 
 _HEADER = re.compile(r"^(if|elif|else|for|while|with|try|except|finally)\b.{0,30}:$")

@@ -14,6 +14,7 @@ answers use a Markdown subset that Jupyter and the PDF typesetter both understan
 "- " lists, $inline$ and $$display$$ math in matplotlib's mathtext (a subset of LaTeX), **bold**
 (set plain in the PDFs). The PDFs are drawn with matplotlib (no LaTeX) and are byte-reproducible.
 """
+
 import contextlib
 import io
 import os
@@ -52,9 +53,9 @@ class Question:
 
 @dataclass(frozen=True)
 class Written:
-    assignment: str   # the assignment's name
-    heading: str      # "Assignment 1: Backpropagation by hand"
-    path: str         # the file, relative to the repository, for messages
+    assignment: str  # the assignment's name
+    heading: str  # "Assignment 1: Backpropagation by hand"
+    path: str  # the file, relative to the repository, for messages
     questions: tuple
 
     @property
@@ -64,10 +65,12 @@ class Written:
 
 # ---------------------------------------------------------------- loading and validation
 
+
 def load(name) -> Written | None:
     """The written questions of assignment `name`, or None if it has no written.toml."""
     from autograder import assignments
     from tools.generate import ROOT
+
     a = assignments.get(name)
     path = a.path(FILENAME)
     if not os.path.exists(path):
@@ -158,41 +161,52 @@ def blocks(markdown) -> list[tuple[str, str]]:
 
 # ---------------------------------------------------------------- the notebook section
 
+
 def notebook_cells(written) -> list:
     """The notebook's closing section: instructions, then per question Otter's manual-question cells."""
     import nbformat
+
     locked = {"deletable": False, "editable": False}
     name = written.assignment
-    intro = (f"## Written questions (graded by hand)\n\n"
-             f"These {len(written.questions)} questions ({written.points:g} points) are graded by hand on "
-             f"Gradescope, in the assignment for this written part (not the one where you submit `{name}.py`). "
-             f"Answer each in the cell under it, replacing the placeholder text; Markdown and `$math$` work. "
-             f"Then make one PDF and upload it there, marking the page(s) of each question when Gradescope asks:\n\n"
-             f"- `otter export {name}.ipynb --filtering --pagebreaks` (with `pip install otter-grader`) writes "
-             f"`{name}.pdf` holding only these questions and your answers. It needs LaTeX; "
-             f"`-e html` needs Chromium instead (`playwright install chromium`).\n"
-             f"- Or print `{name}-written.pdf` (in your zip), write your answers in its boxes and scan it to one PDF.\n\n"
-             f"Keep the question cells as they are: the export keeps only what lies between their markers.")
+    intro = (
+        f"## Written questions (graded by hand)\n\n"
+        f"These {len(written.questions)} questions ({written.points:g} points) are graded by hand on "
+        f"Gradescope, in the assignment for this written part (not the one where you submit `{name}.py`). "
+        f"Answer each in the cell under it, replacing the placeholder text; Markdown and `$math$` work. "
+        f"Then make one PDF and upload it there, marking the page(s) of each question when Gradescope asks:\n\n"
+        f"- `otter export {name}.ipynb --filtering --pagebreaks` (with `pip install otter-grader`) writes "
+        f"`{name}.pdf` holding only these questions and your answers. It needs LaTeX; "
+        f"`-e html` needs Chromium instead (`playwright install chromium`).\n"
+        f"- Or print `{name}-written.pdf` (in your zip), write your answers in its boxes and scan it to one PDF.\n\n"
+        f"Keep the question cells as they are: the export keeps only what lies between their markers."
+    )
     cells = [nbformat.v4.new_markdown_cell(intro)]
     for number, q in enumerate(written.questions, start=1):
         prompt = f"{BEGIN}\n\n### Question {number}: {q.title}\n\n{q.prompt}\n\n_Points:_ {q.points:g} (graded by hand)"
-        cells += [nbformat.v4.new_markdown_cell(prompt, metadata=dict(locked)),
-                  nbformat.v4.new_markdown_cell(ANSWER_PLACEHOLDER, metadata={"tags": [ANSWER_TAG]}),
-                  nbformat.v4.new_markdown_cell(END, metadata=dict(locked))]
+        cells += [
+            nbformat.v4.new_markdown_cell(prompt, metadata=dict(locked)),
+            nbformat.v4.new_markdown_cell(ANSWER_PLACEHOLDER, metadata={"tags": [ANSWER_TAG]}),
+            nbformat.v4.new_markdown_cell(END, metadata=dict(locked)),
+        ]
     return cells
 
 
 # ---------------------------------------------------------------- the instructors' Markdown
 
+
 def answers_markdown(written) -> str:
-    parts = [f"# {written.heading}: written questions, model answers and rubrics\n",
-             f"For instructors and graders only. {len(written.questions)} questions, {written.points:g} points, "
-             f"from `{written.path}`. In Gradescope's manual-grading assignment, enter each rubric as "
-             f"positive-scoring items.\n"]
+    parts = [
+        f"# {written.heading}: written questions, model answers and rubrics\n",
+        f"For instructors and graders only. {len(written.questions)} questions, {written.points:g} points, "
+        f"from `{written.path}`. In Gradescope's manual-grading assignment, enter each rubric as "
+        f"positive-scoring items.\n",
+    ]
     for number, q in enumerate(written.questions, start=1):
         rubric = "\n".join(f"- **+{r.points:g}** {r.item}" for r in q.rubric)
-        parts.append(f"## Question {number}: {q.title} ({q.points:g} points)\n\n### Prompt\n\n{q.prompt}\n\n"
-                     f"### Model answer\n\n{q.answer}\n\n### Rubric\n\n{rubric}\n")
+        parts.append(
+            f"## Question {number}: {q.title} ({q.points:g} points)\n\n### Prompt\n\n{q.prompt}\n\n"
+            f"### Model answer\n\n{q.answer}\n\n### Rubric\n\n{rubric}\n"
+        )
     return "\n".join(parts)
 
 
@@ -220,10 +234,10 @@ def normalize(text) -> str:
 
 # ---------------------------------------------------------------- PDFs, typeset with matplotlib
 
-PAGE_W, PAGE_H = 612.0, 792.0   # US Letter, in points
-MARGIN, BOTTOM = 60.0, 64.0     # side and top margin; the lowest baseline of the text
+PAGE_W, PAGE_H = 612.0, 792.0  # US Letter, in points
+MARGIN, BOTTOM = 60.0, 64.0  # side and top margin; the lowest baseline of the text
 BODY = 10.5
-MIN_ANSWER_BOX = 250.0          # the least answer space a question page may leave
+MIN_ANSWER_BOX = 250.0  # the least answer space a question page may leave
 
 
 @contextlib.contextmanager
@@ -232,6 +246,7 @@ def _typesetting():
     ships, and a glyph missing from them an error rather than a blank in the PDF."""
     import matplotlib
     import matplotlib.style
+
     with matplotlib.style.context("default"), warnings.catch_warnings():
         matplotlib.rcParams.update({"pdf.fonttype": 42, "mathtext.fontset": "dejavusans"})
         warnings.filterwarnings("error", message=r"(?s).*missing from (current )?font")
@@ -251,12 +266,14 @@ def template_pdf(written) -> bytes:
             doc.skip(14)
         doc.skip(6)
         name = written.assignment
-        doc.markdown(f"Answer each question on its own page, in the box under the question. Keep the pages in "
-                     f"this order and add none: Gradescope finds each answer by its page. Write legibly and scan "
-                     f"all pages to one PDF, or type your answers in the written questions at the end of "
-                     f"{name}.ipynb and export them with: otter export {name}.ipynb --filtering --pagebreaks. "
-                     f"Upload the PDF to the Gradescope assignment for the written part and mark the page(s) of "
-                     f"each question.")
+        doc.markdown(
+            f"Answer each question on its own page, in the box under the question. Keep the pages in "
+            f"this order and add none: Gradescope finds each answer by its page. Write legibly and scan "
+            f"all pages to one PDF, or type your answers in the written questions at the end of "
+            f"{name}.ipynb and export them with: otter export {name}.ipynb --filtering --pagebreaks. "
+            f"Upload the PDF to the Gradescope assignment for the written part and mark the page(s) of "
+            f"each question."
+        )
         doc.skip(10)
         for number, q in enumerate(written.questions, start=1):
             doc.paragraph(f"Question {number}: {q.title}", right=f"{q.points:g} points")
@@ -269,8 +286,10 @@ def template_pdf(written) -> bytes:
             doc.paragraph("Your answer:", bold=True)
             top = doc.y - 6
             if top - BOTTOM < MIN_ANSWER_BOX:
-                raise WrittenError(f"{written.path}: question {q.name!r}: the prompt is too long to leave "
-                                   f"{MIN_ANSWER_BOX:g} pt of answer space on its page")
+                raise WrittenError(
+                    f"{written.path}: question {q.name!r}: the prompt is too long to leave "
+                    f"{MIN_ANSWER_BOX:g} pt of answer space on its page"
+                )
             doc.box(top, BOTTOM - 10)
         return doc.pdf(f"{written.heading}: written questions")
 
@@ -304,15 +323,20 @@ class _Document:
     def __init__(self, written, footer):
         from matplotlib.font_manager import FontProperties
         from matplotlib.textpath import TextToPath
+
         self.written, self.footer, self.pages = written, f"{written.assignment}: {footer}", []
-        self._fonts = {(size, bold): FontProperties(family="DejaVu Sans", size=size, math_fontfamily="dejavusans",
-                                                    weight="bold" if bold else "normal")
-                       for size in (8, BODY, 12, 13, 14, 18) for bold in (False, True)}
+        self._fonts = {
+            (size, bold): FontProperties(
+                family="DejaVu Sans", size=size, math_fontfamily="dejavusans", weight="bold" if bold else "normal"
+            )
+            for size in (8, BODY, 12, 13, 14, 18)
+            for bold in (False, True)
+        }
         self._measure, self._metrics = TextToPath().get_text_width_height_descent, {}
         self.new_page()
 
     def new_page(self):
-        self.pages.append([])   # ("text", x, y, string, size, bold) or ("rule", ...) or ("box", ...)
+        self.pages.append([])  # ("text", x, y, string, size, bold) or ("rule", ...) or ("box", ...)
         self.y = PAGE_H - MARGIN
 
     def skip(self, points):
@@ -337,12 +361,18 @@ class _Document:
             if kind == "display":
                 self.paragraph(f"${body}$", display=True, where=where, flow=flow)
             else:
-                self.paragraph(body, indent=14 if kind == "item" else 0, label="•" if kind == "item" else None,
-                               where=where, flow=flow)
+                self.paragraph(
+                    body,
+                    indent=14 if kind == "item" else 0,
+                    label="•" if kind == "item" else None,
+                    where=where,
+                    flow=flow,
+                )
             self.skip(0.5 * BODY)
 
-    def paragraph(self, text, size=BODY, bold=False, indent=0.0, label=None, right=None, display=False,
-                  where="", flow=True):
+    def paragraph(
+        self, text, size=BODY, bold=False, indent=0.0, label=None, right=None, display=False, where="", flow=True
+    ):
         """Greedy word wrap ($...$ spans never break), `label` hanging left of the first line,
         `right` set flush right on it. `flow`: continue on a new page when this one is full."""
         width = PAGE_W - 2 * MARGIN - indent - (self.metrics(right, size, bold)[0] + 12 if right else 0)
@@ -351,8 +381,9 @@ class _Document:
             lines = [words] if display else self._wrap(words, width, size, bold)
             runs = [[(run, *self.metrics(run, size, bold)) for run in _runs(line)] for line in lines]
         except ValueError as err:  # mathtext's ParseException is a ValueError
-            raise WrittenError(f"{self.written.path}: {where}: mathtext cannot set this: "
-                               f"{str(err).splitlines()[0]} in {text[:80]!r}") from None
+            raise WrittenError(
+                f"{self.written.path}: {where}: mathtext cannot set this: {str(err).splitlines()[0]} in {text[:80]!r}"
+            ) from None
         space = self._space(size, bold)
         for number, line in enumerate(runs):
             line_width = sum(w for _, w, _, _ in line) + space * (len(line) - 1)
@@ -369,10 +400,13 @@ class _Document:
                 self.pages[-1].append(("text", x, self.y, run, size, bold))
                 x += w + space
             if number == 0 and label is not None:
-                self.pages[-1].append(("text", MARGIN + indent - 6 - self.metrics(label, size)[0], self.y, label, size, False))
+                self.pages[-1].append(
+                    ("text", MARGIN + indent - 6 - self.metrics(label, size)[0], self.y, label, size, False)
+                )
             if number == 0 and right is not None:
-                self.pages[-1].append(("text", PAGE_W - MARGIN - self.metrics(right, size, bold)[0], self.y, right,
-                                       size, bold))
+                self.pages[-1].append(
+                    ("text", PAGE_W - MARGIN - self.metrics(right, size, bold)[0], self.y, right, size, bold)
+                )
             self.y -= descent + 0.45 * size + pad
 
     def _space(self, size, bold):
@@ -399,6 +433,7 @@ class _Document:
         from matplotlib.figure import Figure
         from matplotlib.lines import Line2D
         from matplotlib.patches import Rectangle
+
         figures = []
         for index, items in enumerate(self.pages, start=1):
             fig = Figure(figsize=(PAGE_W / 72, PAGE_H / 72))
@@ -413,17 +448,34 @@ class _Document:
                     fig.add_artist(Line2D([x0 / PAGE_W, x1 / PAGE_W], [y / PAGE_H] * 2, lw=0.6, color="black"))
                 else:
                     top, bottom = args
-                    fig.add_artist(Rectangle((MARGIN / PAGE_W, bottom / PAGE_H), 1 - 2 * MARGIN / PAGE_W,
-                                             (top - bottom) / PAGE_H, fill=False, lw=0.8, edgecolor="black"))
+                    fig.add_artist(
+                        Rectangle(
+                            (MARGIN / PAGE_W, bottom / PAGE_H),
+                            1 - 2 * MARGIN / PAGE_W,
+                            (top - bottom) / PAGE_H,
+                            fill=False,
+                            lw=0.8,
+                            edgecolor="black",
+                        )
+                    )
             figures.append(fig)
         return figures
 
     def pdf(self, title) -> bytes:
         from matplotlib.backends.backend_pdf import PdfPages
+
         out = io.BytesIO()
         # No dates and no matplotlib version: the bytes depend only on the text.
-        with PdfPages(out, metadata={"Title": title, "Creator": "tools/written.py", "Producer": None,
-                                     "CreationDate": None, "ModDate": None}) as pdf:
+        with PdfPages(
+            out,
+            metadata={
+                "Title": title,
+                "Creator": "tools/written.py",
+                "Producer": None,
+                "CreationDate": None,
+                "ModDate": None,
+            },
+        ) as pdf:
             for fig in self.figures():
                 pdf.savefig(fig)
         return out.getvalue()

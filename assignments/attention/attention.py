@@ -24,15 +24,23 @@ Where it departs from PyTorch
     concat(W_qᵀ, W_kᵀ, W_vᵀ) and its out_proj.weight is W_oᵀ. The numbers are PyTorch's:
     scaled_dot_product_attention(..., is_causal=causal) and layer_norm.
 """
+
 import numbers
 
 import numpy as np
 
-__all__ = ["softmax", "scaled_dot_product_attention", "attention_backward",
-           "multihead_self_attention", "layer_norm", "residual_block"]
+__all__ = [
+    "softmax",
+    "scaled_dot_product_attention",
+    "attention_backward",
+    "multihead_self_attention",
+    "layer_norm",
+    "residual_block",
+]
 
 
 # Input checks (they stay in the student skeleton). ---------------------------------
+
 
 def _as_array(fn, name, value):
     try:
@@ -54,18 +62,18 @@ def _check_qkv(fn, Q, K, V):
         if a.ndim < 2:
             raise ValueError(f"{fn}: {name} must be (..., {dims}), got shape {a.shape}")
     if not Q.shape[:-2] == K.shape[:-2] == V.shape[:-2]:
-        raise ValueError(f"{fn}: Q, K and V must share their leading (batch) dimensions, got "
-                         f"Q {Q.shape}, K {K.shape}, V {V.shape}")
+        raise ValueError(
+            f"{fn}: Q, K and V must share their leading (batch) dimensions, got Q {Q.shape}, K {K.shape}, V {V.shape}"
+        )
     if K.shape[-1] != Q.shape[-1]:
-        raise ValueError(f"{fn}: d_k of Q {Q.shape} is {Q.shape[-1]} but d_k of K {K.shape} "
-                         f"is {K.shape[-1]}")
+        raise ValueError(f"{fn}: d_k of Q {Q.shape} is {Q.shape[-1]} but d_k of K {K.shape} is {K.shape[-1]}")
     if V.shape[-2] != K.shape[-2]:
-        raise ValueError(f"{fn}: T_k of K {K.shape} is {K.shape[-2]} but V {V.shape} has "
-                         f"{V.shape[-2]} rows")
+        raise ValueError(f"{fn}: T_k of K {K.shape} is {K.shape[-2]} but V {V.shape} has {V.shape[-2]} rows")
     return Q, K, V
 
 
 # ## Task 8.1: softmax
+
 
 def softmax(z, axis=-1):
     """softmax(z)_i = e^{z_i} / Σ_j e^{z_j} along `axis`, numerically stable.
@@ -92,6 +100,7 @@ def softmax(z, axis=-1):
 
 
 # ## Task 8.2: scaled_dot_product_attention
+
 
 def _causal_mask(T_q, T_k):
     """(T_q, T_k) bool, True where key j comes after query i (j > i): those weights are 0."""
@@ -127,6 +136,7 @@ def scaled_dot_product_attention(Q, K, V, causal=False):
 
 # ## Task 8.3: attention_backward
 
+
 def attention_backward(dout, Q, K, V, causal=False):
     """Gradients of scaled_dot_product_attention's out, given dout = ∂L/∂out.
 
@@ -148,13 +158,13 @@ def attention_backward(dout, Q, K, V, causal=False):
     dout = _as_array(fn, "dout", dout)
     expected = Q.shape[:-1] + V.shape[-1:]
     if dout.shape != expected:
-        raise ValueError(f"{fn}: dout must have out's shape (..., T_q, d_v) = {expected}, "
-                         f"got shape {dout.shape}")
+        raise ValueError(f"{fn}: dout must have out's shape (..., T_q, d_v) = {expected}, got shape {dout.shape}")
     # TODO (Task 8.3): your code here.
     raise NotImplementedError('Task 8.3: attention_backward — return (dQ, dK, dV)')
 
 
 # ## Task 8.4: multihead_self_attention
+
 
 def _split_heads(Y, num_heads):
     """(N, T, D) -> (N, h, T, d): head k gets the features k·d .. (k+1)·d − 1."""
@@ -193,12 +203,14 @@ def multihead_self_attention(X, W_q, W_k, W_v, W_o, num_heads, causal=False):
     for name, W in (("W_q", W_q), ("W_k", W_k), ("W_v", W_v), ("W_o", W_o)):
         W = _as_array(fn, name, W)
         if W.shape != (D, D):
-            raise ValueError(f"{fn}: {name} must be (D, D) = ({D}, {D}) for X of shape {X.shape}, "
-                             f"got shape {W.shape}")
+            raise ValueError(f"{fn}: {name} must be (D, D) = ({D}, {D}) for X of shape {X.shape}, got shape {W.shape}")
         Ws.append(W)
     W_q, W_k, W_v, W_o = Ws
-    if isinstance(num_heads, (bool, np.bool_)) or not isinstance(num_heads, (numbers.Integral, np.integer)) \
-            or num_heads < 1:
+    if (
+        isinstance(num_heads, (bool, np.bool_))
+        or not isinstance(num_heads, (numbers.Integral, np.integer))
+        or num_heads < 1
+    ):
         raise ValueError(f"{fn}: num_heads must be an int >= 1, got {num_heads!r}")
     if D % num_heads:
         raise ValueError(f"{fn}: D = {D} is not divisible by num_heads = {num_heads}")
@@ -208,6 +220,7 @@ def multihead_self_attention(X, W_q, W_k, W_v, W_o, num_heads, causal=False):
 
 
 # ## Task 8.5: layer_norm
+
 
 def layer_norm(x, gamma, beta, eps=1e-5):
     """Layer normalisation over the last axis (the D features of each token).
@@ -232,16 +245,17 @@ def layer_norm(x, gamma, beta, eps=1e-5):
         raise ValueError(f"{fn}: x must be (..., D), got shape {x.shape}")
     for name, p in (("gamma", gamma), ("beta", beta)):
         if p.shape != x.shape[-1:]:
-            raise ValueError(f"{fn}: {name} must be (D,) = ({x.shape[-1]},) for x of shape {x.shape}, "
-                             f"got shape {p.shape}")
-    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, (numbers.Real, np.floating, np.integer)) \
-            or not eps > 0:
+            raise ValueError(
+                f"{fn}: {name} must be (D,) = ({x.shape[-1]},) for x of shape {x.shape}, got shape {p.shape}"
+            )
+    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, (numbers.Real, np.floating, np.integer)) or not eps > 0:
         raise ValueError(f"{fn}: eps must be a number > 0, got {eps!r}")
     # TODO (Task 8.5): your code here.
     raise NotImplementedError('Task 8.5: layer_norm — return the normalised x')
 
 
 # ## Task 8.6: residual_block
+
 
 def residual_block(x, W1, b1, W2, b2):
     """A residual layer f(x) = x + g(x) with a two-layer MLP g (seed 001):
@@ -265,12 +279,10 @@ def residual_block(x, W1, b1, W2, b2):
         raise ValueError(f"{fn}: x must be (..., D), got shape {x.shape}")
     D = x.shape[-1]
     if W1.ndim != 2 or W1.shape[0] != D:
-        raise ValueError(f"{fn}: W1 must be (D, H) with D = {D} for x of shape {x.shape}, "
-                         f"got shape {W1.shape}")
+        raise ValueError(f"{fn}: W1 must be (D, H) with D = {D} for x of shape {x.shape}, got shape {W1.shape}")
     H = W1.shape[1]
     for name, a, want in (("b1", b1, (H,)), ("W2", W2, (H, D)), ("b2", b2, (D,))):
         if a.shape != want:
-            raise ValueError(f"{fn}: {name} must be {want} for x {x.shape} and W1 {W1.shape}, "
-                             f"got shape {a.shape}")
+            raise ValueError(f"{fn}: {name} must be {want} for x {x.shape} and W1 {W1.shape}, got shape {a.shape}")
     # TODO (Task 8.6): your code here.
     raise NotImplementedError('Task 8.6: residual_block — return x + g(x)')

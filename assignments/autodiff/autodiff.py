@@ -33,6 +33,7 @@ Where it departs from PyTorch:
     swaps two given dims); `**` takes a number exponent only; `@` is 2-D only.
   - There is no dtype or device: data is always float64 on the CPU.
 """
+
 import math
 import numbers
 
@@ -58,6 +59,7 @@ def _is_real(x):
 
 
 # ## Task 2.1: numerical_gradient
+
 
 def _scalar_output(fn, value):
     """f(x) as a float; f must return a scalar (a number or a size-1 array)."""
@@ -99,6 +101,7 @@ def numerical_gradient(f, x, eps=1e-6):
 
 
 # ## Task 2.2: Dual numbers and elementary functions
+
 
 class Dual:
     """A dual number value + deriv·ε with ε² = 0: forward-mode AD for one input.
@@ -259,6 +262,7 @@ def sigmoid(x):
 
 # ## Task 2.3: derivative (forward mode)
 
+
 def derivative(f, x):
     """f'(x) by forward mode: evaluate f on the dual number x + 1·ε.
 
@@ -279,6 +283,7 @@ def derivative(f, x):
 
 
 # ## Task 2.4: Tensor operations (reverse mode)
+
 
 def _unbroadcast(grad, shape):
     """Sum a gradient of the broadcast shape back down to an operand's shape.
@@ -322,8 +327,7 @@ def _as_tensor(fn, other):
         return other
     if _is_real(other) or isinstance(other, np.ndarray):
         return Tensor(other)
-    raise TypeError(f"{fn}: the other operand must be a Tensor or a number, "
-                    f"got {type(other).__name__}")
+    raise TypeError(f"{fn}: the other operand must be a Tensor or a number, got {type(other).__name__}")
 
 
 def _noop():
@@ -352,12 +356,11 @@ class Tensor:
         try:
             self.data = np.array(data, dtype=np.float64)  # always a copy
         except (TypeError, ValueError) as exc:
-            raise TypeError(f"Tensor: data must be a number or a real array, "
-                            f"got {type(data).__name__}") from exc
+            raise TypeError(f"Tensor: data must be a number or a real array, got {type(data).__name__}") from exc
         self.grad = None
         self.requires_grad = bool(requires_grad)
-        self._prev = ()         # the tensors this one was computed from (graph edges)
-        self._op = ""           # the op that made it, for __repr__ and debugging
+        self._prev = ()  # the tensors this one was computed from (graph edges)
+        self._op = ""  # the op that made it, for __repr__ and debugging
         self._backward = _noop  # adds this node's gradient into its inputs' .grad
 
     @classmethod
@@ -444,8 +447,7 @@ class Tensor:
     def __pow__(self, p):
         """out = a^p for a number p;  dout/da = p · a^(p−1)."""
         if not _is_real(p):
-            raise TypeError(f"Tensor.__pow__: the exponent must be a number, "
-                            f"got {type(p).__name__}")
+            raise TypeError(f"Tensor.__pow__: the exponent must be a number, got {type(p).__name__}")
         # TODO (Task 2.4): your code here.
         raise NotImplementedError('Task 2.4: Tensor.__pow__ — forward a ** p and its _backward')
 
@@ -454,11 +456,14 @@ class Tensor:
         dL/dA = dL/dout @ Bᵀ (N, K), dL/dB = Aᵀ @ dL/dout (K, M)."""
         other = _as_tensor("Tensor.__matmul__", other)
         if self.data.ndim != 2 or other.data.ndim != 2:
-            raise ValueError(f"Tensor.__matmul__: both operands must be 2-D (N, K) @ (K, M), "
-                             f"got shapes {self.data.shape} and {other.data.shape}")
+            raise ValueError(
+                f"Tensor.__matmul__: both operands must be 2-D (N, K) @ (K, M), "
+                f"got shapes {self.data.shape} and {other.data.shape}"
+            )
         if self.data.shape[1] != other.data.shape[0]:
-            raise ValueError(f"Tensor.__matmul__: inner dimensions differ, "
-                             f"got shapes {self.data.shape} and {other.data.shape}")
+            raise ValueError(
+                f"Tensor.__matmul__: inner dimensions differ, got shapes {self.data.shape} and {other.data.shape}"
+            )
         # TODO (Task 2.4): your code here.
         raise NotImplementedError('Task 2.4: Tensor.__matmul__ — forward A @ B and its _backward')
 
@@ -490,8 +495,7 @@ class Tensor:
         try:
             shape = np.empty(self.data.shape).reshape(shape).shape
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"Tensor.reshape: cannot reshape shape {self.data.shape} "
-                             f"into {shape}") from exc
+            raise ValueError(f"Tensor.reshape: cannot reshape shape {self.data.shape} into {shape}") from exc
         # TODO (Task 2.4): your code here.
         raise NotImplementedError('Task 2.4: Tensor.reshape — forward reshape and its _backward')
 
@@ -551,21 +555,25 @@ class Tensor:
                 has exactly one element.
         """
         if not self.requires_grad:
-            raise RuntimeError("Tensor.backward: this tensor does not require grad "
-                               "(create the inputs with requires_grad=True)")
+            raise RuntimeError(
+                "Tensor.backward: this tensor does not require grad (create the inputs with requires_grad=True)"
+            )
         if grad is None:
             if self.data.size != 1:
-                raise ValueError(f"Tensor.backward: grad can be omitted only for a scalar "
-                                 f"(one-element) output, got shape {self.data.shape}; "
-                                 f"pass grad= an array of that shape")
+                raise ValueError(
+                    f"Tensor.backward: grad can be omitted only for a scalar "
+                    f"(one-element) output, got shape {self.data.shape}; "
+                    f"pass grad= an array of that shape"
+                )
             grad = np.ones_like(self.data)
         else:
             if isinstance(grad, Tensor):
                 grad = grad.data
             grad = np.array(grad, dtype=np.float64)
             if grad.shape != self.data.shape:
-                raise ValueError(f"Tensor.backward: grad must have the output's shape "
-                                 f"{self.data.shape}, got shape {grad.shape}")
+                raise ValueError(
+                    f"Tensor.backward: grad must have the output's shape {self.data.shape}, got shape {grad.shape}"
+                )
         # TODO (Task 2.5): your code here.
         raise NotImplementedError('Task 2.5: Tensor.backward — topological order, then propagate in reverse')
 

@@ -24,6 +24,7 @@ Where it departs from the lecture or PyTorch:
 - the L2 penalty is λ/2‖W‖²_F with gradient λW, which is what ``weight_decay=λ``
   in ``torch.optim.SGD`` adds to the gradient.
 """
+
 import hashlib
 
 import numpy as np
@@ -54,14 +55,13 @@ _MLP_KEYS = ("W1", "b1", "w2", "b2")
 
 # Input checks (they stay in the student skeleton). ---------------------------------
 
+
 def _as_array(fn, name, value):
     """`value` as a new float64 ndarray, or a TypeError naming `fn` and `name`."""
     try:
         return np.array(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise TypeError(
-            f"{fn}: {name} must be a real number or array, got {type(value).__name__}"
-        ) from exc
+        raise TypeError(f"{fn}: {name} must be a real number or array, got {type(value).__name__}") from exc
 
 
 def _as_scalar(fn, name, value):
@@ -75,24 +75,20 @@ def _as_scalar(fn, name, value):
 def _check_params(fn, params):
     """Validate the MLP parameter dict; return float64 copies (W1, b1, w2, b2)."""
     if not isinstance(params, dict):
-        raise TypeError(f"{fn}: params must be a dict with keys {list(_MLP_KEYS)}, "
-                        f"got {type(params).__name__}")
+        raise TypeError(f"{fn}: params must be a dict with keys {list(_MLP_KEYS)}, got {type(params).__name__}")
     missing = [k for k in _MLP_KEYS if k not in params]
     if missing:
-        raise ValueError(f"{fn}: params is missing key(s) {missing}; "
-                         f"expected keys {list(_MLP_KEYS)}")
+        raise ValueError(f"{fn}: params is missing key(s) {missing}; expected keys {list(_MLP_KEYS)}")
     W1 = _as_array(fn, "params['W1']", params["W1"])
     if W1.ndim != 2:
         raise ValueError(f"{fn}: params['W1'] must be (H, D), got shape {W1.shape}")
     H = W1.shape[0]
     b1 = _as_array(fn, "params['b1']", params["b1"])
     if b1.shape != (H,):
-        raise ValueError(f"{fn}: params['b1'] must be (H,) = ({H},) to match "
-                         f"W1 {W1.shape}, got shape {b1.shape}")
+        raise ValueError(f"{fn}: params['b1'] must be (H,) = ({H},) to match W1 {W1.shape}, got shape {b1.shape}")
     w2 = _as_array(fn, "params['w2']", params["w2"])
     if w2.shape != (H,):
-        raise ValueError(f"{fn}: params['w2'] must be (H,) = ({H},) to match "
-                         f"W1 {W1.shape}, got shape {w2.shape}")
+        raise ValueError(f"{fn}: params['w2'] must be (H,) = ({H},) to match W1 {W1.shape}, got shape {w2.shape}")
     b2 = _as_scalar(fn, "params['b2']", params["b2"])
     return W1, b1, w2, b2
 
@@ -101,8 +97,7 @@ def _check_X(fn, X, D):
     """Validate X as (N, D) with D = W1.shape[1]; return a float64 copy."""
     X = _as_array(fn, "X", X)
     if X.ndim != 2 or X.shape[1] != D:
-        raise ValueError(f"{fn}: X must be (N, D) with D = W1.shape[1] = {D}, "
-                         f"got shape {X.shape}")
+        raise ValueError(f"{fn}: X must be (N, D) with D = W1.shape[1] = {D}, got shape {X.shape}")
     return X
 
 
@@ -130,6 +125,7 @@ def _check_lam(fn, lam):
 
 
 # ## Task 1.1: graph_example and graph_by_hand
+
 
 def graph_example(a, b):
     """Value and gradient of the lecture's graph e = (a + b)(b + 1).
@@ -197,6 +193,7 @@ def graph_by_hand(student_id):
 
 # ## Task 1.2: linear_regression_grad
 
+
 def linear_regression_grad(w, X, y):
     """Gradient of the squared error of a linear hypothesis (lecture 002).
 
@@ -219,14 +216,14 @@ def linear_regression_grad(w, X, y):
         raise ValueError(f"{fn}: w must be (D,), got shape {w.shape}")
     X = _as_array(fn, "X", X)
     if X.ndim != 2 or X.shape[1] != w.shape[0]:
-        raise ValueError(f"{fn}: X must be (N, D) with D = len(w) = {w.shape[0]}, "
-                         f"got shape {X.shape}")
+        raise ValueError(f"{fn}: X must be (N, D) with D = len(w) = {w.shape[0]}, got shape {X.shape}")
     y = _check_y(fn, y, X.shape[0])
     # TODO (Task 1.2): your code here.
     raise NotImplementedError('Task 1.2: linear_regression_grad — return dE/dw, shape (D,)')
 
 
 # ## Task 1.3: sigmoid and mlp_forward
+
 
 def sigmoid(z):
     """The logistic function σ(z) = 1 / (1 + e^{−z}), stable for large |z|.
@@ -273,6 +270,7 @@ def mlp_forward(params, X):
 
 # ## Task 1.3 (continued): mlp_loss
 
+
 def mlp_loss(params, X, y):
     """The squared error E = ½ Σ_n (y_n − o_n)² of the network's outputs.
 
@@ -293,9 +291,8 @@ def mlp_loss(params, X, y):
     raise NotImplementedError('Task 1.3: mlp_loss — return E as a float')
 
 
-
-
 # ## Task 1.4: the output layer's δ and b2's gradient
+
 
 def delta_output(o, y):
     """The output unit's error signal δ_n = ∂E/∂a^(2)_n of the squared error.
@@ -339,6 +336,7 @@ def grad_b2(params, X, y):
 
 # ## Task 1.5: the hidden layer's δ and b1's gradient
 
+
 def delta_hidden(delta, w2, h):
     """The hidden units' error signals δ^(1)_{n,j} = ∂E/∂a^(1)_{n,j}, from the output's δ_n.
 
@@ -356,8 +354,9 @@ def delta_hidden(delta, w2, h):
     fn = "delta_hidden"
     delta, w2, h = _as_array(fn, "delta", delta), _as_array(fn, "w2", w2), _as_array(fn, "h", h)
     if delta.ndim != 1 or w2.ndim != 1 or h.shape != (delta.shape[0], w2.shape[0]):
-        raise ValueError(f"{fn}: need delta (N,), w2 (H,) and h (N, H); got shapes "
-                         f"{delta.shape}, {w2.shape} and {h.shape}")
+        raise ValueError(
+            f"{fn}: need delta (N,), w2 (H,) and h (N, H); got shapes {delta.shape}, {w2.shape} and {h.shape}"
+        )
     # TODO (Task 1.5): your code here.
     raise NotImplementedError('Task 1.5: delta_hidden — return dE/da1, shape (N, H)')
 
@@ -381,6 +380,7 @@ def grad_b1(params, X, y):
 
 
 # ## Task 1.6: mlp_backward
+
 
 def mlp_backward(params, X, y):
     """Every gradient of E = ½ Σ_n (y_n − o_n)²: backpropagation through the whole network.
@@ -407,6 +407,7 @@ def mlp_backward(params, X, y):
 
 
 # ## Task 1.7: another network, derived from scratch
+
 
 def tanh_bce_loss(params, X, y):
     """The binary cross-entropy of a network with tanh hidden units and a sigmoid output.
@@ -474,6 +475,7 @@ def tanh_bce_backward(params, X, y):
 
 # ## Task 1.8: L1/L2 penalties
 
+
 def l2_penalty(W, lam):
     """L2 regularization ("weight decay"), lecture 002: value and gradient.
 
@@ -518,6 +520,7 @@ def l1_penalty(W, lam):
 
 # ## Task 1.9: sgd_step
 
+
 def sgd_step(params, grads, lr):
     """One gradient-descent step on every parameter: w_new = w − η ∂E/∂w.
 
@@ -532,18 +535,17 @@ def sgd_step(params, grads, lr):
     """
     fn = "sgd_step"
     if not isinstance(params, dict) or not isinstance(grads, dict):
-        raise TypeError(f"{fn}: params and grads must be dicts, got "
-                        f"{type(params).__name__} and {type(grads).__name__}")
+        raise TypeError(f"{fn}: params and grads must be dicts, got {type(params).__name__} and {type(grads).__name__}")
     if set(params) != set(grads):
         missing = sorted(set(params) - set(grads))
         extra = sorted(set(grads) - set(params))
-        raise ValueError(f"{fn}: grads must have the same keys as params; "
-                         f"missing from grads: {missing}, not in params: {extra}")
+        raise ValueError(
+            f"{fn}: grads must have the same keys as params; missing from grads: {missing}, not in params: {extra}"
+        )
     for key in params:
         p_shape, g_shape = np.shape(params[key]), np.shape(grads[key])
         if p_shape != g_shape:
-            raise ValueError(f"{fn}: grads[{key!r}] must have params[{key!r}]'s shape "
-                             f"{p_shape}, got shape {g_shape}")
+            raise ValueError(f"{fn}: grads[{key!r}] must have params[{key!r}]'s shape {p_shape}, got shape {g_shape}")
     lr = _as_scalar(fn, "lr", lr)
     # TODO (Task 1.9): your code here.
     raise NotImplementedError('Task 1.9: sgd_step — return a new dict of updated parameters')

@@ -33,6 +33,7 @@ The graded run, and the notebook's
     longer run for use outside the grader: over 20 seeds, final accuracy 0.980-0.996
     (median 0.989).
 """
+
 import time
 
 import numpy as np
@@ -58,6 +59,7 @@ def _sync(device):
 
 # ## Task 6.1: get_device and load_digits_data ---------------------------------------------
 
+
 def get_device():
     """The device to train on: ``cuda`` when a CUDA GPU is available, else ``cpu``."""
     # TODO (Task 6.1): your code here.
@@ -81,6 +83,7 @@ def load_digits_data(device):
 
 
 # ## Task 6.2: DigitsCNN --------------------------------------------------------------------
+
 
 class DigitsCNN(nn.Module):
     """conv1 -> ReLU -> conv2 -> ReLU -> MaxPool2d(2) -> Flatten -> Dropout -> fc.
@@ -112,6 +115,7 @@ class DigitsCNN(nn.Module):
 
 # ## Task 6.3: train_step and evaluate ------------------------------------------------------
 
+
 def _train_step_loss(model, optimizer, xb, yb):
     """One SGD step; returns the batch loss as a detached tensor still on the device.
 
@@ -129,8 +133,7 @@ def train_step(model, optimizer, xb, yb):
     backward; optimizer.step(). Returns the loss (before the step) as a Python float.
     """
     if xb.shape[0] != yb.shape[0]:
-        raise ValueError(f"train_step: xb {tuple(xb.shape)} and yb {tuple(yb.shape)} "
-                         "must have the same batch size B")
+        raise ValueError(f"train_step: xb {tuple(xb.shape)} and yb {tuple(yb.shape)} must have the same batch size B")
     return _train_step_loss(model, optimizer, xb, yb).item()
 
 
@@ -141,14 +144,16 @@ def evaluate(model, X, y):
     the mode it was in. X (N, 1, 8, 8), y (N,) int64, both on the model's device.
     """
     if X.shape[0] != y.shape[0] or X.shape[0] == 0:
-        raise ValueError(f"evaluate: X {tuple(X.shape)} and y {tuple(y.shape)} must have "
-                         "the same, non-zero number of examples N")
+        raise ValueError(
+            f"evaluate: X {tuple(X.shape)} and y {tuple(y.shape)} must have the same, non-zero number of examples N"
+        )
     was_training = model.training
     # TODO (Task 6.3): your code here.
     raise NotImplementedError('Task 6.3: evaluate — return the accuracy as a float')
 
 
 # ## Task 6.4: train --------------------------------------------------------------------------
+
 
 def train(model, data, epochs, batch_size, lr, momentum=0.9, seed=0):
     """Train ``model`` with SGD + momentum on shuffled minibatches; one record per epoch.

@@ -30,18 +30,27 @@ Where it departs from PyTorch
     Nowhere in the formulas. Randomness comes from a NumPy Generator (one call per init), so the
     numbers differ from torch's generator; the distributions are the same.
 """
+
 import numbers
 
 import numpy as np
 
-__all__ = ["fan_in_fan_out", "init_weights", "layer_activations", "layer_grad_norms",
-           "clip_grad_norm", "batchnorm_forward", "batchnorm_backward"]
+__all__ = [
+    "fan_in_fan_out",
+    "init_weights",
+    "layer_activations",
+    "layer_grad_norms",
+    "clip_grad_norm",
+    "batchnorm_forward",
+    "batchnorm_backward",
+]
 
 SCHEMES = ("xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal")
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 
 
 # Input checks (they stay in the student skeleton). ---------------------------------
+
 
 def _check_shape(fn, shape):
     """A tuple of at least two ints >= 1, else ValueError naming the function."""
@@ -50,8 +59,10 @@ def _check_shape(fn, shape):
     except TypeError:
         raise ValueError(f"{fn}: shape must be a tuple of ints, got {shape!r}") from None
     if len(dims) < 2:
-        raise ValueError(f"{fn}: shape must have at least 2 dimensions (out, in, *kernel) for "
-                         f"fan_in and fan_out to be defined, got {dims}")
+        raise ValueError(
+            f"{fn}: shape must have at least 2 dimensions (out, in, *kernel) for "
+            f"fan_in and fan_out to be defined, got {dims}"
+        )
     for d in dims:
         if isinstance(d, (bool, np.bool_)) or not isinstance(d, (numbers.Integral, np.integer)) or d < 1:
             raise ValueError(f"{fn}: shape must hold ints >= 1, got {dims}")
@@ -87,13 +98,16 @@ def _check_mlp(fn, Ws, X, activation):
     width = X.shape[1]
     for i, W in enumerate(Ws):
         if W.ndim != 2 or W.shape[1] != width:
-            raise ValueError(f"{fn}: Ws[{i}] must be (D_{i + 1}, {width}) to follow "
-                             f"{'X' if i == 0 else f'Ws[{i - 1}]'}, got shape {W.shape}")
+            raise ValueError(
+                f"{fn}: Ws[{i}] must be (D_{i + 1}, {width}) to follow "
+                f"{'X' if i == 0 else f'Ws[{i - 1}]'}, got shape {W.shape}"
+            )
         width = W.shape[0]
     return Ws, X
 
 
 # ## Task 7.1: fan_in_fan_out
+
 
 def fan_in_fan_out(shape):
     """(fan_in, fan_out) of a weight of this shape, by PyTorch's rule.
@@ -115,6 +129,7 @@ def fan_in_fan_out(shape):
 
 
 # ## Task 7.2: init_weights
+
 
 def _orthogonal(shape, rng, gain):
     """torch.nn.init.orthogonal_'s steps on a Gaussian (rows, cols) matrix from rng."""
@@ -160,6 +175,7 @@ def init_weights(shape, scheme, rng, gain=None):
 
 # ## Task 7.3: layer_activations
 
+
 def _activate(z, activation):
     """act(z) for the four activations."""
     # TODO (Task 7.3): your code here.
@@ -183,6 +199,7 @@ def layer_activations(Ws, X, activation):
 
 
 # ## Task 7.4: layer_grad_norms
+
 
 def _activation_derivative(z, h, activation):
     """act'(z), given z and h = act(z)."""
@@ -212,6 +229,7 @@ def layer_grad_norms(Ws, X, activation):
 
 
 # ## Task 7.5: clip_grad_norm
+
 
 def clip_grad_norm(grads, max_norm):
     """Clip a list of gradients by their GLOBAL 2-norm, exactly as torch.nn.utils.clip_grad_norm_.
@@ -244,6 +262,7 @@ def clip_grad_norm(grads, max_norm):
 
 # ## Task 7.6: batchnorm_forward
 
+
 def batchnorm_forward(x, gamma, beta, eps=1e-5):
     """Batch normalisation in training mode, over the batch axis 0.
 
@@ -266,12 +285,12 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
     gamma = _as_array(fn, "gamma", gamma)
     beta = _as_array(fn, "beta", beta)
     if x.ndim != 2 or x.shape[0] < 2:
-        raise ValueError(f"{fn}: x must be (N, D) with N >= 2 (a batch variance needs two rows), "
-                         f"got shape {x.shape}")
+        raise ValueError(f"{fn}: x must be (N, D) with N >= 2 (a batch variance needs two rows), got shape {x.shape}")
     for name, p in (("gamma", gamma), ("beta", beta)):
         if p.shape != (x.shape[1],):
-            raise ValueError(f"{fn}: {name} must be (D,) = ({x.shape[1]},) for x of shape {x.shape}, "
-                             f"got shape {p.shape}")
+            raise ValueError(
+                f"{fn}: {name} must be (D,) = ({x.shape[1]},) for x of shape {x.shape}, got shape {p.shape}"
+            )
     eps = _real(fn, "eps", eps)
     if eps <= 0:
         raise ValueError(f"{fn}: eps must be > 0, got {eps}")
@@ -282,6 +301,7 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
 
 
 # ## Task 7.7: batchnorm_backward
+
 
 def batchnorm_backward(dout, cache):
     """Backward pass of batchnorm_forward.
@@ -297,12 +317,13 @@ def batchnorm_backward(dout, cache):
     """
     fn = "batchnorm_backward"
     if not (isinstance(cache, tuple) and len(cache) == 4):
-        raise ValueError(f"{fn}: cache must be the (x, gamma, beta, eps) tuple returned by "
-                         f"batchnorm_forward, got {type(cache).__name__}")
+        raise ValueError(
+            f"{fn}: cache must be the (x, gamma, beta, eps) tuple returned by "
+            f"batchnorm_forward, got {type(cache).__name__}"
+        )
     x, gamma, beta, eps = cache
     dout = _as_array(fn, "dout", dout)
     if dout.shape != x.shape:
-        raise ValueError(f"{fn}: dout must have the forward output's shape (N, D) = {x.shape}, "
-                         f"got shape {dout.shape}")
+        raise ValueError(f"{fn}: dout must have the forward output's shape (N, D) = {x.shape}, got shape {dout.shape}")
     # TODO (Task 7.7): your code here.
     raise NotImplementedError('Task 7.7: batchnorm_backward — return (dx, dgamma, dbeta)')

@@ -22,6 +22,7 @@ of V_1 = (1 − β) g_1.)
 
 Shapes: θ, its gradient, V and b all share one shape, written P (any shape).
 """
+
 import numbers
 
 import numpy as np
@@ -31,12 +32,12 @@ __all__ = ["momentum_step", "sgd_momentum_step", "minimize"]
 
 # Input checks (they stay in the student skeleton). ---------------------------------
 
+
 def _as_array(fn, name, value):
     try:
         return np.array(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{fn}: {name} must be a real array, "
-                        f"got {type(value).__name__}") from exc
+        raise TypeError(f"{fn}: {name} must be a real array, got {type(value).__name__}") from exc
 
 
 def _real(fn, name, value):
@@ -50,8 +51,7 @@ def _real(fn, name, value):
 
 def _same_shape(fn, name, arr, theta):
     if arr.shape != theta.shape:
-        raise ValueError(f"{fn}: {name} must have theta's shape {theta.shape}, "
-                         f"got shape {arr.shape}")
+        raise ValueError(f"{fn}: {name} must have theta's shape {theta.shape}, got shape {arr.shape}")
 
 
 def _check_lr(fn, lr):
@@ -69,6 +69,7 @@ def _check_beta(fn, beta):
 
 
 # ## Task 5.1: momentum_step
+
 
 def momentum_step(theta, grad, velocity, lr, beta):
     """One step of gradient descent with momentum in the lecture's EMA form.
@@ -105,8 +106,8 @@ def momentum_step(theta, grad, velocity, lr, beta):
 
 # ## Task 5.2: sgd_momentum_step
 
-def sgd_momentum_step(theta, grad, buf, lr, momentum, dampening=0.0, nesterov=False,
-                      weight_decay=0.0):
+
+def sgd_momentum_step(theta, grad, buf, lr, momentum, dampening=0.0, nesterov=False, weight_decay=0.0):
     """One step of ``torch.optim.SGD`` (momentum, dampening, Nesterov, weight decay).
 
     With μ = momentum, τ = dampening, λ = weight_decay (PyTorch's algorithm):
@@ -153,13 +154,16 @@ def sgd_momentum_step(theta, grad, buf, lr, momentum, dampening=0.0, nesterov=Fa
     if weight_decay < 0.0:
         raise ValueError(f"{fn}: invalid weight_decay value: {weight_decay} (must be >= 0)")
     if nesterov and (momentum <= 0.0 or dampening != 0.0):
-        raise ValueError(f"{fn}: Nesterov momentum requires a momentum > 0 and zero "
-                         f"dampening, got momentum = {momentum}, dampening = {dampening}")
+        raise ValueError(
+            f"{fn}: Nesterov momentum requires a momentum > 0 and zero "
+            f"dampening, got momentum = {momentum}, dampening = {dampening}"
+        )
     # TODO (Task 5.2): your code here.
     raise NotImplementedError('Task 5.2: sgd_momentum_step — return (theta, buf)')
 
 
 # ## Task 5.3: minimize
+
 
 def minimize(grad_fn, theta0, lr, beta, steps):
     """Run `steps` steps of momentum_step from θ_0 and return the whole trajectory.

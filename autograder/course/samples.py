@@ -13,6 +13,7 @@ samples described in autograder/course/<name>/samples.toml as exact edits of the
 Every `find` must occur exactly once in the reference, so a change to the reference that an edit
 no longer fits fails the build naming the sample, instead of leaving a stale copy behind.
 """
+
 import os
 import tomllib
 from dataclasses import dataclass
@@ -38,8 +39,10 @@ class Sample:
         for number, (find, replace) in enumerate(self.edits, start=1):
             count = source.count(find)
             if count != 1:
-                raise SampleError(f"{where} [{self.name}] edit {number}: its `find` text occurs {count} times "
-                                  f"in the reference (it must occur exactly once): {find.strip()[:80]!r}")
+                raise SampleError(
+                    f"{where} [{self.name}] edit {number}: its `find` text occurs {count} times "
+                    f"in the reference (it must occur exactly once): {find.strip()[:80]!r}"
+                )
             source = source.replace(find, replace)
         return f"# Sample slip: {self.about}\n{source}"
 
@@ -50,8 +53,10 @@ def buggy(name) -> list[Sample]:
         return []
     with open(path, "rb") as f:
         data = tomllib.load(f)
-    return [Sample(key, entry["about"], entry["expect"],
-                   tuple((e["find"], e["replace"]) for e in entry["edit"])) for key, entry in data.items()]
+    return [
+        Sample(key, entry["about"], entry["expect"], tuple((e["find"], e["replace"]) for e in entry["edit"]))
+        for key, entry in data.items()
+    ]
 
 
 def reference_source(name) -> str:

@@ -5,11 +5,25 @@ residual block, untouched inputs.
 
 Slips that no call of the reference reproduces are computed here in NumPy (this file is not
 shipped to students). Input validation is given in the skeleton and tested in tests/."""
+
 import numpy as np
 
 from autograder.course.attention.public import (
-    LN_WRONG_AXIS, NO_SKIP, TESTS as PUBLIC, W_TRANSPOSED, WRONG_AXIS_SOFTMAX, attention, attention_grads,
-    multihead, norm, residual, scale_slips, soft)
+    LN_WRONG_AXIS,
+    NO_SKIP,
+    W_TRANSPOSED,
+    WRONG_AXIS_SOFTMAX,
+    attention,
+    attention_grads,
+    multihead,
+    norm,
+    residual,
+    scale_slips,
+    soft,
+)
+from autograder.course.attention.public import (
+    TESTS as PUBLIC,
+)
 from autograder.testcase import GradedTest, Slip
 
 _rng = np.random.default_rng(80)
@@ -28,23 +42,34 @@ WS1 = [_rng.standard_normal((3, 3)) for _ in range(4)]
 LN_X = _rng.standard_normal((2, 3, 4)) * 0.2 + _rng.standard_normal((2, 3, 1))
 LN_GAMMA, LN_BETA = _rng.standard_normal(4), _rng.standard_normal(4)
 RX = _rng.standard_normal((2, 3, 4))
-RW1, RB1, RW2, RB2 = (_rng.standard_normal((4, 5)), _rng.standard_normal(5), _rng.standard_normal((5, 4)),
-                      _rng.standard_normal(4))
+RW1, RB1, RW2, RB2 = (
+    _rng.standard_normal((4, 5)),
+    _rng.standard_normal(5),
+    _rng.standard_normal((5, 4)),
+    _rng.standard_normal(4),
+)
 
-MASK_ZERO = ("the causal mask filled with 0: a score of 0 still gets weight e⁰ after the softmax; fill the "
-             "future scores with −∞ so their weights are exactly 0")
-MASK_AFTER = ("the causal mask applied after the softmax: the remaining weights no longer sum to 1; mask the "
-              "scores with −∞ before the softmax")
+MASK_ZERO = (
+    "the causal mask filled with 0: a score of 0 still gets weight e⁰ after the softmax; fill the "
+    "future scores with −∞ so their weights are exactly 0"
+)
+MASK_AFTER = (
+    "the causal mask applied after the softmax: the remaining weights no longer sum to 1; mask the "
+    "scores with −∞ before the softmax"
+)
 MASK_SIDE = "the causal mask on the wrong side: query i may see keys j <= i, so mask j > i (np.triu(..., k=1))"
-NO_ROW_SUM = ("the softmax backward without its second term: dS = A ⊙ (dA − Σ_j dA_ij A_ij), the Jacobian "
-              "of a softmax row is diag(a) − a aᵀ")
+NO_ROW_SUM = (
+    "the softmax backward without its second term: dS = A ⊙ (dA − Σ_j dA_ij A_ij), the Jacobian "
+    "of a softmax row is diag(a) − a aᵀ"
+)
 BACKWARD_NO_SCALE = "the 1/√d_k is missing in dQ and dK: S = Q Kᵀ/√d_k, so dQ = dS K/√d_k and dK = dSᵀ Q/√d_k"
-SPLIT_NO_TRANSPOSE = ("heads split without the transpose: (N, T, D) -> (N, T, h, d) -> transpose to (N, h, T, d); "
-                      "reshaping straight to (N, h, T, d) mixes tokens and features")
+SPLIT_NO_TRANSPOSE = (
+    "heads split without the transpose: (N, T, D) -> (N, T, h, d) -> transpose to (N, h, T, d); "
+    "reshaping straight to (N, h, T, d) mixes tokens and features"
+)
 LN_EPS_OUTSIDE = "ε outside the square root: (x − μ)/√(σ² + ε), not (x − μ)/(σ + ε)"
 LN_UNBIASED = "unbiased variance (divide by D − 1): layer norm uses the biased variance, as PyTorch"
-LN_TIMES_SIGMA = ("(x − μ)·σ as seed 001 writes it: normalising divides by the standard deviation, "
-                  "(x − μ)/√(σ² + ε)")
+LN_TIMES_SIGMA = "(x − μ)·σ as seed 001 writes it: normalising divides by the standard deviation, (x − μ)/√(σ² + ε)"
 
 
 def _softmax(s):
@@ -72,13 +97,14 @@ def _constant_outputs(outputs):
     def build(s):
         for name, value in outputs.items():
             s.output(name, value)
+
     return build
 
 
 def _mask_slips(q, k, v):
     slips = []
     masks = [(MASK_ZERO, "zero"), (MASK_AFTER, "after")]
-    if q.shape[-2] <= k.shape[-2]:      # otherwise the wrong-side mask leaves rows with no key at all
+    if q.shape[-2] <= k.shape[-2]:  # otherwise the wrong-side mask leaves rows with no key at all
         masks.append((MASK_SIDE, "side"))
     for hint, mask in masks:
         out, a = _attention(q, k, v, True, mask=mask)
@@ -91,13 +117,16 @@ def _backward_slip(dout, q, k, v, causal, *, row_sum=True, scale=True):
     c = 1 / np.sqrt(q.shape[-1]) if scale else 1.0
     da = dout @ np.swapaxes(v, -1, -2)
     ds = a * (da - np.sum(da * a, axis=-1, keepdims=True)) if row_sum else a * da
-    return _constant_outputs({"dV": np.swapaxes(a, -1, -2) @ dout, "dK": np.swapaxes(ds, -1, -2) @ q * c,
-                              "dQ": ds @ k * c})
+    return _constant_outputs(
+        {"dV": np.swapaxes(a, -1, -2) @ dout, "dK": np.swapaxes(ds, -1, -2) @ q * c, "dQ": ds @ k * c}
+    )
 
 
 def _backward_slips(dout, q, k, v, causal):
-    return (Slip(NO_ROW_SUM, _backward_slip(dout, q, k, v, causal, row_sum=False)),
-            Slip(BACKWARD_NO_SCALE, _backward_slip(dout, q, k, v, causal, scale=False)))
+    return (
+        Slip(NO_ROW_SUM, _backward_slip(dout, q, k, v, causal, row_sum=False)),
+        Slip(BACKWARD_NO_SCALE, _backward_slip(dout, q, k, v, causal, scale=False)),
+    )
 
 
 def _split_without_transpose(x, ws, h, causal):
@@ -115,9 +144,13 @@ def _layer_norm(x, gamma, beta, eps, *, ddof=0, eps_outside=False, times_sigma=F
 
 
 def _ln_slips(x, gamma, beta, eps):
-    variants = [(LN_EPS_OUTSIDE, dict(eps_outside=True)), (LN_UNBIASED, dict(ddof=1)),
-                (LN_TIMES_SIGMA, dict(times_sigma=True)), (LN_WRONG_AXIS, dict(axis=0)),
-                (LN_WRONG_AXIS, dict(axis=-2))]
+    variants = [
+        (LN_EPS_OUTSIDE, dict(eps_outside=True)),
+        (LN_UNBIASED, dict(ddof=1)),
+        (LN_TIMES_SIGMA, dict(times_sigma=True)),
+        (LN_WRONG_AXIS, dict(axis=0)),
+        (LN_WRONG_AXIS, dict(axis=-2)),
+    ]
     return tuple(Slip(hint, _layer_norm(x, gamma, beta, eps, **kw)) for hint, kw in variants)
 
 
@@ -129,60 +162,133 @@ def _inputs_unchanged(s):
     xr = s.value(RX)
     out, a = s.student("scaled_dot_product_attention")(q, k, v, True).unpack(2)
     dq, dk, dv = s.student("attention_backward")(dout, q, k, v, True).unpack(3)
-    results = {"softmax": s.student("softmax")(z, 1), "attention out": out, "A": a, "dQ": dq, "dK": dk,
-               "dV": dv, "multihead": s.student("multihead_self_attention")(x, *ws, 3, True),
-               "layer_norm": s.student("layer_norm")(xr, gamma, beta),
-               "residual_block": s.student("residual_block")(xr, w1, b1, w2, b2)}
+    results = {
+        "softmax": s.student("softmax")(z, 1),
+        "attention out": out,
+        "A": a,
+        "dQ": dq,
+        "dK": dk,
+        "dV": dv,
+        "multihead": s.student("multihead_self_attention")(x, *ws, 3, True),
+        "layer_norm": s.student("layer_norm")(xr, gamma, beta),
+        "residual_block": s.student("residual_block")(xr, w1, b1, w2, b2),
+    }
     for name, ref in results.items():
         s.output(name, ref)  # no points for untouched inputs next to wrong results
-    inputs = {"z": z, "Q": q, "K": k, "V": v, "dout": dout, "X": x, "gamma": gamma, "beta": beta, "W1": w1,
-              "b1": b1, "W2": w2, "b2": b2, "x": xr}
-    inputs.update({f"W_{n}": w for n, w in zip("qkvo", ws)})
+    inputs = {
+        "z": z,
+        "Q": q,
+        "K": k,
+        "V": v,
+        "dout": dout,
+        "X": x,
+        "gamma": gamma,
+        "beta": beta,
+        "W1": w1,
+        "b1": b1,
+        "W2": w2,
+        "b2": b2,
+        "x": xr,
+    }
+    inputs.update({f"W_{n}": w for n, w in zip("qkvo", ws, strict=False)})
     for name, ref in inputs.items():
         s.output(f"{name} after the calls", ref)
 
 
 HIDDEN = [
     # 8.1
-    GradedTest("softmax_middle_axis_3d", "8.1", 4, soft(Z3, 1),
-               slips=(Slip(WRONG_AXIS_SOFTMAX, soft(Z3, other_axis=-1)),
-                      Slip(WRONG_AXIS_SOFTMAX, soft(Z3, other_axis=0))),
-               hint="softmax(z, axis=1) normalises along axis 1: max, exp and sum all along that axis (keepdims)"),
-    GradedTest("softmax_minus_infinity", "8.1", 2, soft(Z_INF),
-               hint="an entry of −∞ gets weight exactly 0; the row maximum is finite, so z − max z is fine"),
+    GradedTest(
+        "softmax_middle_axis_3d",
+        "8.1",
+        4,
+        soft(Z3, 1),
+        slips=(Slip(WRONG_AXIS_SOFTMAX, soft(Z3, other_axis=-1)), Slip(WRONG_AXIS_SOFTMAX, soft(Z3, other_axis=0))),
+        hint="softmax(z, axis=1) normalises along axis 1: max, exp and sum all along that axis (keepdims)",
+    ),
+    GradedTest(
+        "softmax_minus_infinity",
+        "8.1",
+        2,
+        soft(Z_INF),
+        hint="an entry of −∞ gets weight exactly 0; the row maximum is finite, so z − max z is fine",
+    ),
     # 8.2
-    GradedTest("attention_batched_causal_wide", "8.2", 7, attention(QB, KB, VB, causal=True),
-               slips=_mask_slips(QB, KB, VB),
-               hint="leading dims (2, 3) are batch axes; with T_q = 3 < T_k = 5 the causal mask is j > i (top-left)"),
-    GradedTest("attention_causal_tall", "8.2", 4, attention(QT, KT, VT, causal=True), slips=_mask_slips(QT, KT, VT),
-               hint="T_q = 5 > T_k = 3: rows i >= 2 see every key; mask only j > i"),
+    GradedTest(
+        "attention_batched_causal_wide",
+        "8.2",
+        7,
+        attention(QB, KB, VB, causal=True),
+        slips=_mask_slips(QB, KB, VB),
+        hint="leading dims (2, 3) are batch axes; with T_q = 3 < T_k = 5 the causal mask is j > i (top-left)",
+    ),
+    GradedTest(
+        "attention_causal_tall",
+        "8.2",
+        4,
+        attention(QT, KT, VT, causal=True),
+        slips=_mask_slips(QT, KT, VT),
+        hint="T_q = 5 > T_k = 3: rows i >= 2 see every key; mask only j > i",
+    ),
     # 8.3
-    GradedTest("attention_backward_causal_batched", "8.3", 8, attention_grads(DOUT_G, QG, KG, VG, causal=True),
-               slips=_backward_slips(DOUT_G, QG, KG, VG, True),
-               hint="masked weights are 0, so dS is 0 there; the rest as without the mask, batched over the "
-                    "leading axes (swap the last two axes to transpose)"),
-    GradedTest("attention_backward_wide", "8.3", 4, attention_grads(DOUT_W, QW, KW, VW),
-               slips=_backward_slips(DOUT_W, QW, KW, VW, False),
-               hint="shapes: dQ like Q (T_q, d_k), dK like K (T_k, d_k), dV like V (T_k, d_v)"),
+    GradedTest(
+        "attention_backward_causal_batched",
+        "8.3",
+        8,
+        attention_grads(DOUT_G, QG, KG, VG, causal=True),
+        slips=_backward_slips(DOUT_G, QG, KG, VG, True),
+        hint="masked weights are 0, so dS is 0 there; the rest as without the mask, batched over the "
+        "leading axes (swap the last two axes to transpose)",
+    ),
+    GradedTest(
+        "attention_backward_wide",
+        "8.3",
+        4,
+        attention_grads(DOUT_W, QW, KW, VW),
+        slips=_backward_slips(DOUT_W, QW, KW, VW, False),
+        hint="shapes: dQ like Q (T_q, d_k), dK like K (T_k, d_k), dV like V (T_k, d_v)",
+    ),
     # 8.4
-    GradedTest("multihead_three_heads_causal", "8.4", 7, multihead(X3, WS3, 3, causal=True),
-               slips=(Slip(SPLIT_NO_TRANSPOSE, _split_without_transpose(X3, WS3, 3, True)),
-                      Slip(W_TRANSPOSED, multihead(X3, WS3, 3, causal=True, transposed=True))),
-               hint="head k uses features k·d .. (k+1)·d − 1 of every token; reshape to (N, T, h, d), then transpose "
-                    "to (N, h, T, d); the causal mask applies inside every head"),
-    GradedTest("multihead_one_head", "8.4", 3, multihead(X1, WS1, 1),
-               slips=(Slip(W_TRANSPOSED, multihead(X1, WS1, 1, transposed=True)),),
-               hint="one head: attention(X W_q, X W_k, X W_v) @ W_o"),
+    GradedTest(
+        "multihead_three_heads_causal",
+        "8.4",
+        7,
+        multihead(X3, WS3, 3, causal=True),
+        slips=(
+            Slip(SPLIT_NO_TRANSPOSE, _split_without_transpose(X3, WS3, 3, True)),
+            Slip(W_TRANSPOSED, multihead(X3, WS3, 3, causal=True, transposed=True)),
+        ),
+        hint="head k uses features k·d .. (k+1)·d − 1 of every token; reshape to (N, T, h, d), then transpose "
+        "to (N, h, T, d); the causal mask applies inside every head",
+    ),
+    GradedTest(
+        "multihead_one_head",
+        "8.4",
+        3,
+        multihead(X1, WS1, 1),
+        slips=(Slip(W_TRANSPOSED, multihead(X1, WS1, 1, transposed=True)),),
+        hint="one head: attention(X W_q, X W_k, X W_v) @ W_o",
+    ),
     # 8.5
-    GradedTest("layer_norm_3d_large_eps", "8.5", 6, norm(LN_X, LN_GAMMA, LN_BETA, 0.1),
-               slips=_ln_slips(LN_X, LN_GAMMA, LN_BETA, 0.1),
-               hint="x (N, T, D): every token is normalised over its D features alone; ε = 0.1 inside the root"),
+    GradedTest(
+        "layer_norm_3d_large_eps",
+        "8.5",
+        6,
+        norm(LN_X, LN_GAMMA, LN_BETA, 0.1),
+        slips=_ln_slips(LN_X, LN_GAMMA, LN_BETA, 0.1),
+        hint="x (N, T, D): every token is normalised over its D features alone; ε = 0.1 inside the root",
+    ),
     # 8.6
-    GradedTest("residual_block_batched", "8.6", 5, residual(RX, RW1, RB1, RW2, RB2),
-               slips=(Slip(NO_SKIP, residual(RX, RW1, RB1, RW2, RB2, skip=False)),),
-               hint="x (..., D) with any leading axes: x @ W1 works on the last axis; out has x's shape"),
-    GradedTest("inputs_unchanged", "8.6", 4, _inputs_unchanged,
-               hint="return new arrays; never change an input in place"),
+    GradedTest(
+        "residual_block_batched",
+        "8.6",
+        5,
+        residual(RX, RW1, RB1, RW2, RB2),
+        slips=(Slip(NO_SKIP, residual(RX, RW1, RB1, RW2, RB2, skip=False)),),
+        hint="x (..., D) with any leading axes: x @ W1 works on the last axis; out has x's shape",
+    ),
+    GradedTest(
+        "inputs_unchanged", "8.6", 4, _inputs_unchanged, hint="return new arrays; never change an input in place"
+    ),
 ]
 
 TESTS = PUBLIC + HIDDEN

@@ -28,11 +28,11 @@
 # %%
 # %load_ext autoreload
 # %autoreload 2
-import numpy as np
+import attention as at
 import matplotlib.pyplot as plt
+import numpy as np
 
 from autograder.check import check
-import attention as at
 
 # %% [markdown]
 # ## Task 8.1: softmax
@@ -47,12 +47,11 @@ import attention as at
 
 # %%
 print(at.softmax(np.array([1.0, 2.0, 3.0])))
-print(at.softmax(np.array([1e4, -1e4, 0.0, 5e3])))           # finite: [1, 0, 0, 0]
+print(at.softmax(np.array([1e4, -1e4, 0.0, 5e3])))  # finite: [1, 0, 0, 0]
 print(at.softmax(np.array([[1.0, 2.0], [3.0, 5.0]]), axis=0))  # columns sum to 1
 
 # %%
-check("attention", "8.1");
-
+check("attention", "8.1")
 # %% [markdown]
 # ## Task 8.2: scaled_dot_product_attention
 #
@@ -78,16 +77,17 @@ T, d = 8, 16
 Xs = rng.standard_normal((T, d))
 Q, K = Xs @ rng.standard_normal((d, d)) / 4, Xs @ rng.standard_normal((d, d)) / 4
 fig, axes = plt.subplots(1, 2, figsize=(8, 3.6))
-for ax, causal in zip(axes, [False, True]):
+for ax, causal in zip(axes, [False, True], strict=False):
     _, A = at.scaled_dot_product_attention(Q, K, Xs, causal=causal)
     im = ax.imshow(A, cmap="viridis", vmin=0, vmax=1)
     ax.set_title(f"attention weights A, causal={causal}", fontsize=9)
-    ax.set_xlabel("key j"); ax.set_ylabel("query i")
-fig.colorbar(im, ax=axes, shrink=0.8); plt.show()
+    ax.set_xlabel("key j")
+    ax.set_ylabel("query i")
+fig.colorbar(im, ax=axes, shrink=0.8)
+plt.show()
 
 # %%
-check("attention", "8.2");
-
+check("attention", "8.2")
 # %% [markdown]
 # ## Task 8.3: attention_backward
 #
@@ -116,8 +116,7 @@ for idx in np.ndindex(Ks.shape):
 print("largest |dK − numerical|:", np.abs(dK - numeric).max())
 
 # %%
-check("attention", "8.3");
-
+check("attention", "8.3")
 # %% [markdown]
 # ## Task 8.4: multihead_self_attention
 #
@@ -143,8 +142,7 @@ print(out.shape)
 print(np.allclose(out[:, 0], X[:, 0] @ W_v @ W_o))
 
 # %%
-check("attention", "8.4");
-
+check("attention", "8.4")
 # %% [markdown]
 # ## Task 8.5: layer_norm
 #
@@ -161,11 +159,10 @@ check("attention", "8.4");
 
 # %%
 x = np.array([[1.0, 2.0, 3.0], [100.0, 200.0, 300.0]])
-print(at.layer_norm(x, np.ones(3), np.zeros(3)))       # both rows: [-1.22, 0, 1.22]
+print(at.layer_norm(x, np.ones(3), np.zeros(3)))  # both rows: [-1.22, 0, 1.22]
 
 # %%
-check("attention", "8.5");
-
+check("attention", "8.5")
 # %% [markdown]
 # ## Task 8.6: residual_block
 #
@@ -179,8 +176,10 @@ check("attention", "8.5");
 # %%
 rng = np.random.default_rng(3)
 depth, D, H = 20, 32, 64
-blocks = [(rng.standard_normal((D, H)) * 0.06, np.zeros(H), rng.standard_normal((H, D)) * 0.06, np.zeros(D))
-          for _ in range(depth)]
+blocks = [
+    (rng.standard_normal((D, H)) * 0.06, np.zeros(H), rng.standard_normal((H, D)) * 0.06, np.zeros(D))
+    for _ in range(depth)
+]
 x0 = rng.standard_normal((16, D))
 
 
@@ -189,8 +188,8 @@ def gradient_norms(skip):
     for W1, b1, W2, b2 in blocks:
         out = at.residual_block(hs[-1], W1, b1, W2, b2)
         hs.append(out if skip else out - hs[-1])
-    grad, norms = hs[-1], []                       # ∂E/∂h_20 = h_20
-    for (W1, b1, W2, b2), h in zip(blocks[::-1], hs[-2::-1]):
+    grad, norms = hs[-1], []  # ∂E/∂h_20 = h_20
+    for (W1, b1, W2, _b2), h in zip(blocks[::-1], hs[-2::-1], strict=False):
         through_branch = ((grad @ W2.T) * (h @ W1 + b1 > 0)) @ W1.T
         grad = grad + through_branch if skip else through_branch
         norms.append(np.linalg.norm(grad) / np.linalg.norm(hs[-1]))
@@ -200,12 +199,13 @@ def gradient_norms(skip):
 plt.figure(figsize=(6, 3.5))
 plt.semilogy(range(depth), gradient_norms(True), ".-", label="x + g(x) (with the skip)")
 plt.semilogy(range(depth), gradient_norms(False), ".-", label="g(x) alone")
-plt.xlabel("layer ℓ (input of block ℓ + 1)"); plt.ylabel("‖∂E/∂h_ℓ‖ / ‖h_20‖")
-plt.legend(); plt.show()
+plt.xlabel("layer ℓ (input of block ℓ + 1)")
+plt.ylabel("‖∂E/∂h_ℓ‖ / ‖h_20‖")
+plt.legend()
+plt.show()
 
 # %%
-check("attention", "8.6");
-
+check("attention", "8.6")
 # %% [markdown]
 # ## All together
 #
@@ -213,4 +213,4 @@ check("attention", "8.6");
 # `python -m autograder check attention attention.py` in a terminal):
 
 # %%
-check("attention");
+check("attention")

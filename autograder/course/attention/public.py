@@ -2,6 +2,7 @@
 `python -m autograder check attention`. The hidden tests extend these.
 
 Weights multiply from the right (X @ W, seed 001); A = softmax(QKᵀ/√d_k) over the keys."""
+
 import numpy as np
 
 from autograder.testcase import GradedTest, Slip
@@ -9,28 +10,34 @@ from autograder.testcase import GradedTest, Slip
 _rng = np.random.default_rng(8)
 Z = _rng.standard_normal((3, 4)) * 2.0
 Z_HUGE = np.array([[1e4, -1e4, 0.0, 5e3], [-1e4, -1e4 + 1.0, -1e4 + 2.0, -1e4]])
-Q = _rng.standard_normal((3, 4))                      # (T_q, d_k)
-K = _rng.standard_normal((5, 4))                      # (T_k, d_k)
-V = _rng.standard_normal((5, 2))                      # (T_k, d_v)
+Q = _rng.standard_normal((3, 4))  # (T_q, d_k)
+K = _rng.standard_normal((5, 4))  # (T_k, d_k)
+V = _rng.standard_normal((5, 2))  # (T_k, d_v)
 QC, KC, VC = _rng.standard_normal((4, 3)), _rng.standard_normal((4, 3)), _rng.standard_normal((4, 3))
-DOUT = _rng.standard_normal((3, 2))                   # (T_q, d_v)
-X = _rng.standard_normal((2, 4, 6))                   # (N, T, D)
+DOUT = _rng.standard_normal((3, 2))  # (T_q, d_v)
+X = _rng.standard_normal((2, 4, 6))  # (N, T, D)
 WQ, WK, WV, WO = (_rng.standard_normal((6, 6)) / np.sqrt(6) for _ in range(4))
 LN_X = _rng.standard_normal((4, 5)) * [1.0, 2.0, 0.5, 3.0, 1.0] + 1.0
 LN_GAMMA, LN_BETA = _rng.standard_normal(5), _rng.standard_normal(5)
-RX = _rng.standard_normal((3, 4))                     # (..., D)
+RX = _rng.standard_normal((3, 4))  # (..., D)
 W1, B1 = _rng.standard_normal((4, 6)), _rng.standard_normal(6)
 W2, B2 = _rng.standard_normal((6, 4)), _rng.standard_normal(4)
 
 WRONG_AXIS_SOFTMAX = "softmax over the wrong axis: the weights must sum to 1 along `axis` (the last one by default)"
-NO_MAX = ("subtract the row's maximum before exp: e^{1e4} overflows to inf and inf/inf is nan; "
-          "softmax(z) = softmax(z − max z) exactly")
+NO_MAX = (
+    "subtract the row's maximum before exp: e^{1e4} overflows to inf and inf/inf is nan; "
+    "softmax(z) = softmax(z − max z) exactly"
+)
 SCALE_DK = "scores scaled by 1/d_k instead of 1/√d_k: A = softmax(Q Kᵀ/√d_k)"
 NO_SCALE = "the scores are not scaled: A = softmax(Q Kᵀ/√d_k)"
-W_TRANSPOSED = ("W used as Wᵀ: the weights multiply from the right, Q = X W_q (seed 001); it is PyTorch's "
-                "in_proj_weight that holds W_qᵀ")
-LN_WRONG_AXIS = ("layer norm over the wrong axis: μ and σ² are taken over the last axis (the features of each "
-                 "token), not over the batch")
+W_TRANSPOSED = (
+    "W used as Wᵀ: the weights multiply from the right, Q = X W_q (seed 001); it is PyTorch's "
+    "in_proj_weight that holds W_qᵀ"
+)
+LN_WRONG_AXIS = (
+    "layer norm over the wrong axis: μ and σ² are taken over the last axis (the features of each "
+    "token), not over the batch"
+)
 NO_SKIP = "the skip connection is missing: out = x + relu(x W1 + b1) W2 + b2"
 
 
@@ -41,22 +48,27 @@ def soft(z, axis=None, *, other_axis=None):
             s.output("softmax", fn(z, other_axis))
         else:
             s.output("softmax", fn(z) if axis is None else fn(z, axis))
+
     return build
 
 
 def attention(q, k, v, causal=False, q_scale=1.0):
     """out and A; q_scale rescales Q to reproduce a wrong score scale with the reference."""
+
     def build(s):
         out, A = s.student("scaled_dot_product_attention")(q * q_scale, k, v, causal).unpack(2)
         s.output("out", out)
         s.output("A", A)
+
     return build
 
 
 def scale_slips(q, k, v, causal=False):
     d = q.shape[-1]
-    return (Slip(SCALE_DK, attention(q, k, v, causal, 1 / np.sqrt(d))),
-            Slip(NO_SCALE, attention(q, k, v, causal, np.sqrt(d))))
+    return (
+        Slip(SCALE_DK, attention(q, k, v, causal, 1 / np.sqrt(d))),
+        Slip(NO_SCALE, attention(q, k, v, causal, np.sqrt(d))),
+    )
 
 
 def attention_grads(dout, q, k, v, causal=False):
@@ -65,6 +77,7 @@ def attention_grads(dout, q, k, v, causal=False):
         s.output("dV", dv)
         s.output("dK", dk)
         s.output("dQ", dq)
+
     return build
 
 
@@ -72,11 +85,13 @@ def multihead(x, ws, num_heads, causal=False, transposed=False):
     def build(s):
         weights = [w.T.copy() for w in ws] if transposed else ws
         s.output("out", s.student("multihead_self_attention")(x, *weights, num_heads, causal))
+
     return build
 
 
 def norm(x, gamma, beta, eps=1e-5, wrong_axis=False):
     """layer_norm; wrong_axis normalises over axis 0 (the reference on xᵀ with γ = 1, β = 0, then γ, β)."""
+
     def build(s):
         fn = s.student("layer_norm")
         if wrong_axis:
@@ -84,6 +99,7 @@ def norm(x, gamma, beta, eps=1e-5, wrong_axis=False):
             s.output("out", fn(x.T.copy(), np.ones(d), np.zeros(d), eps).T * gamma + beta)
         else:
             s.output("out", fn(x, gamma, beta, eps))
+
     return build
 
 
@@ -91,30 +107,74 @@ def residual(x, w1, b1, w2, b2, skip=True):
     def build(s):
         out = s.student("residual_block")(x, w1, b1, w2, b2)
         s.output("out", out if skip else out - x)
+
     return build
 
 
 TESTS = [
-    GradedTest("softmax_rows", "8.1", 5, soft(Z), hidden=False,
-               slips=(Slip(WRONG_AXIS_SOFTMAX, soft(Z, other_axis=0)),),
-               hint="softmax(z)_i = e^{z_i}/Σ_j e^{z_j} along the last axis by default"),
+    GradedTest(
+        "softmax_rows",
+        "8.1",
+        5,
+        soft(Z),
+        hidden=False,
+        slips=(Slip(WRONG_AXIS_SOFTMAX, soft(Z, other_axis=0)),),
+        hint="softmax(z)_i = e^{z_i}/Σ_j e^{z_j} along the last axis by default",
+    ),
     GradedTest("softmax_huge_logits", "8.1", 5, soft(Z_HUGE), hidden=False, hint=NO_MAX),
-    GradedTest("attention_basic", "8.2", 6, attention(Q, K, V), hidden=False, slips=scale_slips(Q, K, V),
-               hint="S = Q Kᵀ/√d_k (T_q, T_k); A = softmax(S) over the keys (last axis); out = A V"),
-    GradedTest("attention_causal", "8.2", 6, attention(QC, KC, VC, causal=True), hidden=False,
-               slips=scale_slips(QC, KC, VC, causal=True),
-               hint="causal: set S_ij = −∞ for j > i BEFORE the softmax, so each row's weights over j <= i sum to 1 "
-                    "and the masked weights are exactly 0"),
-    GradedTest("attention_backward_basic", "8.3", 7, attention_grads(DOUT, Q, K, V), hidden=False,
-               hint="dV = Aᵀ dout; dA = dout Vᵀ; dS = A ⊙ (dA − Σ_j dA_ij A_ij); dQ = dS K/√d_k; dK = dSᵀ Q/√d_k"),
-    GradedTest("multihead_two_heads", "8.4", 7, multihead(X, [WQ, WK, WV, WO], 2), hidden=False,
-               slips=(Slip(W_TRANSPOSED, multihead(X, [WQ, WK, WV, WO], 2, transposed=True)),),
-               hint="Q = X W_q, etc.; reshape (N, T, D) -> (N, T, h, d) and transpose to (N, h, T, d); attention per "
-                    "head; transpose back, reshape to (N, T, D), then @ W_o"),
-    GradedTest("layer_norm_basic", "8.5", 5, norm(LN_X, LN_GAMMA, LN_BETA), hidden=False,
-               slips=(Slip(LN_WRONG_AXIS, norm(LN_X, LN_GAMMA, LN_BETA, wrong_axis=True)),),
-               hint="μ and σ² (biased) over the last axis, keepdims; (x − μ)/√(σ² + ε), then γ·x̂ + β"),
-    GradedTest("residual_block_basic", "8.6", 5, residual(RX, W1, B1, W2, B2), hidden=False,
-               slips=(Slip(NO_SKIP, residual(RX, W1, B1, W2, B2, skip=False)),),
-               hint="out = x + relu(x W1 + b1) W2 + b2: the block's branch plus the input itself"),
+    GradedTest(
+        "attention_basic",
+        "8.2",
+        6,
+        attention(Q, K, V),
+        hidden=False,
+        slips=scale_slips(Q, K, V),
+        hint="S = Q Kᵀ/√d_k (T_q, T_k); A = softmax(S) over the keys (last axis); out = A V",
+    ),
+    GradedTest(
+        "attention_causal",
+        "8.2",
+        6,
+        attention(QC, KC, VC, causal=True),
+        hidden=False,
+        slips=scale_slips(QC, KC, VC, causal=True),
+        hint="causal: set S_ij = −∞ for j > i BEFORE the softmax, so each row's weights over j <= i sum to 1 "
+        "and the masked weights are exactly 0",
+    ),
+    GradedTest(
+        "attention_backward_basic",
+        "8.3",
+        7,
+        attention_grads(DOUT, Q, K, V),
+        hidden=False,
+        hint="dV = Aᵀ dout; dA = dout Vᵀ; dS = A ⊙ (dA − Σ_j dA_ij A_ij); dQ = dS K/√d_k; dK = dSᵀ Q/√d_k",
+    ),
+    GradedTest(
+        "multihead_two_heads",
+        "8.4",
+        7,
+        multihead(X, [WQ, WK, WV, WO], 2),
+        hidden=False,
+        slips=(Slip(W_TRANSPOSED, multihead(X, [WQ, WK, WV, WO], 2, transposed=True)),),
+        hint="Q = X W_q, etc.; reshape (N, T, D) -> (N, T, h, d) and transpose to (N, h, T, d); attention per "
+        "head; transpose back, reshape to (N, T, D), then @ W_o",
+    ),
+    GradedTest(
+        "layer_norm_basic",
+        "8.5",
+        5,
+        norm(LN_X, LN_GAMMA, LN_BETA),
+        hidden=False,
+        slips=(Slip(LN_WRONG_AXIS, norm(LN_X, LN_GAMMA, LN_BETA, wrong_axis=True)),),
+        hint="μ and σ² (biased) over the last axis, keepdims; (x − μ)/√(σ² + ε), then γ·x̂ + β",
+    ),
+    GradedTest(
+        "residual_block_basic",
+        "8.6",
+        5,
+        residual(RX, W1, B1, W2, B2),
+        hidden=False,
+        slips=(Slip(NO_SKIP, residual(RX, W1, B1, W2, B2, skip=False)),),
+        hint="out = x + relu(x W1 + b1) W2 + b2: the block's branch plus the input itself",
+    ),
 ]

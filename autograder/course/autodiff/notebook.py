@@ -24,11 +24,11 @@
 # %%
 # %load_ext autoreload
 # %autoreload 2
-import numpy as np
+import autodiff
 import matplotlib.pyplot as plt
+import numpy as np
 
 from autograder.check import check
-import autodiff
 
 # %% [markdown]
 # ## The running example
@@ -64,11 +64,19 @@ import autodiff
 # It is slow ($2A$ calls of $f$) and approximate, but it needs nothing but $f$ itself,
 # which makes it *the* reference every other method is checked against.
 
+
 # %%
-f = lambda x: np.sum(x ** 2)                  # gradient 2x
+def f(x):
+    return np.sum(x**2)  # gradient 2x
+
+
 print(autodiff.numerical_gradient(f, np.array([[1.0, 2.0], [3.0, -1.0]])))
 
-e_of = lambda v: (v[0] + v[1]) * (v[1] + 1)   # the lecture's graph, x = (a, b)
+
+def e_of(v):
+    return (v[0] + v[1]) * (v[1] + 1)  # the lecture's graph, x = (a, b)
+
+
 print(autodiff.numerical_gradient(e_of, np.array([2.0, 1.0])))  # ≈ [2, 5]
 
 # %% [markdown]
@@ -80,12 +88,13 @@ print(autodiff.numerical_gradient(e_of, np.array([2.0, 1.0])))  # ≈ [2, 5]
 eps = np.logspace(-12, -1, 45)
 err = [abs(autodiff.numerical_gradient(np.sin, np.array(1.0), eps=h) - np.cos(1.0)) for h in eps]
 plt.loglog(eps, err, ".-")
-plt.xlabel("eps"); plt.ylabel("|error|"); plt.title("centered difference of sin at x = 1")
+plt.xlabel("eps")
+plt.ylabel("|error|")
+plt.title("centered difference of sin at x = 1")
 plt.show()
 
 # %%
-check("autodiff", "2.1");
-
+check("autodiff", "2.1")
 # %% [markdown]
 # ## Task 2.2: Dual numbers and elementary functions
 #
@@ -108,15 +117,14 @@ check("autodiff", "2.1");
 # two passes for $de/da$ and $de/db$.
 
 # %%
-a, b = autodiff.Dual(2.0, 1.0), autodiff.Dual(1.0, 0.0)    # seed a
-print("seed a:", (a + b) * (b + 1))                          # Dual(6, de/da = 2)
-a, b = autodiff.Dual(2.0, 0.0), autodiff.Dual(1.0, 1.0)    # seed b
-print("seed b:", (a + b) * (b + 1))                          # Dual(6, de/db = 5)
+a, b = autodiff.Dual(2.0, 1.0), autodiff.Dual(1.0, 0.0)  # seed a
+print("seed a:", (a + b) * (b + 1))  # Dual(6, de/da = 2)
+a, b = autodiff.Dual(2.0, 0.0), autodiff.Dual(1.0, 1.0)  # seed b
+print("seed b:", (a + b) * (b + 1))  # Dual(6, de/db = 5)
 print(autodiff.sin(autodiff.Dual(0.5, 1.0)), np.cos(0.5))
 
 # %%
-check("autodiff", "2.2");
-
+check("autodiff", "2.2")
 # %% [markdown]
 # ## Task 2.3: derivative (forward mode)
 #
@@ -128,18 +136,23 @@ check("autodiff", "2.2");
 # Below, $f(x) = x\sin x + e^{-x^2}$ and its derivative, by forward mode and by hand:
 # $f'(x) = \sin x + x\cos x - 2x\,e^{-x^2}$.
 
+
 # %%
-f = lambda x: x * autodiff.sin(x) + autodiff.exp(-x ** 2)
+def f(x):
+    return x * autodiff.sin(x) + autodiff.exp(-(x**2))
+
+
 xs = np.linspace(-4, 4, 101)
 fwd = [autodiff.derivative(f, x) for x in xs]
-exact = np.sin(xs) + xs * np.cos(xs) - 2 * xs * np.exp(-xs ** 2)
+exact = np.sin(xs) + xs * np.cos(xs) - 2 * xs * np.exp(-(xs**2))
 print("max |forward mode - exact| =", np.max(np.abs(np.array(fwd) - exact)))
 plt.plot(xs, [f(x) for x in xs], label="f(x)")
-plt.plot(xs, fwd, label="derivative(f, x)"); plt.legend(); plt.show()
+plt.plot(xs, fwd, label="derivative(f, x)")
+plt.legend()
+plt.show()
 
 # %%
-check("autodiff", "2.3");
-
+check("autodiff", "2.3")
 # %% [markdown]
 # ## Task 2.4: Tensor operations (reverse mode)
 #
@@ -174,8 +187,8 @@ check("autodiff", "2.3");
 # does that:
 
 # %%
-print(autodiff._unbroadcast(np.ones((2, 3)), (3,)))      # [2. 2. 2.]: summed over the rows
-print(autodiff._unbroadcast(np.ones((2, 3)), (2, 1)))    # [[3.] [3.]]
+print(autodiff._unbroadcast(np.ones((2, 3)), (3,)))  # [2. 2. 2.]: summed over the rows
+print(autodiff._unbroadcast(np.ones((2, 3)), (2, 1)))  # [[3.] [3.]]
 
 # %% [markdown]
 # You can drive a single node's `_backward` by hand before Task 2.5 exists: pretend
@@ -187,17 +200,16 @@ a = autodiff.Tensor([1.0, 2.0, 3.0], requires_grad=True)
 b = autodiff.Tensor(4.0, requires_grad=True)
 out = a * b
 print(out)
-out.grad = np.ones(3)        # dL/dout = 1 ...
-out._backward()              # ... through this node's local rule only
-print("a.grad =", a.grad, "  b.grad =", b.grad)   # [4 4 4] and 1 + 2 + 3 = 6
+out.grad = np.ones(3)  # dL/dout = 1 ...
+out._backward()  # ... through this node's local rule only
+print("a.grad =", a.grad, "  b.grad =", b.grad)  # [4 4 4] and 1 + 2 + 3 = 6
 
 # %% [markdown]
 # The public test of Task 2.4 builds a small graph and calls `backward()`, so it passes
 # once Task 2.5 is done too.
 
 # %%
-check("autodiff", "2.4");
-
+check("autodiff", "2.4")
 # %% [markdown]
 # ## Task 2.5: backward
 #
@@ -225,7 +237,7 @@ b = autodiff.Tensor(1.0, requires_grad=True)
 c, d = a + b, b + 1
 e = c * d
 e.backward()
-print("e =", e.data, " de/da =", a.grad, " de/db =", b.grad)   # 6, 2, 5
+print("e =", e.data, " de/da =", a.grad, " de/db =", b.grad)  # 6, 2, 5
 
 # %% [markdown]
 # **Gradient check.** The standard test of a backward pass compares it with finite
@@ -235,25 +247,30 @@ print("e =", e.data, " de/da =", a.grad, " de/db =", b.grad)   # 6, 2, 5
 # correct implementation sits around $10^{-9}$ or below; a wrong local derivative shows
 # up as $10^{-2}$ or worse.
 
+
 # %%
 def loss(W, X):
     h = (X @ W).tanh()
-    return (h.sigmoid() * h).mean() + 0.01 * (W ** 2).sum()
+    return (h.sigmoid() * h).mean() + 0.01 * (W**2).sum()
 
 
 rng = np.random.default_rng(0)
 errors = []
-for trial in range(20):
+for _trial in range(20):
     X, W0 = rng.standard_normal((5, 4)), rng.standard_normal((4, 3))
     W = autodiff.Tensor(W0, requires_grad=True)
     loss(W, autodiff.Tensor(X)).backward()
-    num = autodiff.numerical_gradient(lambda w: loss(autodiff.Tensor(w), autodiff.Tensor(X)).data, W0)
+    num = autodiff.numerical_gradient(lambda w, X=X: loss(autodiff.Tensor(w), autodiff.Tensor(X)).data, W0)
     errors.append(np.linalg.norm(W.grad - num) / (np.linalg.norm(W.grad) + np.linalg.norm(num)))
 
 plt.semilogy(errors, "o")
 plt.axhline(1e-7, color="red", ls="--", label="1e-7: suspicious above this")
-plt.xlabel("random draw"); plt.ylabel("relative error"); plt.ylim(1e-13, 1)
-plt.title("reverse mode vs finite differences"); plt.legend(); plt.show()
+plt.xlabel("random draw")
+plt.ylabel("relative error")
+plt.ylim(1e-13, 1)
+plt.title("reverse mode vs finite differences")
+plt.legend()
+plt.show()
 
 # %% [markdown]
 # Finally, depth. A chain of 100,000 multiplications is far deeper than Python's
@@ -266,11 +283,10 @@ y = x
 for _ in range(100_000):
     y = y * 1.00001
 y.backward()
-print(x.grad, 1.00001 ** 100_000)
+print(x.grad, 1.00001**100_000)
 
 # %%
-check("autodiff", "2.5");
-
+check("autodiff", "2.5")
 # %% [markdown]
 # ## All together
 #
@@ -278,4 +294,4 @@ check("autodiff", "2.5");
 # `python -m autograder check autodiff autodiff.py` in a terminal).
 
 # %%
-check("autodiff");
+check("autodiff")

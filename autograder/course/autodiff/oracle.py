@@ -3,6 +3,7 @@
 numerical_gradient is left out: it differentiates an opaque NumPy function, which PyTorch
 cannot see into, so its tests get no golden.
 """
+
 import operator
 
 import torch
@@ -26,8 +27,7 @@ class Dual:
 def _jvp(fn, *operands):
     """fn's value and forward-mode derivative at Duals (numbers are constants: deriv 0)."""
     duals = [x if isinstance(x, Dual) else Dual(x) for x in operands]
-    value, deriv = torch.func.jvp(fn, tuple(_scalar(d.value) for d in duals),
-                                  tuple(_scalar(d.deriv) for d in duals))
+    value, deriv = torch.func.jvp(fn, tuple(_scalar(d.value) for d in duals), tuple(_scalar(d.deriv) for d in duals))
     return Dual(value.item(), deriv.item())
 
 
@@ -36,22 +36,25 @@ for _name in ("add", "sub", "mul", "truediv"):
     setattr(Dual, f"__{_name}__", lambda a, b, op=_op: _jvp(op, a, b))
     setattr(Dual, f"__r{_name}__", lambda a, b, op=_op: _jvp(op, b, a))
 Dual.__neg__ = lambda a: _jvp(operator.neg, a)
-Dual.__pow__ = lambda a, p: _jvp(lambda v: v ** p, a)
+Dual.__pow__ = lambda a, p: _jvp(lambda v: v**p, a)
 
 
 def _elementary(torch_fn):
     """A module function: Dual -> Dual, torch tensor -> tensor (inside derivative), float -> float."""
+
     def fn(x):
         if isinstance(x, Dual):
             return _jvp(torch_fn, x)
         if isinstance(x, torch.Tensor):
             return torch_fn(x)
         return torch_fn(_scalar(x)).item()
+
     return fn
 
 
-exp, log, sin, cos, tanh, sigmoid = (_elementary(getattr(torch, n))
-                                     for n in ("exp", "log", "sin", "cos", "tanh", "sigmoid"))
+exp, log, sin, cos, tanh, sigmoid = (
+    _elementary(getattr(torch, n)) for n in ("exp", "log", "sin", "cos", "tanh", "sigmoid")
+)
 
 
 def derivative(f, x):
@@ -106,5 +109,11 @@ for _name in ("add", "sub", "mul", "truediv", "pow", "matmul"):
     setattr(Tensor, f"__{_name}__", lambda a, b, op=_op: Tensor._wrap(op(a._t, _torch(b))))
     setattr(Tensor, f"__r{_name}__", lambda a, b, op=_op: Tensor._wrap(op(_torch(b), a._t)))
 Tensor.__neg__ = lambda a: Tensor._wrap(-a._t)
+
+
+def _unary(fn):
+    return lambda a: Tensor._wrap(fn(a._t))
+
+
 for _name in ("exp", "log", "relu", "sigmoid", "tanh"):
-    setattr(Tensor, _name, lambda a, fn=getattr(torch, _name): Tensor._wrap(fn(a._t)))
+    setattr(Tensor, _name, _unary(getattr(torch, _name)))

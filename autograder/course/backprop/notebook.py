@@ -19,11 +19,11 @@
 # %%
 # %load_ext autoreload
 # %autoreload 2
-import numpy as np
+import backprop
 import matplotlib.pyplot as plt
+import numpy as np
 
 from autograder.check import check
-import backprop
 
 # %% [markdown]
 # ## Task 1.1: graph_example and graph_by_hand
@@ -47,8 +47,8 @@ import backprop
 # `graph_example(a, b)` does this in code.
 
 # %%
-print(backprop.graph_example(2.0, 1.0))      # (6.0, 2.0, 5.0)
-print(backprop.graph_example(-1.0, 3.0))     # c = 2, d = 4: (8.0, 4.0, 6.0)
+print(backprop.graph_example(2.0, 1.0))  # (6.0, 2.0, 5.0)
+print(backprop.graph_example(-1.0, 3.0))  # c = 2, d = 4: (8.0, 4.0, 6.0)
 
 # %% [markdown]
 # **Now by hand, at your own numbers.** `graph_inputs(your_id)` gives every student their
@@ -76,11 +76,10 @@ if MY_ID != "replace with your id":
     print(f"your numbers: a = {a:g}, b = {b:g}")
     mine = backprop.graph_by_hand(MY_ID)
     print("by hand:", mine)
-    print("graph_example:", dict(zip(["e", "de_da", "de_db"], backprop.graph_example(a, b))))
+    print("graph_example:", dict(zip(["e", "de_da", "de_db"], backprop.graph_example(a, b), strict=False)))
 
 # %%
-check("backprop", "1.1");
-
+check("backprop", "1.1")
 # %% [markdown]
 # ## Task 1.2: linear_regression_grad
 #
@@ -100,11 +99,10 @@ rng = np.random.default_rng(0)
 X, y = rng.standard_normal((6, 3)), rng.standard_normal(6)
 print("at w = 0:  ", backprop.linear_regression_grad(np.zeros(3), X, y), " -2 X^T y =", -2 * X.T @ y)
 w_star = np.linalg.lstsq(X, y, rcond=None)[0]
-print("at w*:     ", backprop.linear_regression_grad(w_star, X, y))   # ≈ 0
+print("at w*:     ", backprop.linear_regression_grad(w_star, X, y))  # ≈ 0
 
 # %%
-check("backprop", "1.2");
-
+check("backprop", "1.2")
 # %% [markdown]
 # ## Task 1.3: sigmoid and mlp_forward
 #
@@ -135,9 +133,13 @@ check("backprop", "1.2");
 # %%
 print(backprop.sigmoid(np.array([-1000.0, -1.0, 0.0, 1.0, 1000.0])))
 
-params = {"W1": np.array([[1.0, -1.0], [0.5, 2.0], [-1.0, 0.0]]),   # H = 3, D = 2
-          "b1": np.array([0.0, -1.0, 0.5]), "w2": np.array([1.0, -2.0, 0.5]), "b2": 0.1}
-X = np.array([[0.0, 1.0], [2.0, -1.0]])                              # N = 2
+params = {
+    "W1": np.array([[1.0, -1.0], [0.5, 2.0], [-1.0, 0.0]]),  # H = 3, D = 2
+    "b1": np.array([0.0, -1.0, 0.5]),
+    "w2": np.array([1.0, -2.0, 0.5]),
+    "b2": 0.1,
+}
+X = np.array([[0.0, 1.0], [2.0, -1.0]])  # N = 2
 o, cache = backprop.mlp_forward(params, X)
 print("o =", o, " h shape:", cache["h"].shape)
 
@@ -156,7 +158,7 @@ y = np.array([1.0, 0.0])
 print("E =", backprop.mlp_loss(params, X, y), " by hand:", 0.5 * np.sum((y - o) ** 2))
 
 # %%
-check("backprop", "1.3");
+check("backprop", "1.3")
 
 # %% [markdown]
 # ## Task 1.4: the output layer
@@ -185,6 +187,7 @@ check("backprop", "1.3");
 # The cell checks your `grad_b2` against centered finite differences of your `mlp_loss`,
 # which knows nothing about derivatives.
 
+
 # %%
 def numeric_grad(loss, params, key, X, y, eps=1e-6):
     """Centered differences of loss(params, X, y) in params[key], entry by entry."""
@@ -192,8 +195,10 @@ def numeric_grad(loss, params, key, X, y, eps=1e-6):
     g = np.zeros_like(p[key])
     for i in np.ndindex(g.shape):
         old = p[key][i]
-        p[key][i] = old + eps; up = loss(p, X, y)
-        p[key][i] = old - eps; down = loss(p, X, y)
+        p[key][i] = old + eps
+        up = loss(p, X, y)
+        p[key][i] = old - eps
+        down = loss(p, X, y)
         p[key][i] = old
         g[i] = (up - down) / (2 * eps)
     return g
@@ -204,8 +209,7 @@ print("delta_output:", backprop.delta_output(o, y))
 print("grad_b2:", backprop.grad_b2(params, X, y), " numeric:", numeric_grad(backprop.mlp_loss, params, "b2", X, y))
 
 # %%
-check("backprop", "1.4");
-
+check("backprop", "1.4")
 # %% [markdown]
 # ## Task 1.5: the hidden layer
 #
@@ -229,8 +233,7 @@ print("delta_hidden:\n", backprop.delta_hidden(backprop.delta_output(o, y), para
 print("grad_b1:", backprop.grad_b1(params, X, y), " numeric:", numeric_grad(backprop.mlp_loss, params, "b1", X, y))
 
 # %%
-check("backprop", "1.5");
-
+check("backprop", "1.5")
 # %% [markdown]
 # ## Task 1.6: mlp_backward
 #
@@ -250,8 +253,7 @@ for key in ["W1", "b1", "w2", "b2"]:
     print(f"{key}: max |backprop - numeric| = {diff:.1e}")
 
 # %%
-check("backprop", "1.6");
-
+check("backprop", "1.6")
 # %% [markdown]
 # ## Task 1.7: another network, derived from scratch
 #
@@ -281,8 +283,7 @@ for key in ["W1", "b1", "w2", "b2"]:
     print(f"{key}: max |backprop - numeric| = {diff:.1e}")
 
 # %%
-check("backprop", "1.7");
-
+check("backprop", "1.7")
 # %% [markdown]
 # ## Task 1.8: L1/L2 penalties
 #
@@ -304,11 +305,14 @@ check("backprop", "1.7");
 ws, lam = np.linspace(-2, 2, 201), 1.0
 fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5))
 for name, penalty in [("L2", backprop.l2_penalty), ("L1", backprop.l1_penalty)]:
-    values, grads_ = zip(*[penalty(np.array([w]), lam) for w in ws])
+    values, grads_ = zip(*[penalty(np.array([w]), lam) for w in ws], strict=False)
     left.plot(ws, values, label=name)
     right.plot(ws, [g[0] for g in grads_], label=name)
-left.set_title("penalty R(w), λ = 1"); right.set_title("gradient dR/dw")
-left.legend(); right.legend(); plt.show()
+left.set_title("penalty R(w), λ = 1")
+right.set_title("gradient dR/dw")
+left.legend()
+right.legend()
+plt.show()
 
 # %% [markdown]
 # **Where do the zeros come from?** Lecture 002 says L1 "tends to shrink the weights and
@@ -326,7 +330,7 @@ left.legend(); right.legend(); plt.show()
 # every $|t_i| \le \lambda$. The subgradient steps use your `l1_penalty`.
 
 # %%
-t = np.random.default_rng(5).standard_normal(1000)      # E(w) = ½‖w − t‖², ∇E(w) = w − t
+t = np.random.default_rng(5).standard_normal(1000)  # E(w) = ½‖w − t‖², ∇E(w) = w − t
 lam, lr = 0.5, 0.1
 w_sub, w_prox = t.copy(), t.copy()
 for _ in range(300):
@@ -335,13 +339,14 @@ for _ in range(300):
     w_prox = np.sign(z) * np.maximum(np.abs(z) - lr * lam, 0.0)
 zero_at_minimum = np.abs(t) <= lam
 print(f"the minimizer has {zero_at_minimum.sum()} exact zeros")
-print(f"subgradient steps: {np.sum(w_sub == 0)} exact zeros; those {zero_at_minimum.sum()} weights "
-      f"are up to {np.abs(w_sub[zero_at_minimum]).max():.3f} from 0 (ηλ = {lr * lam})")
+print(
+    f"subgradient steps: {np.sum(w_sub == 0)} exact zeros; those {zero_at_minimum.sum()} weights "
+    f"are up to {np.abs(w_sub[zero_at_minimum]).max():.3f} from 0 (ηλ = {lr * lam})"
+)
 print(f"proximal steps:    {np.sum(w_prox == 0)} exact zeros")
 
 # %%
-check("backprop", "1.8");
-
+check("backprop", "1.8")
 # %% [markdown]
 # ## Task 1.9: sgd_step
 #
@@ -373,10 +378,14 @@ def fit(lam, steps=2000, lr=2.0):
 
 for lam in [0.0, 0.001]:
     p, losses = fit(lam)
-    print(f"λ = {lam}: outputs {np.round(backprop.mlp_forward(p, X_xor)[0], 2)}, "
-          f"‖W1‖_F = {np.linalg.norm(p['W1']):.2f}")
+    print(
+        f"λ = {lam}: outputs {np.round(backprop.mlp_forward(p, X_xor)[0], 2)}, ‖W1‖_F = {np.linalg.norm(p['W1']):.2f}"
+    )
     plt.semilogy(losses, label=f"λ = {lam}")
-plt.xlabel("step"); plt.ylabel("E (without the penalty)"); plt.legend(); plt.show()
+plt.xlabel("step")
+plt.ylabel("E (without the penalty)")
+plt.legend()
+plt.show()
 
 # %% [markdown]
 # The penalty trades training error for smaller weights: with $\lambda = 0.001$ the
@@ -385,8 +394,7 @@ plt.xlabel("step"); plt.ylabel("E (without the penalty)"); plt.legend(); plt.sho
 # everywhere.
 
 # %%
-check("backprop", "1.9");
-
+check("backprop", "1.9")
 # %% [markdown]
 # ## All together
 #
@@ -394,4 +402,4 @@ check("backprop", "1.9");
 # `python -m autograder check backprop backprop.py` in a terminal):
 
 # %%
-check("backprop");
+check("backprop")

@@ -1,14 +1,32 @@
 """backprop on PyTorch: every gradient by torch.autograd instead of the hand-derived formulas. The
 error signals δ = ∂E/∂a are autograd's gradients with respect to the pre-activations, recovered
 from the given outputs by the inverse of their activation (logit for σ)."""
+
 import torch
 
 from solution.backprop import graph_inputs  # given code: each student's numbers
 from tools.oracle import numpy, scalar_or_array, tensor
 
-__all__ = ["graph_example", "graph_inputs", "graph_by_hand", "linear_regression_grad", "sigmoid", "mlp_forward",
-           "mlp_loss", "delta_output", "grad_b2", "delta_hidden", "grad_b1", "mlp_backward", "tanh_bce_loss",
-           "delta_output_bce", "tanh_bce_backward", "l2_penalty", "l1_penalty", "sgd_step"]
+__all__ = [
+    "graph_example",
+    "graph_inputs",
+    "graph_by_hand",
+    "linear_regression_grad",
+    "sigmoid",
+    "mlp_forward",
+    "mlp_loss",
+    "delta_output",
+    "grad_b2",
+    "delta_hidden",
+    "grad_b1",
+    "mlp_backward",
+    "tanh_bce_loss",
+    "delta_output_bce",
+    "tanh_bce_backward",
+    "l2_penalty",
+    "l1_penalty",
+    "sgd_step",
+]
 KEYS = ("W1", "b1", "w2", "b2")
 
 
@@ -25,8 +43,10 @@ def graph_by_hand(student_id):
     e = c * d
     de_dc, de_dd = torch.autograd.grad(e, (c, d), retain_graph=True)
     de_da, de_db = torch.autograd.grad(e, (a, b))
-    return {k: v.item() for k, v in dict(a=a, b=b, c=c, d=d, e=e, de_dc=de_dc, de_dd=de_dd, de_da=de_da,
-                                          de_db=de_db).items()}
+    return {
+        k: v.item()
+        for k, v in dict(a=a, b=b, c=c, d=d, e=e, de_dc=de_dc, de_dd=de_dd, de_da=de_da, de_db=de_db).items()
+    }
 
 
 def linear_regression_grad(w, X, y):
@@ -61,7 +81,7 @@ def mlp_loss(params, X, y):
 def mlp_backward(params, X, y):
     p, _, o = _network(params, X, requires_grad=True)
     grads = torch.autograd.grad(_loss(o, y), tuple(p.values()))
-    return {k: scalar_or_array(g) for k, g in zip(p, grads)}
+    return {k: scalar_or_array(g) for k, g in zip(p, grads, strict=False)}
 
 
 def _delta_at_output(o, y, loss):
@@ -106,7 +126,7 @@ def tanh_bce_loss(params, X, y):
 def tanh_bce_backward(params, X, y):
     p, E = _bce(params, X, y, requires_grad=True)
     grads = torch.autograd.grad(E, tuple(p.values()))
-    return {k: scalar_or_array(g) for k, g in zip(p, grads)}
+    return {k: scalar_or_array(g) for k, g in zip(p, grads, strict=False)}
 
 
 def _penalty(W, lam, fn):
@@ -120,7 +140,7 @@ def l2_penalty(W, lam):
 
 
 def l1_penalty(W, lam):
-    return _penalty(W, lam, lambda W: W.abs().sum())    # autograd's |w|' is sign(w), 0 at 0
+    return _penalty(W, lam, lambda W: W.abs().sum())  # autograd's |w|' is sign(w), 0 at 0
 
 
 def sgd_step(params, grads, lr):

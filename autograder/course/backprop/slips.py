@@ -2,6 +2,7 @@
 spell the right formulas out, so students do not get this file). Each returns a build function whose
 REFERENCE outputs are what a submission with that slip returns; the reference's own functions give
 the forward pass."""
+
 import numpy as np
 
 
@@ -12,18 +13,21 @@ def _sigmoid(z):
 def delta_output_without_sigma_prime(o, y):
     def build(s):
         s.output("delta", o - y)
+
     return build
 
 
 def delta_hidden_without_sigma_prime(delta, w2, h):
     def build(s):
         s.output("delta_h", np.outer(delta, w2))
+
     return build
 
 
 def delta_bce_keeping_sigma_prime(o, y):
     def build(s):
         s.output("delta", (o - y) * o * (1.0 - o))
+
     return build
 
 
@@ -38,36 +42,47 @@ def _deltas(s, params, X, y, output_deriv, hidden_deriv):
 
 def bias_grad_by_hand(params, X, y, which, *, output_deriv=True, hidden_deriv=True):
     """grad_b2 or grad_b1 ("which") with one sigmoid derivative dropped."""
+
     def build(s):
         _, delta, delta_h = _deltas(s, params, X, y, output_deriv, hidden_deriv)
         s.output(which, s.lib("numpy.sum")(delta) if which == "grad_b2" else s.lib("numpy.sum")(delta_h, axis=0))
+
     return build
 
 
 def mlp_backward_by_hand(params, X, y, *, output_deriv=True, hidden_deriv=True):
     """mlp_backward's four gradients with one sigmoid derivative dropped."""
+
     def build(s):
         h, delta, delta_h = _deltas(s, params, X, y, output_deriv, hidden_deriv)
         s.output("grads['W1']", delta_h.T @ X)
         s.output("grads['b1']", s.lib("numpy.sum")(delta_h, axis=0))
         s.output("grads['w2']", h.T @ delta)
         s.output("grads['b2']", s.lib("numpy.sum")(delta))
+
     return build
 
 
 def tanh_bce_by_hand(params, X, y, *, keep_sigma_prime=False, hidden_local="tanh"):
     """tanh_bce_loss and tanh_bce_backward with o(1 − o) kept in δ, or the hidden units' local
     derivative taken as "h(1-h)" (the sigmoid's formula applied to tanh) or "sigmoid" (σ'(a^(1)))."""
+
     def build(s):
         s.output("E", s.student("tanh_bce_loss")(params, X, y))
         a1 = X @ params["W1"].T + params["b1"]
         h = np.tanh(a1)
         o = _sigmoid(h @ params["w2"] + params["b2"])
         delta = (o - y) * (o * (1.0 - o) if keep_sigma_prime else 1.0)
-        local = {"tanh": 1.0 - h * h, "h(1-h)": h * (1.0 - h),
-                 "sigmoid": _sigmoid(a1) * (1.0 - _sigmoid(a1))}[hidden_local]
+        local = {"tanh": 1.0 - h * h, "h(1-h)": h * (1.0 - h), "sigmoid": _sigmoid(a1) * (1.0 - _sigmoid(a1))}[
+            hidden_local
+        ]
         delta_h = np.outer(delta, params["w2"]) * local
-        for key, g in (("W1", delta_h.T @ X), ("b1", delta_h.sum(axis=0)), ("w2", h.T @ delta),
-                       ("b2", float(delta.sum()))):
+        for key, g in (
+            ("W1", delta_h.T @ X),
+            ("b1", delta_h.sum(axis=0)),
+            ("w2", h.T @ delta),
+            ("b2", float(delta.sum())),
+        ):
             s.output(f"grads[{key!r}]", g)
+
     return build

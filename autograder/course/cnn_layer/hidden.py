@@ -2,10 +2,21 @@
 kernels, N=1 and C=1 edge cases, the lecture's 32x32 example, untouched inputs.
 
 Input validation is given in the skeleton, so it is tested in tests/, not graded here."""
+
 import numpy as np
 
-from autograder.course.cnn_layer.public import (DB_NOT_SUMMED, FLIPPED, TESTS as PUBLIC, backward, conv1d,
-                                        db_first_sample, flipped_backward, forward)
+from autograder.course.cnn_layer.public import (
+    DB_NOT_SUMMED,
+    FLIPPED,
+    backward,
+    conv1d,
+    db_first_sample,
+    flipped_backward,
+    forward,
+)
+from autograder.course.cnn_layer.public import (
+    TESTS as PUBLIC,
+)
 from autograder.testcase import GradedTest, Slip
 
 _rng = np.random.default_rng(30)
@@ -22,7 +33,7 @@ def _case(n, c_in, h, w, c_out, kh, kw, stride, padding):
 S2 = _case(3, 2, 7, 6, 4, 3, 2, stride=2, padding=1)
 S3 = _case(1, 1, 9, 8, 2, 2, 3, stride=3, padding=2)
 RECT = _case(2, 3, 6, 9, 5, 2, 4, stride=1, padding=0)
-SEED_X = _rng.standard_normal((1, 3, 32, 32))          # seed 003: a 3x32x32 image, six 3x5x5 filters
+SEED_X = _rng.standard_normal((1, 3, 32, 32))  # seed 003: a 3x32x32 image, six 3x5x5 filters
 SEED_W = _rng.standard_normal((6, 3, 5, 5))
 SEED_B = _rng.standard_normal(6)
 X1 = _rng.standard_normal((2, 2, 11))
@@ -32,10 +43,12 @@ B1 = _rng.standard_normal(3)
 
 def _one_sided(x, w, b, stride, padding):
     """Zero padding of 2P added after the input only (bottom/right) instead of P on each side."""
+
     def build(s):
         padded = np.pad(x, ((0, 0), (0, 0), (0, 2 * padding), (0, 2 * padding)))
         out, _ = s.student("conv2d_forward")(padded, w, b, stride=stride, padding=0).unpack(2)
         s.output("out", out)
+
     return build
 
 
@@ -45,7 +58,7 @@ def _inputs_unchanged(s):
     dx, dw, db = s.student("conv2d_backward")(dout, cache).unpack(3)
     for name, ref in (("out", out), ("dx", dx), ("dw", dw), ("db", db)):
         s.output(name, ref)  # no points for untouched inputs next to wrong results
-    for name, ref in zip(("x", "w", "b", "dout"), (x, w, b, dout)):
+    for name, ref in zip(("x", "w", "b", "dout"), (x, w, b, dout), strict=False):
         s.output(f"{name} after the calls", ref)  # the very arrays passed in, read back
 
 
@@ -57,32 +70,80 @@ def _conv1d_inputs_unchanged(s):
 
 
 HIDDEN = [
-    GradedTest("conv2d_forward_stride2_pad1", "3.1", 10, forward(*S2[:3], **S2[4]),
-               slips=(Slip(FLIPPED, forward(*S2[:3], **S2[4], flip=True)),
-                      Slip("padding added on one side only: pad P rows/columns on BOTH sides",
-                           _one_sided(*S2[:3], **S2[4])))),
-    GradedTest("conv2d_forward_stride3_pad2_single_channel", "3.1", 8, forward(*S3[:3], **S3[4]),
-               slips=(Slip(FLIPPED, forward(*S3[:3], **S3[4], flip=True)),),
-               hint="H_out = (H + 2·padding − KH)//stride + 1; N = 1 and C_in = 1 must work too"),
-    GradedTest("conv2d_forward_lecture_32x32", "3.1", 7, forward(SEED_X, SEED_W, SEED_B),
-               slips=(Slip(FLIPPED, forward(SEED_X, SEED_W, SEED_B, flip=True)),),
-               hint="the lecture's example: a 3x32x32 input and six 3x5x5 filters give 6x28x28; "
-                    "each filter's bias b[o] is added once per output value, not once per input channel"),
-    GradedTest("conv2d_backward_stride2_pad1", "3.2", 15, backward(*S2[:4], **S2[4]),
-               slips=(Slip(FLIPPED, flipped_backward(*S2[:4], **S2[4])),
-                      Slip(DB_NOT_SUMMED, db_first_sample(*S2[:4], **S2[4]))),
-               hint="with stride s, output position (i, j) reads input rows i·s..i·s+KH−1, so the "
-                    "scatter onto dx~ steps by s too; then crop: dx = dx~[:, :, P:P+H, P:P+W]"),
-    GradedTest("conv2d_backward_stride3_pad2_single_channel", "3.2", 10, backward(*S3[:4], **S3[4]),
-               hint="some padded input positions are never read when stride > 1: their gradient is 0"),
-    GradedTest("conv2d_backward_rectangular", "3.2", 10, backward(*RECT[:4], **RECT[4]),
-               hint="keep H and W (and KH and KW) apart: a transpose slip only shows on non-square shapes"),
-    GradedTest("conv1d_forward_stride2_pad1", "3.3", 8, conv1d(X1, W1, B1, stride=2, padding=1),
-               hint="pad x by P zeros at BOTH ends of L, then step the window by the stride"),
-    GradedTest("conv1d_inputs_unchanged", "3.3", 2, _conv1d_inputs_unchanged,
-               hint="never modify x, w or b in place (pad into a new array)"),
-    GradedTest("conv2d_inputs_unchanged", "3.2", 5, _inputs_unchanged,
-               hint="never modify x, w, b or dout in place (pad and accumulate into new arrays)"),
+    GradedTest(
+        "conv2d_forward_stride2_pad1",
+        "3.1",
+        10,
+        forward(*S2[:3], **S2[4]),
+        slips=(
+            Slip(FLIPPED, forward(*S2[:3], **S2[4], flip=True)),
+            Slip("padding added on one side only: pad P rows/columns on BOTH sides", _one_sided(*S2[:3], **S2[4])),
+        ),
+    ),
+    GradedTest(
+        "conv2d_forward_stride3_pad2_single_channel",
+        "3.1",
+        8,
+        forward(*S3[:3], **S3[4]),
+        slips=(Slip(FLIPPED, forward(*S3[:3], **S3[4], flip=True)),),
+        hint="H_out = (H + 2·padding − KH)//stride + 1; N = 1 and C_in = 1 must work too",
+    ),
+    GradedTest(
+        "conv2d_forward_lecture_32x32",
+        "3.1",
+        7,
+        forward(SEED_X, SEED_W, SEED_B),
+        slips=(Slip(FLIPPED, forward(SEED_X, SEED_W, SEED_B, flip=True)),),
+        hint="the lecture's example: a 3x32x32 input and six 3x5x5 filters give 6x28x28; "
+        "each filter's bias b[o] is added once per output value, not once per input channel",
+    ),
+    GradedTest(
+        "conv2d_backward_stride2_pad1",
+        "3.2",
+        15,
+        backward(*S2[:4], **S2[4]),
+        slips=(
+            Slip(FLIPPED, flipped_backward(*S2[:4], **S2[4])),
+            Slip(DB_NOT_SUMMED, db_first_sample(*S2[:4], **S2[4])),
+        ),
+        hint="with stride s, output position (i, j) reads input rows i·s..i·s+KH−1, so the "
+        "scatter onto dx~ steps by s too; then crop: dx = dx~[:, :, P:P+H, P:P+W]",
+    ),
+    GradedTest(
+        "conv2d_backward_stride3_pad2_single_channel",
+        "3.2",
+        10,
+        backward(*S3[:4], **S3[4]),
+        hint="some padded input positions are never read when stride > 1: their gradient is 0",
+    ),
+    GradedTest(
+        "conv2d_backward_rectangular",
+        "3.2",
+        10,
+        backward(*RECT[:4], **RECT[4]),
+        hint="keep H and W (and KH and KW) apart: a transpose slip only shows on non-square shapes",
+    ),
+    GradedTest(
+        "conv1d_forward_stride2_pad1",
+        "3.3",
+        8,
+        conv1d(X1, W1, B1, stride=2, padding=1),
+        hint="pad x by P zeros at BOTH ends of L, then step the window by the stride",
+    ),
+    GradedTest(
+        "conv1d_inputs_unchanged",
+        "3.3",
+        2,
+        _conv1d_inputs_unchanged,
+        hint="never modify x, w or b in place (pad into a new array)",
+    ),
+    GradedTest(
+        "conv2d_inputs_unchanged",
+        "3.2",
+        5,
+        _inputs_unchanged,
+        hint="never modify x, w, b or dout in place (pad and accumulate into new arrays)",
+    ),
 ]
 
 TESTS = PUBLIC + HIDDEN

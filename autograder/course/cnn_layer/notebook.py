@@ -22,11 +22,11 @@
 # %%
 # %load_ext autoreload
 # %autoreload 2
-import numpy as np
+import cnn_layer
 import matplotlib.pyplot as plt
+import numpy as np
 
 from autograder.check import check
-import cnn_layer
 
 # %% [markdown]
 # ## Task 3.1: conv2d_forward
@@ -91,10 +91,10 @@ import cnn_layer
 # windows as a view.
 
 # %%
-x = np.random.default_rng(0).standard_normal((2, 3, 32, 32))     # N = 2 images, 3x32x32
-w = np.random.default_rng(1).standard_normal((6, 3, 5, 5))        # six 3x5x5 filters
+x = np.random.default_rng(0).standard_normal((2, 3, 32, 32))  # N = 2 images, 3x32x32
+w = np.random.default_rng(1).standard_normal((6, 3, 5, 5))  # six 3x5x5 filters
 out, cache = cnn_layer.conv2d_forward(x, w, np.zeros(6))
-print(out.shape)                                                   # (2, 6, 28, 28)
+print(out.shape)  # (2, 6, 28, 28)
 print(cnn_layer.conv2d_forward(x, w, np.zeros(6), stride=2, padding=2)[0].shape)  # (2, 6, 16, 16)
 
 # %% [markdown]
@@ -106,8 +106,9 @@ print(cnn_layer.conv2d_forward(x, w, np.zeros(6), stride=2, padding=2)[0].shape)
 # %%
 x = np.arange(16.0).reshape(4, 4)
 k = np.array([[1.0, 2.0], [3.0, 4.0]])
-lecture_001 = np.array([[sum(k[a, b] * x[i - a, j - b] for a in range(2) for b in range(2))
-                         for j in range(1, 4)] for i in range(1, 4)])
+lecture_001 = np.array(
+    [[sum(k[a, b] * x[i - a, j - b] for a in range(2) for b in range(2)) for j in range(1, 4)] for i in range(1, 4)]
+)
 xcorr = cnn_layer.conv2d_forward(x[None, None], k[None, None], np.zeros(1))[0][0, 0]
 conv = cnn_layer.conv2d_forward(x[None, None], k[::-1, ::-1][None, None], np.zeros(1))[0][0, 0]
 print("xcorr(x, k), what the layer computes:\n", xcorr)
@@ -123,7 +124,7 @@ print("equal to xcorr(x, flip(k)):", np.allclose(lecture_001, conv))
 x = np.arange(16.0).reshape(1, 1, 4, 4)
 print(cnn_layer.conv2d_forward(x, np.ones((1, 1, 2, 2)), np.zeros(1))[0][0, 0])
 corner = np.array([[[[1.0, 0.0], [0.0, 0.0]]]])
-print(cnn_layer.conv2d_forward(x, corner, np.zeros(1))[0][0, 0])   # = x[0, 0, :3, :3]
+print(cnn_layer.conv2d_forward(x, corner, np.zeros(1))[0][0, 0])  # = x[0, 0, :3, :3]
 
 # %% [markdown]
 # **Feature maps.** Filters are feature detectors. Below, a digit-like $28\times28$
@@ -134,22 +135,24 @@ print(cnn_layer.conv2d_forward(x, corner, np.zeros(1))[0][0, 0])   # = x[0, 0, :
 
 # %%
 img = np.zeros((28, 28))
-img[5:8, 6:23] = 1.0                                   # the bar of the 7
-for r in range(8, 25):                                 # its diagonal stroke
+img[5:8, 6:23] = 1.0  # the bar of the 7
+for r in range(8, 25):  # its diagonal stroke
     c = int(round(22 - (r - 8) * 0.7))
-    img[r, c - 1:c + 2] = 1.0
+    img[r, c - 1 : c + 2] = 1.0
 sobel = np.array([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
-filters = np.stack([sobel, sobel.T, np.ones((3, 3)) / 9])[:, None]   # (C_out=3, C_in=1, 3, 3)
+filters = np.stack([sobel, sobel.T, np.ones((3, 3)) / 9])[:, None]  # (C_out=3, C_in=1, 3, 3)
 maps, _ = cnn_layer.conv2d_forward(img[None, None], filters, np.zeros(3), padding=1)
 
 fig, axes = plt.subplots(1, 4, figsize=(12, 3))
-for ax, im, title in zip(axes, [img, *maps[0]], ["input", "vertical edges", "horizontal edges", "blur"]):
+for ax, im, title in zip(axes, [img, *maps[0]], ["input", "vertical edges", "horizontal edges", "blur"], strict=False):
     lim = np.abs(im).max()
-    ax.imshow(im, cmap="RdBu_r", vmin=-lim, vmax=lim); ax.set_title(title); ax.axis("off")
+    ax.imshow(im, cmap="RdBu_r", vmin=-lim, vmax=lim)
+    ax.set_title(title)
+    ax.axis("off")
 plt.show()
 
 # %%
-check("cnn_layer", "3.1");
+check("cnn_layer", "3.1")
 
 # %% [markdown]
 # ## Task 3.2: conv2d_backward
@@ -173,13 +176,16 @@ check("cnn_layer", "3.1");
 # $L = \sum \text{out}\odot\text{dout}$ (whose gradient with respect to out is dout),
 # with stride 2 and padding 1.
 
+
 # %%
 def num_grad(f, a, eps=1e-6):
     a, g = a.copy(), np.zeros_like(a)
     for i in np.ndindex(a.shape):
         old = a[i]
-        a[i] = old + eps; up = f(a)
-        a[i] = old - eps; down = f(a)
+        a[i] = old + eps
+        up = f(a)
+        a[i] = old - eps
+        down = f(a)
         a[i] = old
         g[i] = (up - down) / (2 * eps)
     return g
@@ -190,7 +196,12 @@ x, w, b = rng.standard_normal((2, 2, 5, 5)), rng.standard_normal((3, 2, 3, 3)), 
 out, cache = cnn_layer.conv2d_forward(x, w, b, stride=2, padding=1)
 dout = rng.standard_normal(out.shape)
 dx, dw, db = cnn_layer.conv2d_backward(dout, cache)
-L = lambda x_, w_, b_: np.sum(cnn_layer.conv2d_forward(x_, w_, b_, stride=2, padding=1)[0] * dout)
+
+
+def L(x_, w_, b_):
+    return np.sum(cnn_layer.conv2d_forward(x_, w_, b_, stride=2, padding=1)[0] * dout)
+
+
 print("dx:", np.max(np.abs(dx - num_grad(lambda a: L(a, w, b), x))))
 print("dw:", np.max(np.abs(dw - num_grad(lambda a: L(x, a, b), w))))
 print("db:", np.max(np.abs(db - num_grad(lambda a: L(x, w, a), b))))
@@ -207,11 +218,13 @@ out, cache = cnn_layer.conv2d_forward(x, kernel, np.zeros(1))
 dout = np.zeros(out.shape)
 dout[0, 0, 1, 2] = dout[0, 0, 6, 7] = 1.0
 dx, _, _ = cnn_layer.conv2d_backward(dout, cache)
-plt.imshow(dx[0, 0], cmap="viridis"); plt.colorbar(); plt.title("dx for two unit dout entries"); plt.show()
+plt.imshow(dx[0, 0], cmap="viridis")
+plt.colorbar()
+plt.title("dx for two unit dout entries")
+plt.show()
 
 # %%
-check("cnn_layer", "3.2");
-
+check("cnn_layer", "3.2")
 # %% [markdown]
 # ## Task 3.3: conv1d_forward
 #
@@ -229,13 +242,14 @@ check("cnn_layer", "3.2");
 t = np.linspace(0, 4 * np.pi, 200)
 signal = np.sin(t) + 0.3 * np.random.default_rng(3).standard_normal(200)
 smooth = cnn_layer.conv1d_forward(signal[None, None], np.full((1, 1, 5), 0.2), np.zeros(1), padding=2)
-print(smooth.shape)                                            # (1, 1, 200)
+print(smooth.shape)  # (1, 1, 200)
 plt.plot(t, signal, ".", ms=3, label="input")
-plt.plot(t, smooth[0, 0], label="conv1d, K = 5, P = 2"); plt.legend(); plt.show()
+plt.plot(t, smooth[0, 0], label="conv1d, K = 5, P = 2")
+plt.legend()
+plt.show()
 
 # %%
-check("cnn_layer", "3.3");
-
+check("cnn_layer", "3.3")
 # %% [markdown]
 # ## All together
 #
@@ -243,4 +257,4 @@ check("cnn_layer", "3.3");
 # `python -m autograder check cnn_layer cnn_layer.py` in a terminal):
 
 # %%
-check("cnn_layer");
+check("cnn_layer")

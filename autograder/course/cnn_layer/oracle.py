@@ -1,4 +1,5 @@
 """cnn_layer on PyTorch: torch.nn.functional.conv2d / conv1d, gradients by torch.autograd."""
+
 import torch
 import torch.nn.functional as F
 

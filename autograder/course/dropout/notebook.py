@@ -35,11 +35,11 @@
 # %%
 # %load_ext autoreload
 # %autoreload 2
-import numpy as np
+import dropout
 import matplotlib.pyplot as plt
+import numpy as np
 
 from autograder.check import check
-import dropout
 
 # %% [markdown]
 # ## Task 4.1: dropout_forward
@@ -61,10 +61,10 @@ import dropout
 # %%
 x = np.ones((3, 8))
 out, cache = dropout.dropout_forward(x, 0.5, rng=np.random.default_rng(0))
-print(out)                                        # zeros and 1/(1 - 0.5) = 2
+print(out)  # zeros and 1/(1 - 0.5) = 2
 print("mean:", out.mean(), "  test time:", dropout.dropout_forward(x, 0.5, train=False)[0][0, :4])
 mask = np.array([True, False, True, True])
-print(dropout.dropout_forward(np.array([1.0, 2.0, 3.0, 4.0]), 0.25, mask=mask)[0])   # [4/3, 0, 4, 16/3]
+print(dropout.dropout_forward(np.array([1.0, 2.0, 3.0, 4.0]), 0.25, mask=mask)[0])  # [4/3, 0, 4, 16/3]
 
 # %% [markdown]
 # **What the masks look like.** Left: one keep-mask for a $20\times60$ layer at
@@ -84,17 +84,22 @@ p = 0.3
 _, small = dropout.dropout_forward(np.ones((20, 60)), p, rng=np.random.default_rng(1))
 _, big = dropout.dropout_forward(np.ones((2000, 100)), p, rng=np.random.default_rng(2))
 fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.5))
-left.imshow(small["mask"], cmap="gray"); left.set_title(f"keep-mask, p = {p}"); left.axis("off")
+left.imshow(small["mask"], cmap="gray")
+left.set_title(f"keep-mask, p = {p}")
+left.axis("off")
 right.hist(1 - big["mask"].mean(axis=1), bins=25)
-right.axvline(p, color="red", ls="--", label="p"); right.set_xlabel("fraction dropped per row")
-right.legend(); plt.show()
-kept = big["mask"].sum(axis=1)                    # units kept in each row of m = 100
-print(f"units kept per row: mean {kept.mean():.2f}, variance {kept.var():.2f}; "
-      f"Binomial(100, 1 - p): mean {100 * (1 - p):.0f}, variance {100 * p * (1 - p):.0f}")
+right.axvline(p, color="red", ls="--", label="p")
+right.set_xlabel("fraction dropped per row")
+right.legend()
+plt.show()
+kept = big["mask"].sum(axis=1)  # units kept in each row of m = 100
+print(
+    f"units kept per row: mean {kept.mean():.2f}, variance {kept.var():.2f}; "
+    f"Binomial(100, 1 - p): mean {100 * (1 - p):.0f}, variance {100 * p * (1 - p):.0f}"
+)
 
 # %%
-check("dropout", "4.1");
-
+check("dropout", "4.1")
 # %% [markdown]
 # ## Task 4.2: dropout_backward
 #
@@ -113,11 +118,10 @@ x = np.arange(1.0, 9.0)
 out, cache = dropout.dropout_forward(x, 0.5, rng=np.random.default_rng(3))
 dx = dropout.dropout_backward(np.ones_like(x), cache)
 print("out:", out)
-print("dx: ", dx)            # 2 where a unit was kept, 0 where it was dropped
+print("dx: ", dx)  # 2 where a unit was kept, 0 where it was dropped
 
 # %%
-check("dropout", "4.2");
-
+check("dropout", "4.2")
 # %% [markdown]
 # ## Task 4.3: classic_test_weights
 #
@@ -138,15 +142,14 @@ check("dropout", "4.2");
 rng = np.random.default_rng(4)
 W, h, p = rng.standard_normal((3, 5)), rng.standard_normal(5), 0.4
 out, cache = dropout.dropout_forward(np.tile(h, (20_000, 1)), p, rng=rng)
-classic = np.tile(h, (20_000, 1)) * cache["mask"]          # same masks, no rescaling
+classic = np.tile(h, (20_000, 1)) * cache["mask"]  # same masks, no rescaling
 print("classic training, mean:", (classic @ W.T).mean(axis=0).round(3))
 print("W·(1-p) at test:       ", (dropout.classic_test_weights(W, p) @ h).round(3))
 print("inverted training, mean:", (out @ W.T).mean(axis=0).round(3))
 print("W at test:              ", (W @ h).round(3))
 
 # %%
-check("dropout", "4.3");
-
+check("dropout", "4.3")
 # %% [markdown]
 # ## All together
 #
@@ -154,4 +157,4 @@ check("dropout", "4.3");
 # `python -m autograder check dropout dropout.py` in a terminal):
 
 # %%
-check("dropout");
+check("dropout")

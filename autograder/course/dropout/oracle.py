@@ -1,5 +1,6 @@
 """dropout on PyTorch: the keep-mask exactly as the spec draws it (NumPy's generator), the
 arithmetic in torch, and dropout_backward by torch.autograd through the forward pass."""
+
 import numpy as np
 import torch
 

@@ -26,12 +26,12 @@
 # %%
 # %load_ext autoreload
 # %autoreload 2
-import numpy as np
+import gpu_training
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 
 from autograder.check import check
-import gpu_training
 
 # %% [markdown]
 # ## Task 6.1: get_device and load_digits_data
@@ -56,19 +56,20 @@ device = gpu_training.get_device()
 print("device:", device, f"({torch.cuda.get_device_name()})" if device.type == "cuda" else "")
 data = gpu_training.load_digits_data(device)
 X_train, y_train, X_test, y_test = data
-for name, t in zip(["X_train", "y_train", "X_test", "y_test"], data):
+for name, t in zip(["X_train", "y_train", "X_test", "y_test"], data, strict=False):
     print(f"{name:8s} {tuple(t.shape)}  {t.dtype}  on {t.device}")
 print("pixel range:", X_train.min().item(), "to", X_train.max().item())
 
 # %%
 fig, axes = plt.subplots(1, 10, figsize=(12, 1.6))
-for ax, img, label in zip(axes, X_train[:10].cpu(), y_train[:10].cpu()):
-    ax.imshow(img[0], cmap="gray_r"); ax.set_title(int(label)); ax.axis("off")
+for ax, img, label in zip(axes, X_train[:10].cpu(), y_train[:10].cpu(), strict=False):
+    ax.imshow(img[0], cmap="gray_r")
+    ax.set_title(int(label))
+    ax.axis("off")
 plt.show()
 
 # %%
-check("gpu_training", "6.1");
-
+check("gpu_training", "6.1")
 # %% [markdown]
 # ## Task 6.2: DigitsCNN
 #
@@ -112,22 +113,18 @@ check("gpu_training", "6.1");
 # example in NumPy, checked against PyTorch's `max_pool2d` and autograd:
 
 # %%
-x = np.array([[1.0, 3.0, 2.0, 0.0],
-              [4.0, 2.0, 1.0, 5.0],
-              [0.0, 1.0, 7.0, 6.0],
-              [2.0, 8.0, 3.0, 4.0]])
-windows = x.reshape(2, 2, 2, 2).transpose(0, 2, 1, 3)     # windows[i, j] = x[2i:2i+2, 2j:2j+2]
-pooled = windows.max(axis=(2, 3))                          # [[4, 5], [8, 7]]
+x = np.array([[1.0, 3.0, 2.0, 0.0], [4.0, 2.0, 1.0, 5.0], [0.0, 1.0, 7.0, 6.0], [2.0, 8.0, 3.0, 4.0]])
+windows = x.reshape(2, 2, 2, 2).transpose(0, 2, 1, 3)  # windows[i, j] = x[2i:2i+2, 2j:2j+2]
+pooled = windows.max(axis=(2, 3))  # [[4, 5], [8, 7]]
 dout = np.array([[1.0, 2.0], [3.0, 4.0]])
-is_max = windows == pooled[:, :, None, None]               # one True per window (no ties here)
+is_max = windows == pooled[:, :, None, None]  # one True per window (no ties here)
 dx = (is_max * dout[:, :, None, None]).transpose(0, 2, 1, 3).reshape(4, 4)
 print("pooled:\n", pooled, "\ndx:\n", dx)
 
-x_t = torch.tensor(x[None, None], requires_grad=True)      # (N, C, H, W) = (1, 1, 4, 4)
+x_t = torch.tensor(x[None, None], requires_grad=True)  # (N, C, H, W) = (1, 1, 4, 4)
 pooled_t = torch.nn.functional.max_pool2d(x_t, 2)
 pooled_t.backward(torch.tensor(dout[None, None]))
-print("same as PyTorch:", np.allclose(pooled, pooled_t.detach()[0, 0].numpy()),
-      np.allclose(dx, x_t.grad[0, 0].numpy()))
+print("same as PyTorch:", np.allclose(pooled, pooled_t.detach()[0, 0].numpy()), np.allclose(dx, x_t.grad[0, 0].numpy()))
 
 # %% [markdown]
 # **Initialisation.** `nn.Conv2d` and `nn.Linear` draw their weights from
@@ -147,13 +144,12 @@ print(model)
 print("logits:", tuple(model(X_train[:5]).shape))
 print("parameters:", sum(p.numel() for p in model.parameters()))
 print(list(model.state_dict()))
-w = model.conv2.weight                                    # (C_out, C_in, KH, KW) = (32, 16, 3, 3)
+w = model.conv2.weight  # (C_out, C_in, KH, KW) = (32, 16, 3, 3)
 fan_in = w.shape[1] * w.shape[2] * w.shape[3]
 print(f"conv2: fan_in = {fan_in}, Var(w) · fan_in = {w.var().item() * fan_in:.3f} (1/3; He would be 2)")
 
 # %%
-check("gpu_training", "6.2");
-
+check("gpu_training", "6.2")
 # %% [markdown]
 # ## Task 6.3: train_step and evaluate
 #
@@ -180,8 +176,7 @@ loss = gpu_training.train_step(model, optimizer, X_train[:64], y_train[:64])
 print(f"loss of one step: {loss:.3f}   (ln 10 = {np.log(10):.3f})")
 
 # %%
-check("gpu_training", "6.3");
-
+check("gpu_training", "6.3")
 # %% [markdown]
 # ## Task 6.4: train
 #
@@ -209,19 +204,21 @@ check("gpu_training", "6.3");
 
 # %%
 torch.manual_seed(0)
-history = gpu_training.train(gpu_training.DigitsCNN(), data, epochs=15, batch_size=64, lr=0.05,
-                             momentum=0.9, seed=0)
+history = gpu_training.train(gpu_training.DigitsCNN(), data, epochs=15, batch_size=64, lr=0.05, momentum=0.9, seed=0)
 print(f"test accuracy {history['test_acc'][-1]:.3f} after {history['seconds'][-1]:.1f} s on {device}")
 
 epochs = np.arange(1, len(history["loss"]) + 1)
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.5))
-left.plot(epochs, history["loss"], "o-"); left.set_xlabel("epoch"); left.set_ylabel("mean training loss")
-right.plot(epochs, history["test_acc"], "o-"); right.set_xlabel("epoch"); right.set_ylabel("test accuracy")
+left.plot(epochs, history["loss"], "o-")
+left.set_xlabel("epoch")
+left.set_ylabel("mean training loss")
+right.plot(epochs, history["test_acc"], "o-")
+right.set_xlabel("epoch")
+right.set_ylabel("test accuracy")
 plt.show()
 
 # %%
-check("gpu_training", "6.4");
-
+check("gpu_training", "6.4")
 # %% [markdown]
 # ## All together
 #
@@ -229,4 +226,4 @@ check("gpu_training", "6.4");
 # `python -m autograder check gpu_training gpu_training.py` in a terminal):
 
 # %%
-check("gpu_training");
+check("gpu_training")

@@ -5,36 +5,60 @@ and over many arrays, batch norm with small variances and a large ε, untouched 
 
 Slips that no call of the reference reproduces are computed here in NumPy (this file is not
 shipped to students). Input validation is given in the skeleton and tested in tests/."""
+
 import numpy as np
 
 from autograder.course.init_gradflow.public import (
-    BN_BACKWARD_HINT, BN_HINT, PER_TENSOR, TESTS as PUBLIC, WS_SQUARE, X_SQUARE, batchnorm,
-    batchnorm_grads, clip, draw, fan_slips, fans, grad_norm_slips, grad_norms, scale_slips)
+    BN_BACKWARD_HINT,
+    BN_HINT,
+    PER_TENSOR,
+    WS_SQUARE,
+    X_SQUARE,
+    batchnorm,
+    batchnorm_grads,
+    clip,
+    draw,
+    fan_slips,
+    fans,
+    grad_norm_slips,
+    grad_norms,
+    scale_slips,
+)
+from autograder.course.init_gradflow.public import (
+    TESTS as PUBLIC,
+)
 from autograder.testcase import GradedTest, Slip
 
 _rng = np.random.default_rng(70)
 WS_MIXED = [_rng.standard_normal(s) / np.sqrt(s[1]) for s in [(5, 3), (2, 5), (4, 2)]]
 X_MIXED = _rng.standard_normal((6, 3))
-WS_DEEP = [_rng.normal(0.0, np.sqrt(2 / 32), (16, 16)) for _ in range(20)]   # Glorot std for 16 → 16
+WS_DEEP = [_rng.normal(0.0, np.sqrt(2 / 32), (16, 16)) for _ in range(20)]  # Glorot std for 16 → 16
 X_DEEP = _rng.standard_normal((10, 16))
 GRADS_SMALL = [_rng.standard_normal((2, 2)) * 0.1, _rng.standard_normal(3) * 0.1]
-GRADS_MANY = [np.array(_rng.standard_normal()), _rng.standard_normal((2, 3, 2)), _rng.standard_normal(5) * 4,
-              _rng.standard_normal((1, 1))]
-BN_X = _rng.standard_normal((4, 4)) * [0.05, 0.1, 0.3, 1.0] + [1.0, -2.0, 0.0, 3.0]   # small variances
+GRADS_MANY = [
+    np.array(_rng.standard_normal()),
+    _rng.standard_normal((2, 3, 2)),
+    _rng.standard_normal(5) * 4,
+    _rng.standard_normal((1, 1)),
+]
+BN_X = _rng.standard_normal((4, 4)) * [0.05, 0.1, 0.3, 1.0] + [1.0, -2.0, 0.0, 3.0]  # small variances
 BN_GAMMA, BN_BETA = _rng.standard_normal(4), _rng.standard_normal(4)
 BN_X2 = _rng.standard_normal((5, 3)) * [0.2, 1.0, 3.0]
 BN_GAMMA2, BN_BETA2, BN_DOUT2 = _rng.standard_normal(3), _rng.standard_normal(3), _rng.standard_normal((5, 3))
 
-NO_SIGN_FIX = ("orthogonal without the sign fix: multiply Q's columns by sign(diag R), otherwise the QR's sign "
-               "convention biases Q (torch.nn.init.orthogonal_ does this)")
+NO_SIGN_FIX = (
+    "orthogonal without the sign fix: multiply Q's columns by sign(diag R), otherwise the QR's sign "
+    "convention biases Q (torch.nn.init.orthogonal_ does this)"
+)
 NO_CLAMP = "the clip factor is not capped at 1: min(1, max_norm/(total_norm + 1e−6)) never scales gradients up"
 UNBIASED = "unbiased variance (divide by N − 1): batch norm normalises with the biased variance, divide by N"
 EPS_OUTSIDE = "ε outside the square root: x̂ = (x − μ)/√(σ² + ε), not (x − μ)/(σ + ε)"
-TIMES_SIGMA = ("(x − μ)·σ as seed 001 writes it: normalising divides by the standard deviation, "
-               "x̂ = (x − μ)/√(σ² + ε)")
+TIMES_SIGMA = "(x − μ)·σ as seed 001 writes it: normalising divides by the standard deviation, x̂ = (x − μ)/√(σ² + ε)"
 WRONG_AXIS = "normalised over the features of each row (layer norm): batch norm takes μ and σ² over the batch, axis 0"
-STATS_CONSTANT = ("μ and σ treated as constants in the backward pass (dx = γ·dout/σ): both depend on x, "
-                  "dx = (1/(Nσ))·(N·dx̂ − Σ_n dx̂ − x̂·Σ_n dx̂·x̂)")
+STATS_CONSTANT = (
+    "μ and σ treated as constants in the backward pass (dx = γ·dout/σ): both depend on x, "
+    "dx = (1/(Nσ))·(N·dx̂ − Σ_n dx̂ − x̂·Σ_n dx̂·x̂)"
+)
 
 
 def _orthogonal_without_sign_fix(shape, seed, gain):
@@ -46,10 +70,12 @@ def _orthogonal_without_sign_fix(shape, seed, gain):
 
 def _orthogonal(draws):
     """draws: [(shape, seed, gain)]; one output per draw."""
+
     def build(s):
         for i, (shape, seed, gain) in enumerate(draws):
             rng = s.lib("numpy.random.default_rng")(seed)
             s.output(f"W{i}", s.student("init_weights")(shape, "orthogonal", rng, gain))
+
     return build
 
 
@@ -57,6 +83,7 @@ def _constant_outputs(outputs):
     def build(s):
         for name, value in outputs.items():
             s.output(name, value)
+
     return build
 
 
@@ -76,7 +103,7 @@ def _all_activations(s):
 
 
 def _clip_no_clamp(grads, max_norm):
-    total = float(np.sqrt(sum(np.sum(g ** 2) for g in grads)))
+    total = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
     outputs = {f"clipped[{i}]": g * (max_norm / (total + 1e-6)) for i, g in enumerate(grads)}
     return _constant_outputs({**outputs, "total_norm": total})
 
@@ -89,8 +116,7 @@ def _bn(x, gamma, beta, eps, *, ddof=0, eps_outside=False, times_sigma=False, ax
 
 
 def _bn_slips(x, gamma, beta, eps):
-    variants = [(UNBIASED, dict(ddof=1)), (EPS_OUTSIDE, dict(eps_outside=True)),
-                (TIMES_SIGMA, dict(times_sigma=True))]
+    variants = [(UNBIASED, dict(ddof=1)), (EPS_OUTSIDE, dict(eps_outside=True)), (TIMES_SIGMA, dict(times_sigma=True))]
     if x.shape[0] == x.shape[1]:
         variants.append((WRONG_AXIS, dict(axis=1)))
     return tuple(Slip(hint, _constant_outputs(_bn(x, gamma, beta, eps, **kw))) for hint, kw in variants)
@@ -98,8 +124,13 @@ def _bn_slips(x, gamma, beta, eps):
 
 def _bn_stats_constant(x, gamma, beta, dout, eps):
     x_hat = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)
-    return _constant_outputs({"dbeta": dout.sum(axis=0), "dgamma": (dout * x_hat).sum(axis=0),
-                              "dx": gamma * dout / np.sqrt(x.var(axis=0) + eps)})
+    return _constant_outputs(
+        {
+            "dbeta": dout.sum(axis=0),
+            "dgamma": (dout * x_hat).sum(axis=0),
+            "dx": gamma * dout / np.sqrt(x.var(axis=0) + eps),
+        }
+    )
 
 
 def _inputs_unchanged(s):
@@ -110,8 +141,15 @@ def _inputs_unchanged(s):
     norms = s.student("layer_grad_norms")(Ws, X, "tanh")
     grads = [s.value(g) for g in GRADS_MANY]
     clipped, total = s.student("clip_grad_norm")(grads, 0.5).unpack(2)
-    for name, ref in (("out", out), ("dx", dx), ("dgamma", dgamma), ("dbeta", dbeta), ("norms", norms),
-                      ("clipped[1]", clipped[1]), ("total_norm", total)):
+    for name, ref in (
+        ("out", out),
+        ("dx", dx),
+        ("dgamma", dgamma),
+        ("dbeta", dbeta),
+        ("norms", norms),
+        ("clipped[1]", clipped[1]),
+        ("total_norm", total),
+    ):
         s.output(name, ref)  # no points for untouched inputs next to wrong results
     for name, ref in (("x", x), ("gamma", gamma), ("beta", beta), ("dout", dout), ("X", X)):
         s.output(f"{name} after the calls", ref)
@@ -125,55 +163,142 @@ ORTHO = [((6, 3), 7, 2.0), ((4, 2, 2, 2), 8, None)]
 
 HIDDEN = [
     # 7.1
-    GradedTest("fan_in_fan_out_conv1d", "7.1", 2, fans((8, 3, 5)), slips=fan_slips((8, 3, 5)),
-               hint="Conv1d weight (out, in, K): fan_in = in·K, fan_out = out·K"),
-    GradedTest("fan_in_fan_out_conv3d", "7.1", 2, fans((4, 2, 3, 1, 2)), slips=fan_slips((4, 2, 3, 1, 2)),
-               hint="fan_in = shape[1]·∏shape[2:], fan_out = shape[0]·∏shape[2:] for any number of kernel axes"),
+    GradedTest(
+        "fan_in_fan_out_conv1d",
+        "7.1",
+        2,
+        fans((8, 3, 5)),
+        slips=fan_slips((8, 3, 5)),
+        hint="Conv1d weight (out, in, K): fan_in = in·K, fan_out = out·K",
+    ),
+    GradedTest(
+        "fan_in_fan_out_conv3d",
+        "7.1",
+        2,
+        fans((4, 2, 3, 1, 2)),
+        slips=fan_slips((4, 2, 3, 1, 2)),
+        hint="fan_in = shape[1]·∏shape[2:], fan_out = shape[0]·∏shape[2:] for any number of kernel axes",
+    ),
     # 7.2
-    GradedTest("init_weights_xavier_normal", "7.2", 4, draw((50, 200), "xavier_normal", 4),
-               slips=scale_slips((50, 200), "xavier_normal", 4),
-               hint="std = g·√(2/(fan_in + fan_out)) with g = 1 by default: Glorot averages the two fans"),
-    GradedTest("init_weights_xavier_normal_tanh_gain", "7.2", 2, draw((20, 10, 3), "xavier_normal", 5, 5 / 3),
-               slips=scale_slips((20, 10, 3), "xavier_normal", 5, 5 / 3),
-               hint="an explicit gain multiplies the std: std = gain·√(2/(fan_in + fan_out))"),
-    GradedTest("init_weights_kaiming_uniform_conv1d", "7.2", 4, draw((20, 10, 3), "kaiming_uniform", 6),
-               slips=scale_slips((20, 10, 3), "kaiming_uniform", 6),
-               hint="a = g·√(3/fan_in) with g = √2 by default; fan_in = in·K for a Conv1d weight"),
-    GradedTest("init_weights_orthogonal_tall_and_conv", "7.2", 4, _orthogonal(ORTHO),
-               slips=(Slip(NO_SIGN_FIX, _constant_outputs(
-                   {f"W{i}": _orthogonal_without_sign_fix(shape, seed, 1.0 if g is None else g)
-                    for i, (shape, seed, g) in enumerate(ORTHO)})),),
-               hint="rows = shape[0], cols = ∏shape[1:]; no transpose when rows >= cols; sign fix; times gain; "
-                    "reshape to shape"),
-    GradedTest("init_weights_one_rng_call_each", "7.2", 2, _one_rng_for_all,
-               hint="each init_weights makes exactly one call to rng (the orthogonal one included), so a shared "
-                    "rng gives the next draw the values the spec fixes"),
+    GradedTest(
+        "init_weights_xavier_normal",
+        "7.2",
+        4,
+        draw((50, 200), "xavier_normal", 4),
+        slips=scale_slips((50, 200), "xavier_normal", 4),
+        hint="std = g·√(2/(fan_in + fan_out)) with g = 1 by default: Glorot averages the two fans",
+    ),
+    GradedTest(
+        "init_weights_xavier_normal_tanh_gain",
+        "7.2",
+        2,
+        draw((20, 10, 3), "xavier_normal", 5, 5 / 3),
+        slips=scale_slips((20, 10, 3), "xavier_normal", 5, 5 / 3),
+        hint="an explicit gain multiplies the std: std = gain·√(2/(fan_in + fan_out))",
+    ),
+    GradedTest(
+        "init_weights_kaiming_uniform_conv1d",
+        "7.2",
+        4,
+        draw((20, 10, 3), "kaiming_uniform", 6),
+        slips=scale_slips((20, 10, 3), "kaiming_uniform", 6),
+        hint="a = g·√(3/fan_in) with g = √2 by default; fan_in = in·K for a Conv1d weight",
+    ),
+    GradedTest(
+        "init_weights_orthogonal_tall_and_conv",
+        "7.2",
+        4,
+        _orthogonal(ORTHO),
+        slips=(
+            Slip(
+                NO_SIGN_FIX,
+                _constant_outputs(
+                    {
+                        f"W{i}": _orthogonal_without_sign_fix(shape, seed, 1.0 if g is None else g)
+                        for i, (shape, seed, g) in enumerate(ORTHO)
+                    }
+                ),
+            ),
+        ),
+        hint="rows = shape[0], cols = ∏shape[1:]; no transpose when rows >= cols; sign fix; times gain; "
+        "reshape to shape",
+    ),
+    GradedTest(
+        "init_weights_one_rng_call_each",
+        "7.2",
+        2,
+        _one_rng_for_all,
+        hint="each init_weights makes exactly one call to rng (the orthogonal one included), so a shared "
+        "rng gives the next draw the values the spec fixes",
+    ),
     # 7.3
-    GradedTest("layer_activations_relu_sigmoid_linear", "7.3", 5, _all_activations,
-               hint="relu max(z, 0); sigmoid 1/(1 + e^{−z}); linear z; W_l is (D_l, D_{l−1}): h_l = act(h_{l−1} W_lᵀ)"),
+    GradedTest(
+        "layer_activations_relu_sigmoid_linear",
+        "7.3",
+        5,
+        _all_activations,
+        hint="relu max(z, 0); sigmoid 1/(1 + e^{−z}); linear z; W_l is (D_l, D_{l−1}): h_l = act(h_{l−1} W_lᵀ)",
+    ),
     # 7.4
-    GradedTest("layer_grad_norms_20_layers_sigmoid", "7.4", 5, grad_norms(WS_DEEP, X_DEEP, "sigmoid"),
-               slips=grad_norm_slips(WS_DEEP, X_DEEP, "sigmoid"), atol=0.0,
-               hint="σ'(z) = σ(z)(1 − σ(z)) <= 1/4 at every layer: the early layers' norms are tiny but exact"),
-    GradedTest("layer_grad_norms_tanh_square", "7.4", 2, grad_norms(WS_SQUARE, X_SQUARE, "tanh"),
-               slips=grad_norm_slips(WS_SQUARE, X_SQUARE, "tanh"),
-               hint="tanh'(z) = 1 − tanh(z)²; ∂E/∂W_l = δ_lᵀ h_{l−1} with δ_l = ∂E/∂h_l ⊙ act'(z_l)"),
+    GradedTest(
+        "layer_grad_norms_20_layers_sigmoid",
+        "7.4",
+        5,
+        grad_norms(WS_DEEP, X_DEEP, "sigmoid"),
+        slips=grad_norm_slips(WS_DEEP, X_DEEP, "sigmoid"),
+        atol=0.0,
+        hint="σ'(z) = σ(z)(1 − σ(z)) <= 1/4 at every layer: the early layers' norms are tiny but exact",
+    ),
+    GradedTest(
+        "layer_grad_norms_tanh_square",
+        "7.4",
+        2,
+        grad_norms(WS_SQUARE, X_SQUARE, "tanh"),
+        slips=grad_norm_slips(WS_SQUARE, X_SQUARE, "tanh"),
+        hint="tanh'(z) = 1 − tanh(z)²; ∂E/∂W_l = δ_lᵀ h_{l−1} with δ_l = ∂E/∂h_l ⊙ act'(z_l)",
+    ),
     # 7.5
-    GradedTest("clip_grad_norm_below_max", "7.5", 2, clip(GRADS_SMALL, 100.0),
-               slips=(Slip(NO_CLAMP, _clip_no_clamp(GRADS_SMALL, 100.0)),),
-               hint="a total norm below max_norm leaves the gradients as they are (factor 1), as new arrays"),
-    GradedTest("clip_grad_norm_four_arrays", "7.5", 4, clip(GRADS_MANY, 0.5),
-               slips=(Slip(PER_TENSOR, clip(GRADS_MANY, 0.5, per_tensor=True)),),
-               hint="one global norm over arrays of any shapes (a 0-d array too); one factor for all"),
+    GradedTest(
+        "clip_grad_norm_below_max",
+        "7.5",
+        2,
+        clip(GRADS_SMALL, 100.0),
+        slips=(Slip(NO_CLAMP, _clip_no_clamp(GRADS_SMALL, 100.0)),),
+        hint="a total norm below max_norm leaves the gradients as they are (factor 1), as new arrays",
+    ),
+    GradedTest(
+        "clip_grad_norm_four_arrays",
+        "7.5",
+        4,
+        clip(GRADS_MANY, 0.5),
+        slips=(Slip(PER_TENSOR, clip(GRADS_MANY, 0.5, per_tensor=True)),),
+        hint="one global norm over arrays of any shapes (a 0-d array too); one factor for all",
+    ),
     # 7.6
-    GradedTest("batchnorm_forward_small_variance_eps", "7.6", 5, batchnorm(BN_X, BN_GAMMA, BN_BETA, 0.1),
-               slips=_bn_slips(BN_X, BN_GAMMA, BN_BETA, 0.1), hint=BN_HINT),
+    GradedTest(
+        "batchnorm_forward_small_variance_eps",
+        "7.6",
+        5,
+        batchnorm(BN_X, BN_GAMMA, BN_BETA, 0.1),
+        slips=_bn_slips(BN_X, BN_GAMMA, BN_BETA, 0.1),
+        hint=BN_HINT,
+    ),
     # 7.7
-    GradedTest("batchnorm_backward_eps", "7.7", 5, batchnorm_grads(BN_X2, BN_GAMMA2, BN_BETA2, BN_DOUT2, 0.01),
-               slips=(Slip(STATS_CONSTANT, _bn_stats_constant(BN_X2, BN_GAMMA2, BN_BETA2, BN_DOUT2, 0.01)),),
-               hint=BN_BACKWARD_HINT),
-    GradedTest("inputs_unchanged", "7.7", 2, _inputs_unchanged,
-               hint="return new arrays; never change x, gamma, beta, dout, X, Ws or grads in place"),
+    GradedTest(
+        "batchnorm_backward_eps",
+        "7.7",
+        5,
+        batchnorm_grads(BN_X2, BN_GAMMA2, BN_BETA2, BN_DOUT2, 0.01),
+        slips=(Slip(STATS_CONSTANT, _bn_stats_constant(BN_X2, BN_GAMMA2, BN_BETA2, BN_DOUT2, 0.01)),),
+        hint=BN_BACKWARD_HINT,
+    ),
+    GradedTest(
+        "inputs_unchanged",
+        "7.7",
+        2,
+        _inputs_unchanged,
+        hint="return new arrays; never change x, gamma, beta, dout, X, Ws or grads in place",
+    ),
 ]
 
 TESTS = PUBLIC + HIDDEN

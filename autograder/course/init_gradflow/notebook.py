@@ -27,11 +27,11 @@
 # %%
 # %load_ext autoreload
 # %autoreload 2
-import numpy as np
+import init_gradflow as ig
 import matplotlib.pyplot as plt
+import numpy as np
 
 from autograder.check import check
-import init_gradflow as ig
 
 # %% [markdown]
 # ## Task 7.1: fan_in_fan_out
@@ -47,12 +47,11 @@ import init_gradflow as ig
 # $3\cdot5\cdot5 = 75$: the length of the dot product $w^\top x$ each output number is.
 
 # %%
-print(ig.fan_in_fan_out((300, 784)))      # Linear(784, 300): (784, 300)
-print(ig.fan_in_fan_out((6, 3, 5, 5)))    # Conv2d(3, 6, 5):  (75, 150)
+print(ig.fan_in_fan_out((300, 784)))  # Linear(784, 300): (784, 300)
+print(ig.fan_in_fan_out((6, 3, 5, 5)))  # Conv2d(3, 6, 5):  (75, 150)
 
 # %%
-check("init_gradflow", "7.1");
-
+check("init_gradflow", "7.1")
 # %% [markdown]
 # ## Task 7.2: init_weights
 #
@@ -92,8 +91,7 @@ Q = ig.init_weights((4, 6), "orthogonal", np.random.default_rng(1))
 print("orthogonal rows: Q Qᵀ =\n", np.round(Q @ Q.T, 12))
 
 # %%
-check("init_gradflow", "7.2");
-
+check("init_gradflow", "7.2")
 # %% [markdown]
 # ## Task 7.3: layer_activations
 #
@@ -116,11 +114,12 @@ def small_normal(shape, rng):
     return 0.01 * rng.standard_normal(shape)
 
 
-inits = {"N(0, 0.01²)": small_normal,
-         "xavier_normal": lambda shape, rng: ig.init_weights(shape, "xavier_normal", rng),
-         "kaiming_normal": lambda shape, rng: ig.init_weights(shape, "kaiming_normal", rng)}
-nets = {name: [init((width, width), np.random.default_rng(l)) for l in range(depth)]
-        for name, init in inits.items()}
+inits = {
+    "N(0, 0.01²)": small_normal,
+    "xavier_normal": lambda shape, rng: ig.init_weights(shape, "xavier_normal", rng),
+    "kaiming_normal": lambda shape, rng: ig.init_weights(shape, "kaiming_normal", rng),
+}
+nets = {name: [init((width, width), np.random.default_rng(l)) for l in range(depth)] for name, init in inits.items()}
 
 fig, axes = plt.subplots(2, 3, figsize=(12, 5), sharey="row")
 for row, activation in enumerate(["tanh", "relu"]):
@@ -129,16 +128,15 @@ for row, activation in enumerate(["tanh", "relu"]):
         ax = axes[row, col]
         for l in [1, 5, 10, 20]:
             h = hs[l - 1].ravel()
-            ax.hist(h / max(np.abs(h).max(), 1e-300), bins=40, histtype="step",
-                    label=f"layer {l}: std {h.std():.1e}")
+            ax.hist(h / max(np.abs(h).max(), 1e-300), bins=40, histtype="step", label=f"layer {l}: std {h.std():.1e}")
         ax.set_title(f"{activation}, {name}", fontsize=9)
         ax.legend(fontsize=7)
 axes[1, 0].set_xlabel("activation / its largest |value|")
-plt.tight_layout(); plt.show()
+plt.tight_layout()
+plt.show()
 
 # %%
-check("init_gradflow", "7.3");
-
+check("init_gradflow", "7.3")
 # %% [markdown]
 # ## Task 7.4: layer_grad_norms
 #
@@ -161,14 +159,17 @@ check("init_gradflow", "7.3");
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
-for ax, activation in zip(axes, ["tanh", "relu", "sigmoid"]):
+for ax, activation in zip(axes, ["tanh", "relu", "sigmoid"], strict=False):
     for name, Ws in nets.items():
         ax.semilogy(np.arange(1, depth + 1), ig.layer_grad_norms(Ws, X, activation), ".-", label=name)
     big = [3.0 * W for W in nets["xavier_normal"]]
     ax.semilogy(np.arange(1, depth + 1), ig.layer_grad_norms(big, X, activation), ".--", label="3 × xavier")
-    ax.set_title(activation); ax.set_xlabel("layer ℓ")
-axes[0].set_ylabel("‖∂E/∂W_ℓ‖"); axes[0].legend(fontsize=8)
-plt.tight_layout(); plt.show()
+    ax.set_title(activation)
+    ax.set_xlabel("layer ℓ")
+axes[0].set_ylabel("‖∂E/∂W_ℓ‖")
+axes[0].legend(fontsize=8)
+plt.tight_layout()
+plt.show()
 
 # %% [markdown]
 # **Why random, not constant.** If every hidden unit starts with the same weights, every
@@ -185,10 +186,10 @@ y_train = np.sin(2 * x_train) + 0.3 * x_train
 def fit(W1, w2, steps=1500, lr=0.05):
     losses = []
     for _ in range(steps):
-        (h,) = ig.layer_activations([W1], x_train, "tanh")       # (N, H)
-        err = h @ w2 - y_train                                  # (N, 1)
-        losses.append(0.5 * np.mean(err ** 2))
-        dh = err @ w2.T * (1 - h ** 2) / len(x_train)
+        (h,) = ig.layer_activations([W1], x_train, "tanh")  # (N, H)
+        err = h @ w2 - y_train  # (N, 1)
+        losses.append(0.5 * np.mean(err**2))
+        dh = err @ w2.T * (1 - h**2) / len(x_train)
         w2 = w2 - lr * h.T @ err / len(x_train)
         W1 = W1 - lr * dh.T @ x_train
     return losses, W1
@@ -196,16 +197,20 @@ def fit(W1, w2, steps=1500, lr=0.05):
 
 hidden = 16
 sym_losses, sym_W1 = fit(np.full((hidden, 1), 0.5), np.full((hidden, 1), 0.1))
-rnd_losses, rnd_W1 = fit(ig.init_weights((hidden, 1), "xavier_normal", np.random.default_rng(0)),
-                         ig.init_weights((1, hidden), "xavier_normal", np.random.default_rng(1)).T)
+rnd_losses, rnd_W1 = fit(
+    ig.init_weights((hidden, 1), "xavier_normal", np.random.default_rng(0)),
+    ig.init_weights((1, hidden), "xavier_normal", np.random.default_rng(1)).T,
+)
 plt.figure(figsize=(6, 3.5))
 plt.semilogy(sym_losses, label=f"constant init (spread of W1 rows: {sym_W1.std():.1e})")
 plt.semilogy(rnd_losses, label=f"xavier init (spread of W1 rows: {rnd_W1.std():.2f})")
-plt.xlabel("step"); plt.ylabel("training loss"); plt.legend(fontsize=8); plt.show()
+plt.xlabel("step")
+plt.ylabel("training loss")
+plt.legend(fontsize=8)
+plt.show()
 
 # %%
-check("init_gradflow", "7.4");
-
+check("init_gradflow", "7.4")
 # %% [markdown]
 # ## Task 7.5: clip_grad_norm
 #
@@ -221,13 +226,12 @@ check("init_gradflow", "7.4");
 # its own norm would change it. Your version returns new arrays and the total norm.
 
 # %%
-grads = [np.array([3.0, 4.0]), np.array([[0.0, 12.0]])]        # norms 5 and 12, total 13
+grads = [np.array([3.0, 4.0]), np.array([[0.0, 12.0]])]  # norms 5 and 12, total 13
 clipped, total = ig.clip_grad_norm(grads, 6.5)
-print("total norm", total, " clipped", clipped, " new total", np.sqrt(sum(np.sum(g ** 2) for g in clipped)))
+print("total norm", total, " clipped", clipped, " new total", np.sqrt(sum(np.sum(g**2) for g in clipped)))
 
 # %%
-check("init_gradflow", "7.5");
-
+check("init_gradflow", "7.5")
 # %% [markdown]
 # ## Task 7.6: batchnorm_forward
 #
@@ -255,8 +259,7 @@ for W in nets["N(0, 0.01²)"]:
 print(f"tanh, N(0, 0.01²), layer 20: std {plain.std():.1e} without batch norm, {stds[-1]:.2f} with it")
 
 # %%
-check("init_gradflow", "7.6");
-
+check("init_gradflow", "7.6")
 # %% [markdown]
 # ## Task 7.7: batchnorm_backward
 #
@@ -271,20 +274,26 @@ check("init_gradflow", "7.6");
 
 # %%
 rng = np.random.default_rng(2)
-x, gamma, beta, dout = rng.standard_normal((5, 3)), rng.standard_normal(3), rng.standard_normal(3), rng.standard_normal((5, 3))
+x, gamma, beta, dout = (
+    rng.standard_normal((5, 3)),
+    rng.standard_normal(3),
+    rng.standard_normal(3),
+    rng.standard_normal((5, 3)),
+)
 out, cache = ig.batchnorm_forward(x, gamma, beta)
 dx, dgamma, dbeta = ig.batchnorm_backward(dout, cache)
 numeric = np.zeros_like(x)
 for idx in np.ndindex(x.shape):
     step = np.zeros_like(x)
     step[idx] = 1e-6
-    numeric[idx] = (np.sum(ig.batchnorm_forward(x + step, gamma, beta)[0] * dout)
-                    - np.sum(ig.batchnorm_forward(x - step, gamma, beta)[0] * dout)) / 2e-6
+    numeric[idx] = (
+        np.sum(ig.batchnorm_forward(x + step, gamma, beta)[0] * dout)
+        - np.sum(ig.batchnorm_forward(x - step, gamma, beta)[0] * dout)
+    ) / 2e-6
 print("largest |dx − numerical|:", np.abs(dx - numeric).max())
 
 # %%
-check("init_gradflow", "7.7");
-
+check("init_gradflow", "7.7")
 # %% [markdown]
 # ## All together
 #
@@ -292,4 +301,4 @@ check("init_gradflow", "7.7");
 # `python -m autograder check init_gradflow init_gradflow.py` in a terminal):
 
 # %%
-check("init_gradflow");
+check("init_gradflow")

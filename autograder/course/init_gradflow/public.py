@@ -3,13 +3,14 @@
 
 Weights are PyTorch's (out, in, *kernel); init_weights draws with one call to
 np.random.default_rng(seed), so the values are fixed by the seed."""
+
 import numpy as np
 
 from autograder.testcase import GradedTest, Slip
 
 _rng = np.random.default_rng(7)
-WS_SQUARE = [_rng.standard_normal((4, 4)) * 0.7 for _ in range(3)]     # (D_l, D_{l-1}), D = 4
-X_SQUARE = _rng.standard_normal((5, 4))                                  # (N, D_0)
+WS_SQUARE = [_rng.standard_normal((4, 4)) * 0.7 for _ in range(3)]  # (D_l, D_{l-1}), D = 4
+X_SQUARE = _rng.standard_normal((5, 4))  # (N, D_0)
 WS_RELU = [_rng.standard_normal(s) * np.sqrt(2 / s[1]) for s in [(6, 3), (5, 6), (2, 5)]]
 X_RELU = _rng.standard_normal((8, 3))
 GRADS = [_rng.standard_normal((3, 2)), _rng.standard_normal(4) * 3.0]
@@ -18,36 +19,45 @@ BN_GAMMA, BN_BETA = _rng.standard_normal(3), _rng.standard_normal(3)
 BN_DOUT = _rng.standard_normal((6, 3))
 
 FAN_SWAPPED = "fan_in and fan_out swapped: W is (out, in, *kernel), so fan_in = in·∏kernel = shape[1]·∏shape[2:]"
-FAN_NO_KERNEL = ("the kernel is left out of the fans: a conv unit sums in·KH·KW inputs, so "
-                 "fan_in = shape[1]·∏shape[2:] and fan_out = shape[0]·∏shape[2:]")
-NO_SQRT3 = ("the uniform bound without √3: U(−a, a) has variance a²/3, so a = √3·std "
-            "(xavier: g·√(6/(fan_in + fan_out)); kaiming: g·√(3/fan_in))")
+FAN_NO_KERNEL = (
+    "the kernel is left out of the fans: a conv unit sums in·KH·KW inputs, so "
+    "fan_in = shape[1]·∏shape[2:] and fan_out = shape[0]·∏shape[2:]"
+)
+NO_SQRT3 = (
+    "the uniform bound without √3: U(−a, a) has variance a²/3, so a = √3·std "
+    "(xavier: g·√(6/(fan_in + fan_out)); kaiming: g·√(3/fan_in))"
+)
 VARIANCE_AS_STD = "the variance used as the standard deviation: rng.normal takes std = √Var (e.g. g/√fan_in)"
 KAIMING_FAN_OUT = "Kaiming with fan_out: He's scheme keeps the forward variance, std = g/√fan_in"
-GLOROT_FOR_HE = ("Glorot's formula used for Kaiming: seed 004 calls the fan-in Gaussian that suits ReLU "
-                 "\"Glorot\", but it is He's, std = √2/√fan_in; Glorot averages fan_in and fan_out")
-HE_FOR_GLOROT = ("He's formula used for Xavier/Glorot: seed 004's ReLU Gaussian is He's (√2/√fan_in); "
-                 "Glorot's is std = g·√(2/(fan_in + fan_out))")
+GLOROT_FOR_HE = (
+    "Glorot's formula used for Kaiming: seed 004 calls the fan-in Gaussian that suits ReLU "
+    '"Glorot", but it is He\'s, std = √2/√fan_in; Glorot averages fan_in and fan_out'
+)
+HE_FOR_GLOROT = (
+    "He's formula used for Xavier/Glorot: seed 004's ReLU Gaussian is He's (√2/√fan_in); "
+    "Glorot's is std = g·√(2/(fan_in + fan_out))"
+)
 KAIMING_GAIN_1 = "Kaiming without the ReLU gain: gain=None means g = √2 for the kaiming schemes"
-W_NOT_TRANSPOSED = ("W_l used as (in, out): PyTorch stores W_l as (out, in) = (D_l, D_{l−1}), "
-                    "so h_l = act(h_{l−1} W_lᵀ)")
-NORMS_REVERSED = ("the norms are in backward order: entry l − 1 is layer l's ‖∂E/∂W_l‖, from the input "
-                  "side (reverse the list collected during the backward pass)")
+W_NOT_TRANSPOSED = "W_l used as (in, out): PyTorch stores W_l as (out, in) = (D_l, D_{l−1}), so h_l = act(h_{l−1} W_lᵀ)"
+NORMS_REVERSED = (
+    "the norms are in backward order: entry l − 1 is layer l's ‖∂E/∂W_l‖, from the input "
+    "side (reverse the list collected during the backward pass)"
+)
 MEAN_NOT_SUM = "E is summed over the batch, not averaged: E = ½‖h_L‖² = ½ Σ_n Σ_j h_L[n, j]²"
-PER_TENSOR = ("clipped per array instead of globally: clip_grad_norm_ uses ONE factor "
-              "min(1, max_norm/(total_norm + 1e−6)) with total_norm over all arrays together")
+PER_TENSOR = (
+    "clipped per array instead of globally: clip_grad_norm_ uses ONE factor "
+    "min(1, max_norm/(total_norm + 1e−6)) with total_norm over all arrays together"
+)
 
 
 def fans(shape, slip=None):
     def build(s):
         fan = s.student("fan_in_fan_out")
-        if slip == "no_kernel":
-            result = fan(tuple(shape[:2]))
-        else:
-            result = fan(tuple(shape))
+        result = fan(tuple(shape[:2])) if slip == "no_kernel" else fan(tuple(shape))
         first, second = (1, 0) if slip == "swapped" else (0, 1)
         s.output("fan_in", result[first])
         s.output("fan_out", result[second])
+
     return build
 
 
@@ -62,9 +72,11 @@ def draw(shape, scheme, seed, gain=None, *, as_scheme=None):
     """init_weights(shape, scheme, np.random.default_rng(seed), gain). `as_scheme` and `gain`
     reproduce slips: the same single rng call with another scale is the same scheme with
     another gain."""
+
     def build(s):
         rng = s.lib("numpy.random.default_rng")(seed)
         s.output("W", s.student("init_weights")(tuple(shape), as_scheme or scheme, rng, gain))
+
     return build
 
 
@@ -86,7 +98,7 @@ def scale_slips(shape, scheme, seed, gain=None):
         if gain is None:
             slips.append(Slip(HE_FOR_GLOROT, draw(shape, scheme, seed, np.sqrt((fan_in + fan_out) / fan_in))))
     if scheme == "kaiming_normal":
-        slips.append(Slip(VARIANCE_AS_STD, draw(shape, scheme, seed, g ** 2 / np.sqrt(fan_in))))
+        slips.append(Slip(VARIANCE_AS_STD, draw(shape, scheme, seed, g**2 / np.sqrt(fan_in))))
     if scheme.startswith("kaiming"):
         slips.append(Slip(KAIMING_FAN_OUT, draw(shape, scheme, seed, g * np.sqrt(fan_in / fan_out))))
         if gain is None:
@@ -102,6 +114,7 @@ def activations(Ws, X, activation, transposed=False):
         hs = s.student("layer_activations")(weights, X, activation)
         for l in range(len(Ws)):
             s.output(f"h_{l + 1}", hs[l])
+
     return build
 
 
@@ -116,12 +129,15 @@ def grad_norms(Ws, X, activation, slip=None):
         elif slip == "mean":
             norms = norms / X.shape[0]
         s.output("norms", norms)
+
     return build
 
 
 def grad_norm_slips(Ws, X, activation):
-    slips = [Slip(NORMS_REVERSED, grad_norms(Ws, X, activation, "reversed")),
-             Slip(MEAN_NOT_SUM, grad_norms(Ws, X, activation, "mean"))]
+    slips = [
+        Slip(NORMS_REVERSED, grad_norms(Ws, X, activation, "reversed")),
+        Slip(MEAN_NOT_SUM, grad_norms(Ws, X, activation, "mean")),
+    ]
     if all(W.shape[0] == W.shape[1] for W in Ws):
         slips.append(Slip(W_NOT_TRANSPOSED, grad_norms(Ws, X, activation, "transposed")))
     return tuple(slips)
@@ -134,6 +150,7 @@ def clip(grads, max_norm, per_tensor=False):
         for i in range(len(grads)):
             s.output(f"clipped[{i}]", fn([grads[i]], max_norm)[0][0] if per_tensor else clipped[i])
         s.output("total_norm", total)
+
     return build
 
 
@@ -141,6 +158,7 @@ def batchnorm(x, gamma, beta, eps=1e-5):
     def build(s):
         out, _ = s.student("batchnorm_forward")(x, gamma, beta, eps).unpack(2)
         s.output("out", out)
+
     return build
 
 
@@ -151,41 +169,99 @@ def batchnorm_grads(x, gamma, beta, dout, eps=1e-5):
         s.output("dbeta", dbeta)
         s.output("dgamma", dgamma)
         s.output("dx", dx)
+
     return build
 
 
-BN_HINT = ("μ and σ² over the batch (axis 0), σ² biased (divide by N); x̂ = (x − μ)/√(σ² + ε), "
-           "out = γ·x̂ + β (a division by σ, ε inside the square root)")
-BN_BACKWARD_HINT = ("dβ = Σ_n dout, dγ = Σ_n dout·x̂, and dx has two correction terms because μ and σ² "
-                    "depend on every row: dx = (1/(Nσ))·(N·dx̂ − Σ_n dx̂ − x̂·Σ_n dx̂·x̂), dx̂ = dout·γ")
+BN_HINT = (
+    "μ and σ² over the batch (axis 0), σ² biased (divide by N); x̂ = (x − μ)/√(σ² + ε), "
+    "out = γ·x̂ + β (a division by σ, ε inside the square root)"
+)
+BN_BACKWARD_HINT = (
+    "dβ = Σ_n dout, dγ = Σ_n dout·x̂, and dx has two correction terms because μ and σ² "
+    "depend on every row: dx = (1/(Nσ))·(N·dx̂ − Σ_n dx̂ − x̂·Σ_n dx̂·x̂), dx̂ = dout·γ"
+)
 
 TESTS = [
-    GradedTest("fan_in_fan_out_linear", "7.1", 2, fans((300, 784)), hidden=False,
-               slips=fan_slips((300, 784)),
-               hint="a Linear weight is (out, in): fan_in = in = shape[1], fan_out = out = shape[0]"),
-    GradedTest("fan_in_fan_out_conv2d", "7.1", 3, fans((6, 3, 5, 5)), hidden=False,
-               slips=fan_slips((6, 3, 5, 5)),
-               hint="seed 003's six 3×5×5 filters: fan_in = 3·5·5 = 75, fan_out = 6·5·5 = 150"),
-    GradedTest("init_weights_xavier_uniform", "7.2", 5, draw((30, 20), "xavier_uniform", 1), hidden=False,
-               slips=scale_slips((30, 20), "xavier_uniform", 1),
-               hint="one call rng.uniform(−a, a, size=shape) with a = g·√(6/(fan_in + fan_out)), g = 1 by default"),
-    GradedTest("init_weights_kaiming_normal_conv", "7.2", 5, draw((16, 8, 3, 3), "kaiming_normal", 2),
-               hidden=False, slips=scale_slips((16, 8, 3, 3), "kaiming_normal", 2),
-               hint="one call rng.normal(0, std, size=shape) with std = g/√fan_in, g = √2 by default"),
-    GradedTest("init_weights_orthogonal_wide", "7.2", 5, draw((4, 6), "orthogonal", 3), hidden=False,
-               hint="rng.normal(size=(rows, cols)); transpose when rows < cols; Q, R = QR; multiply Q's columns "
-                    "by sign(diag R); transpose back; times g"),
-    GradedTest("layer_activations_tanh", "7.3", 5, activations(WS_SQUARE, X_SQUARE, "tanh"), hidden=False,
-               slips=(Slip(W_NOT_TRANSPOSED, activations(WS_SQUARE, X_SQUARE, "tanh", transposed=True)),),
-               hint="h_0 = X, h_l = act(h_{l−1} W_lᵀ); return [h_1, ..., h_L]"),
-    GradedTest("layer_grad_norms_relu", "7.4", 6, grad_norms(WS_RELU, X_RELU, "relu"), hidden=False,
-               slips=grad_norm_slips(WS_RELU, X_RELU, "relu"),
-               hint="∂E/∂h_L = h_L; δ_l = ∂E/∂h_l ⊙ act'(z_l); ∂E/∂W_l = δ_lᵀ h_{l−1}; ∂E/∂h_{l−1} = δ_l W_l"),
-    GradedTest("clip_grad_norm_global", "7.5", 6, clip(GRADS, 2.0), hidden=False,
-               slips=(Slip(PER_TENSOR, clip(GRADS, 2.0, per_tensor=True)),),
-               hint="total_norm = √(Σ over all arrays of Σ g²); every array times min(1, max_norm/(total_norm + 1e−6))"),
-    GradedTest("batchnorm_forward_basic", "7.6", 6, batchnorm(BN_X, BN_GAMMA, BN_BETA), hidden=False,
-               hint=BN_HINT),
-    GradedTest("batchnorm_backward_basic", "7.7", 7, batchnorm_grads(BN_X, BN_GAMMA, BN_BETA, BN_DOUT),
-               hidden=False, hint=BN_BACKWARD_HINT),
+    GradedTest(
+        "fan_in_fan_out_linear",
+        "7.1",
+        2,
+        fans((300, 784)),
+        hidden=False,
+        slips=fan_slips((300, 784)),
+        hint="a Linear weight is (out, in): fan_in = in = shape[1], fan_out = out = shape[0]",
+    ),
+    GradedTest(
+        "fan_in_fan_out_conv2d",
+        "7.1",
+        3,
+        fans((6, 3, 5, 5)),
+        hidden=False,
+        slips=fan_slips((6, 3, 5, 5)),
+        hint="seed 003's six 3×5×5 filters: fan_in = 3·5·5 = 75, fan_out = 6·5·5 = 150",
+    ),
+    GradedTest(
+        "init_weights_xavier_uniform",
+        "7.2",
+        5,
+        draw((30, 20), "xavier_uniform", 1),
+        hidden=False,
+        slips=scale_slips((30, 20), "xavier_uniform", 1),
+        hint="one call rng.uniform(−a, a, size=shape) with a = g·√(6/(fan_in + fan_out)), g = 1 by default",
+    ),
+    GradedTest(
+        "init_weights_kaiming_normal_conv",
+        "7.2",
+        5,
+        draw((16, 8, 3, 3), "kaiming_normal", 2),
+        hidden=False,
+        slips=scale_slips((16, 8, 3, 3), "kaiming_normal", 2),
+        hint="one call rng.normal(0, std, size=shape) with std = g/√fan_in, g = √2 by default",
+    ),
+    GradedTest(
+        "init_weights_orthogonal_wide",
+        "7.2",
+        5,
+        draw((4, 6), "orthogonal", 3),
+        hidden=False,
+        hint="rng.normal(size=(rows, cols)); transpose when rows < cols; Q, R = QR; multiply Q's columns "
+        "by sign(diag R); transpose back; times g",
+    ),
+    GradedTest(
+        "layer_activations_tanh",
+        "7.3",
+        5,
+        activations(WS_SQUARE, X_SQUARE, "tanh"),
+        hidden=False,
+        slips=(Slip(W_NOT_TRANSPOSED, activations(WS_SQUARE, X_SQUARE, "tanh", transposed=True)),),
+        hint="h_0 = X, h_l = act(h_{l−1} W_lᵀ); return [h_1, ..., h_L]",
+    ),
+    GradedTest(
+        "layer_grad_norms_relu",
+        "7.4",
+        6,
+        grad_norms(WS_RELU, X_RELU, "relu"),
+        hidden=False,
+        slips=grad_norm_slips(WS_RELU, X_RELU, "relu"),
+        hint="∂E/∂h_L = h_L; δ_l = ∂E/∂h_l ⊙ act'(z_l); ∂E/∂W_l = δ_lᵀ h_{l−1}; ∂E/∂h_{l−1} = δ_l W_l",
+    ),
+    GradedTest(
+        "clip_grad_norm_global",
+        "7.5",
+        6,
+        clip(GRADS, 2.0),
+        hidden=False,
+        slips=(Slip(PER_TENSOR, clip(GRADS, 2.0, per_tensor=True)),),
+        hint="total_norm = √(Σ over all arrays of Σ g²); every array times min(1, max_norm/(total_norm + 1e−6))",
+    ),
+    GradedTest("batchnorm_forward_basic", "7.6", 6, batchnorm(BN_X, BN_GAMMA, BN_BETA), hidden=False, hint=BN_HINT),
+    GradedTest(
+        "batchnorm_backward_basic",
+        "7.7",
+        7,
+        batchnorm_grads(BN_X, BN_GAMMA, BN_BETA, BN_DOUT),
+        hidden=False,
+        hint=BN_BACKWARD_HINT,
+    ),
 ]

@@ -19,11 +19,11 @@
 # %%
 # %load_ext autoreload
 # %autoreload 2
-import numpy as np
 import matplotlib.pyplot as plt
+import momentum
+import numpy as np
 
 from autograder.check import check
-import momentum
 
 # %% [markdown]
 # ## Task 5.1: momentum_step
@@ -52,7 +52,7 @@ import momentum
 theta, v = np.zeros(1), None
 for t in range(1, 6):
     theta, v = momentum.momentum_step(theta, np.ones(1), v, lr=0.1, beta=0.9)
-    print(f"t = {t}: V = {v[0]:.4f} (1 - 0.9^t = {1 - 0.9 ** t:.4f}), theta = {theta[0]:.4f}")
+    print(f"t = {t}: V = {v[0]:.4f} (1 - 0.9^t = {1 - 0.9**t:.4f}), theta = {theta[0]:.4f}")
 
 # %% [markdown]
 # The lecture's smoothing picture, computed with your `momentum_step`: with $\alpha = 0$
@@ -69,11 +69,12 @@ for beta in [0.5, 0.9, 0.98]:
         _, v = momentum.momentum_step(np.zeros(1), np.array([s]), v, lr=0.0, beta=beta)
         avg.append(v[0])
     plt.plot(t, avg, label=f"β = {beta}")
-plt.legend(); plt.title("EMA $V_t$ of a noisy cosine"); plt.show()
+plt.legend()
+plt.title("EMA $V_t$ of a noisy cosine")
+plt.show()
 
 # %%
-check("momentum", "5.1");
-
+check("momentum", "5.1")
 # %% [markdown]
 # ## Task 5.2: sgd_momentum_step
 #
@@ -101,19 +102,23 @@ check("momentum", "5.1");
 
 # %%
 A = np.diag([1.0, 10.0])
-grad = lambda th: A @ th
+
+
+def grad(th):
+    return A @ th
+
+
 alpha, beta = 0.1, 0.9
 th_ema, v = np.array([1.0, 1.0]), None
 th_torch, buf = np.array([1.0, 1.0]), None
-for step in range(5):
+for _step in range(5):
     th_ema, v = momentum.momentum_step(th_ema, grad(th_ema), v, alpha, beta)
     th_torch, buf = momentum.sgd_momentum_step(th_torch, grad(th_torch), buf, alpha * (1 - beta), beta)
 print("lecture form:", th_ema, "  PyTorch form, lr = α(1-β):", th_torch)
 print("buf / V =", buf / v, " (= 1/(1-β) = 10)")
 
 # %%
-check("momentum", "5.2");
-
+check("momentum", "5.2")
 # %% [markdown]
 # ## Task 5.3: minimize
 #
@@ -145,12 +150,22 @@ check("momentum", "5.2");
 
 # %%
 curv = np.array([1.0, 100.0])
-J = lambda th: 0.5 * np.sum(curv * th ** 2, axis=-1)
-grad_J = lambda th: curv * th
+
+
+def J(th):
+    return 0.5 * np.sum(curv * th**2, axis=-1)
+
+
+def grad_J(th):
+    return curv * th
+
+
 theta0 = np.array([-4.0, 1.0])
-runs = {"β = 0, α = 0.019": momentum.minimize(grad_J, theta0, 0.019, 0.0, 100),
-        "β = 0.9, α = 0.019": momentum.minimize(grad_J, theta0, 0.019, 0.9, 100),
-        "β = 0.9, α = 0.1": momentum.minimize(grad_J, theta0, 0.1, 0.9, 100)}
+runs = {
+    "β = 0, α = 0.019": momentum.minimize(grad_J, theta0, 0.019, 0.0, 100),
+    "β = 0.9, α = 0.019": momentum.minimize(grad_J, theta0, 0.019, 0.9, 100),
+    "β = 0.9, α = 0.1": momentum.minimize(grad_J, theta0, 0.1, 0.9, 100),
+}
 
 u, w = np.meshgrid(np.linspace(-4.5, 1.5, 200), np.linspace(-1.5, 1.5, 200))
 fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5))
@@ -159,16 +174,23 @@ for label, traj in runs.items():
     if label != "β = 0.9, α = 0.1":
         left.plot(traj[:, 0], traj[:, 1], ".-", ms=3, label=label)
     right.semilogy(J(traj), label=label)
-left.set_xlabel("θ1"); left.set_ylabel("θ2"); left.legend(loc="lower right"); left.set_title("trajectories")
-right.set_xlabel("step t"); right.set_ylabel("J(θ_t)"); right.legend(); plt.show()
+left.set_xlabel("θ1")
+left.set_ylabel("θ2")
+left.legend(loc="lower right")
+left.set_title("trajectories")
+right.set_xlabel("step t")
+right.set_ylabel("J(θ_t)")
+right.legend()
+plt.show()
 for label, traj in runs.items():
-    crossings = np.flatnonzero(np.diff(np.sign(traj[:, 1])) != 0) + 1   # steps where θ2 changed sign
-    print(f"{label}: θ2 changes sign {len(crossings):3d} times (first at steps {crossings[:4]}), "
-          f"|θ2| at step 100 = {abs(traj[-1, 1]):.1e}, J(θ_100) = {J(traj[-1]):.1e}")
+    crossings = np.flatnonzero(np.diff(np.sign(traj[:, 1])) != 0) + 1  # steps where θ2 changed sign
+    print(
+        f"{label}: θ2 changes sign {len(crossings):3d} times (first at steps {crossings[:4]}), "
+        f"|θ2| at step 100 = {abs(traj[-1, 1]):.1e}, J(θ_100) = {J(traj[-1]):.1e}"
+    )
 
 # %%
-check("momentum", "5.3");
-
+check("momentum", "5.3")
 # %% [markdown]
 # ## All together
 #
@@ -176,4 +198,4 @@ check("momentum", "5.3");
 # `python -m autograder check momentum momentum.py` in a terminal):
 
 # %%
-check("momentum");
+check("momentum")
