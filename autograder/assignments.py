@@ -55,8 +55,23 @@ def load(name) -> Assignment:
     with open(os.path.join(COURSE_DIR, name, "assignment.toml"), "rb") as f:
         data = tomllib.load(f)
     return Assignment(
-        name, data["number"], data["title"], dict(data["tasks"]), tuple(data["preload"]), tuple(data["requirements"])
+        name,
+        data["number"],
+        data["title"],
+        dict(data["tasks"]),
+        tuple(data["preload"]) + _probe_modules(name),
+        tuple(data["requirements"]),
     )
+
+
+def _probe_modules(name):
+    """The assignment's own probes modules present here (a student zip has no grader/): the sandbox
+    imports them before any submission runs."""
+    found = []
+    for sub in ("", "grader."):
+        if os.path.isfile(os.path.join(COURSE_DIR, name, *sub.split(".")[:-1], "probes.py")):
+            found.append(f"autograder.course.{name}.{sub}probes")
+    return tuple(found)
 
 
 def _discover():

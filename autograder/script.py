@@ -13,6 +13,7 @@ module and `to_plain` turns what the named outputs hold into plain data (see wir
 
 import importlib
 import operator
+import re
 import sys
 import traceback
 
@@ -22,6 +23,10 @@ import numpy as np
 _LIB_ROOTS = ("numpy", "math", "torch")
 _BINARY = {"add", "sub", "mul", "truediv", "pow", "matmul", "getitem"}
 _UNARY = {"neg"}
+# Where a probe may come from besides the engine's shared set (autograder/probes.py): an
+# assignment's own probes, autograder/course/<name>/probes.py (its public tests use them) or
+# autograder/course/<name>/grader/probes.py (grader only: never in a student zip).
+_PROBE_MODULE = re.compile(r"^autograder\.course\.\w+\.(grader\.)?probes$")
 
 
 class Ref:
@@ -92,8 +97,11 @@ class Script:
             raise ValueError(f"lib: {dotted!r} is not under {_LIB_ROOTS}")
         return self._add("lib", dotted)
 
-    def probe(self, name: str, *args) -> Ref:
-        """A callable from autograder.probes bound to the module under test (see probes.py)."""
+    def probe(self, probe, *args) -> Ref:
+        """A probe bound to the module under test: the name of one of the engine's shared probes
+        (autograder/probes.py), or a function of an assignment's own probes module."""
+        name = probe if isinstance(probe, str) else f"{probe.__module__}:{probe.__name__}"
+        _probe_module(name)  # refuse a bad name while recording, not when grading
         return self._add("probe", name, list(args))
 
     def repeat(self, start: Ref, op: str, operand, times: int) -> Ref:
@@ -195,7 +203,7 @@ def _execute(step, values, module, probes):
     if kind == "lib":
         return _resolve(args[0])
     if kind == "probe":
-        return getattr(probes, args[0])(module, *args[1])
+        return _find_probe(args[0], probes)(module, *args[1])
     if kind == "getattr":
         return getattr(args[0], args[1])
     if kind == "call":
@@ -212,6 +220,21 @@ def _execute(step, values, module, probes):
     if kind == "const":
         return args[0]
     raise ValueError(f"unknown step kind {kind!r}")
+
+
+def _probe_module(name):
+    """The module a probe name ("shared_name" or "module:function") is looked up in (None: shared)."""
+    module, _, _ = name.rpartition(":")
+    if module and not _PROBE_MODULE.match(module):
+        raise ValueError(f"probe {name!r}: probes come from autograder/probes.py or an assignment's probes module")
+    return module or None
+
+
+def _find_probe(name, shared):
+    module = _probe_module(name)
+    if module is None:
+        return getattr(shared or importlib.import_module("autograder.probes"), name)
+    return getattr(importlib.import_module(module), name.rpartition(":")[2])
 
 
 def _resolve(dotted):

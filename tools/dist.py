@@ -41,13 +41,20 @@ EPOCH = (1980, 1, 1, 0, 0, 0)
 # needs Otter; the TA report is for graders). A list kept by hand went stale as modules were added.
 GRADER_ONLY = {"otter.py", "ta_report.py"}
 FORBIDDEN_NAMES = re.compile(
-    r"(__pycache__|\.pyc$|\.ipynb_checkpoints|\.OTTER_LOG|/(hidden|slips)\.py$|\.golden$|"
+    r"(__pycache__|\.pyc$|\.ipynb_checkpoints|\.OTTER_LOG|/(hidden|slips)\.py$|/grader/|\.golden$|"
     r"/samples\.(toml|py)$|/oracle\.py$|/written\.toml$|\.npz$|\.npy$|(^|/)solution/)"
 )
 # What each zip takes from the assignment's course folder (autograder/course/<name>/).
 STUDENT_COURSE_FILES = ("__init__.py", "assignment.toml", "public.py", "public.expected")
 # slips.py (optional): slip recordings that spell out the derivations students are asked for.
-GRADER_COURSE_FILES = STUDENT_COURSE_FILES + ("hidden.py", "slips.py", golden.FILENAME)
+# grader/: what only the grader needs, e.g. probes that make the data a task asks students to make.
+GRADER_COURSE_FILES = STUDENT_COURSE_FILES + (
+    "hidden.py",
+    "slips.py",
+    golden.FILENAME,
+    "grader/__init__.py",
+    "grader/probes.py",
+)
 # Gradescope has no GPU, and on a public index a plain torch pin resolves to the CUDA build
 # (plus ~15 NVIDIA packages): the CPU build comes from PyTorch's own index.
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"

@@ -22,7 +22,7 @@ import sys
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from autograder import assignments, compare, engine, golden, probes, wire  # noqa: E402
+from autograder import assignments, compare, engine, golden, probes, script, wire  # noqa: E402
 from tools import oracle  # first: sets CUBLAS_WORKSPACE_CONFIG before CUDA starts
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -56,10 +56,10 @@ def oracle_files(name) -> list[str]:
 
 def script_hash(test, source: bytes) -> str:
     """sha256 of the oracle code, the test's recorded calls (arrays included) and the code of
-    the probes those calls use (autograder/probes.py)."""
+    the probes those calls use (autograder/probes.py or the assignment's own)."""
     message = test.script().to_message()
     used = sorted({step[1] for step in message["steps"] if step[0] == "probe"})
-    probe_code = "".join(inspect.getsource(getattr(probes, p)) for p in used if hasattr(probes, p))
+    probe_code = "".join(inspect.getsource(script._find_probe(p, probes)) for p in used)
     return hashlib.sha256(source + wire.encode(message) + probe_code.encode()).hexdigest()
 
 

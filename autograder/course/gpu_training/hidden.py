@@ -8,8 +8,8 @@ import functools
 
 import numpy as np
 
-from autograder import probes
 from autograder.compare import PASS, Verdict, compare, describe, unwrap
+from autograder.course.gpu_training.grader import probes
 from autograder.course.gpu_training.public import (
     SHAPES,
     XB,
@@ -54,7 +54,7 @@ def _placement(s):
 
 def _evaluate(s):
     device = s.student("get_device")()
-    model = s.probe("fixed_logits_model", LOGITS)
+    model = s.probe(probes.fixed_logits_model, LOGITS)
     X = s.lib("torch.zeros")(20, 1, 8, 8, device=device)
     y = s.probe("to_device", Y_KNOWN, "int64")(device)
     s.output("accuracy", s.student("evaluate")(model, X, y))
@@ -62,7 +62,7 @@ def _evaluate(s):
 
 def _evaluate_in_eval_mode(s):
     device = s.student("get_device")()
-    model = s.probe("mode_dependent_model", MODE_LOGITS)
+    model = s.probe(probes.mode_dependent_model, MODE_LOGITS)
     model.train()  # left in training mode by the caller: evaluate must switch dropout off itself
     X = s.lib("torch.zeros")(20, 1, 8, 8, device=device)
     y = s.probe("to_device", Y_MODE, "int64")(device)
@@ -87,10 +87,10 @@ def _train(s):
     around the call, the data afterwards, and (only to compare) the history it reports."""
     s.lib("torch.manual_seed")(0)
     device = s.student("get_device")()
-    data = s.probe("pinned_digits")(device)
+    data = s.probe(probes.pinned_digits)(device)
     model = s.student("DigitsCNN")()
     s.output("parameters before", s.probe("state_arrays")(model))
-    clock = s.probe("wall_clock")
+    clock = s.probe(probes.wall_clock)
     start = clock()
     history = s.student("train")(
         model,
@@ -104,7 +104,7 @@ def _train(s):
     s.output("measured seconds", clock() - start)
     s.output("history", history)
     s.output("parameters after", s.probe("state_arrays")(model))
-    s.output("test logits", s.probe("eval_logits")(model, data[2]))
+    s.output("test logits", s.probe(probes.eval_logits)(model, data[2]))
     for name, i in (("X_train", 0), ("y_train", 1), ("X_test", 2), ("y_test", 3)):
         s.output(f"{name} after train", data[i])
 
