@@ -1,17 +1,25 @@
 """The assignments the grader knows: one folder each under autograder/course/<name>/.
 
 A course folder holds everything about its assignment but the reference (solution/<name>.py) and
-the generated student material (assignments/<name>/):
+the generated student material (assignments/<name>/), in three parts by who gets them:
 
-    assignment.toml   number, title, tasks, preload modules, Gradescope requirements
-    public.py         public graded tests (students get them), public.expected their values
-    hidden.py         every graded test (TESTS = public + hidden, 100 points)
-    slips.py          optional: slip recordings that spell out derivations (grader only)
-    samples.toml      known-buggy samples as edits of the reference (samples.py builds them)
-    notebook.py       the teaching notebook's jupytext source
-    oracle.py         the PyTorch oracle `make goldens` replays the tests on; gpu.golden its outputs
+    assignment.toml   number, title, tasks, preload modules, Gradescope requirements  } the student
+    public.py         public graded tests, public.expected their values              } zip's self-
+    probes.py         optional: probes the public tests use                          } check
+    grader/           only in the autograder zip:
+        hidden.py     every graded test (TESTS = public + hidden, 100 points)
+        slips.py      optional: slip recordings that spell out derivations
+        probes.py     optional: probes only hidden tests use
+        gpu.golden    optional: PyTorch outputs recorded on a GPU (`make goldens`)
+    authoring/        never shipped:
+        notebook.py   the teaching notebook's jupytext source
+        samples.toml  known-buggy samples as edits of the reference (samples.py builds them)
+        oracle.py     optional: the PyTorch oracle `make goldens` replays the tests on
+        written.toml  optional: hand-graded written questions
 
-Everything else (pytest task markers, dist, goldens, the generator, the docs) reads these files.
+`make dist` copies the folder's own files to the student zip, adds grader/ for the autograder zip
+and never copies authoring/. Everything else (pytest task markers, dist, goldens, the generator,
+the docs) reads these files.
 """
 
 import importlib
@@ -20,6 +28,7 @@ import tomllib
 from dataclasses import dataclass
 
 COURSE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "course")
+GRADER, AUTHORING = "grader", "authoring"  # the course folder's parts (see above)
 
 
 @dataclass(frozen=True)
@@ -42,9 +51,15 @@ class Assignment:
     def path(self, file):
         return os.path.join(self.folder, file)
 
+    def grader_path(self, file):
+        return os.path.join(self.folder, GRADER, file)
+
+    def authoring_path(self, file):
+        return os.path.join(self.folder, AUTHORING, file)
+
     def tests(self, *, public_only=False):
         """The graded tests: the public ones, or all of them (public and hidden) where available."""
-        module = "public" if public_only else "hidden"
+        module = "public" if public_only else f"{GRADER}.hidden"
         return list(importlib.import_module(f"autograder.course.{self.name}.{module}").TESTS)
 
     def reference(self):
@@ -68,9 +83,9 @@ def _probe_modules(name):
     """The assignment's own probes modules present here (a student zip has no grader/): the sandbox
     imports them before any submission runs."""
     found = []
-    for sub in ("", "grader."):
-        if os.path.isfile(os.path.join(COURSE_DIR, name, *sub.split(".")[:-1], "probes.py")):
-            found.append(f"autograder.course.{name}.{sub}probes")
+    for sub in ("", GRADER):
+        if os.path.isfile(os.path.join(COURSE_DIR, name, sub, "probes.py")):
+            found.append(f"autograder.course.{name}.{sub + '.' if sub else ''}probes")
     return tuple(found)
 
 

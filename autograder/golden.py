@@ -1,6 +1,6 @@
 """PyTorch outputs recorded on a CUDA GPU (`make goldens`), read by the grader.
 
-autograder/course/<assignment>/gpu.golden is a wire-encoded dict:
+autograder/course/<assignment>/grader/gpu.golden is a wire-encoded dict:
     {"provenance": {gpu, driver, cuda, cudnn, torch, date, device, ...},
      "tests": {test name: {"hash": sha256 of the test's recorded calls + the oracle code,
                            "calls": sha256 of the test's recorded calls alone,
@@ -18,7 +18,7 @@ FILENAME = "gpu.golden"
 
 
 def path(name):
-    return assignments.get(name).path(FILENAME)
+    return assignments.get(name).grader_path(FILENAME)
 
 
 def load(name) -> dict | None:

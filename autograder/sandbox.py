@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from autograder import cgroup, wire
+from autograder import ROOT, cgroup, wire
 from autograder.policy import (
     BUDGET_DEFAULT_SECONDS,
     BUDGET_FLOOR_SECONDS,
@@ -37,7 +37,6 @@ from autograder.policy import (
     Limits,
 )
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _BASE_UID = 61000
 _UID_SPAN = 1000
 _BOOTSTRAP = "import sys; sys.path.insert(0, {root!r}); from autograder.worker import main; main()"

@@ -594,7 +594,7 @@ def test_public_tests_run_without_the_slip_recordings(monkeypatch):
 
     from autograder import check
 
-    monkeypatch.setitem(sys.modules, "autograder.course.backprop.slips", None)  # import fails
+    monkeypatch.setitem(sys.modules, "autograder.course.backprop.grader.slips", None)  # import fails
     monkeypatch.delitem(sys.modules, "autograder.course.backprop.public", raising=False)
     public = importlib.import_module("autograder.course.backprop.public")
     for test in public.TESTS:

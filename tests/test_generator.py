@@ -8,12 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import wire
+from autograder import ROOT, wire
 from autograder.assignments import ASSIGNMENTS
+from autograder.skeleton import MarkerError, make_skeleton, solution_blocks, solution_lines
 from tools import generate
-from tools.skeleton import MarkerError, make_skeleton, solution_blocks, solution_lines
 
-ROOT = generate.ROOT
 NAMES = [n for n in ASSIGNMENTS if os.path.exists(os.path.join(ROOT, "solution", f"{n}.py"))]
 
 

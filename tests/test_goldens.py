@@ -1,6 +1,7 @@
-"""The PyTorch golden pipeline (tools/goldens.py, autograder/course/<name>/oracle.py): recorded outputs agree with the
-NumPy reference, their hashes go stale when a test or the oracle changes, committed goldens are
-fresh, and the grader fails a submission that matches the reference but not the golden."""
+"""The PyTorch golden pipeline (tools/goldens.py, autograder/course/<name>/authoring/oracle.py):
+recorded outputs agree with the NumPy reference, their hashes go stale when a test or the oracle
+changes, committed goldens are fresh, and the grader fails a submission that matches the reference
+but not the golden."""
 
 import dataclasses
 import importlib
@@ -96,7 +97,7 @@ def test_hashes_are_fresh_right_after_recording(recorded):
 
 def test_stale_reports_a_test_whose_inputs_changed(recorded, monkeypatch):
     name = "cnn_layer"
-    hidden = importlib.import_module(f"autograder.course.{name}.hidden")
+    hidden = importlib.import_module(f"autograder.course.{name}.grader.hidden")
     index = next(i for i, t in enumerate(hidden.TESTS) if t.name == "conv1d_forward_basic")
     tests = list(hidden.TESTS)
     tests[index] = dataclasses.replace(tests[index], build=tests[index + 1].build)
@@ -106,7 +107,7 @@ def test_stale_reports_a_test_whose_inputs_changed(recorded, monkeypatch):
 
 def test_stale_reports_a_test_that_no_longer_exists(recorded, monkeypatch):
     name = "momentum"
-    hidden = importlib.import_module(f"autograder.course.{name}.hidden")
+    hidden = importlib.import_module(f"autograder.course.{name}.grader.hidden")
     gone = hidden.TESTS[0].name
     monkeypatch.setattr(hidden, "TESTS", hidden.TESTS[1:])
     assert goldens.stale(name, recorded[name]) == [gone]
@@ -152,7 +153,7 @@ def test_grader_fails_a_submission_that_differs_from_the_gpu_golden(tmp_path):
     name = "cnn_layer"
     assignment = assignments.get(name)
     tests = [t for t in assignment.tests() if t.name in ("conv2d_forward_basic", "conv1d_forward_basic")]
-    oracle = importlib.import_module(f"autograder.course.{name}.oracle")
+    oracle = importlib.import_module(f"autograder.course.{name}.authoring.oracle")
     fake = {
         "provenance": {
             "gpu": "Fake GPU",

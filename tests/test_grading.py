@@ -1,5 +1,5 @@
 """`make grade` on the samples: the reference gets full marks, the blank skeleton 0, and every
-buggy sample (autograder/course/<name>/samples.toml) loses points with feedback that says what its
+buggy sample (autograder/course/<name>/authoring/samples.toml) loses points with feedback that says what its
 `expect` line says."""
 
 import csv

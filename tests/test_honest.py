@@ -298,7 +298,7 @@ def test_zero_parameters_of_the_right_shapes_earn_nothing(gpu_graded):
 def test_accuracy_is_measured_from_the_returned_weights():
     """The judge recomputes predictions with the reference DigitsCNN: logits that do not come
     from the weights, or a reported accuracy that differs from the measured one, fail."""
-    from autograder.course.gpu_training import hidden
+    from autograder.course.gpu_training.grader import hidden
 
     pinned = hidden._pinned()
     rng = np.random.default_rng(0)
@@ -324,13 +324,13 @@ def test_accuracy_is_measured_from_the_returned_weights():
 def reference_training():
     """What the sandbox sends back for the reference's train(), recorded here (no sandbox)."""
     pytest.importorskip("torch")
-    from autograder.course.gpu_training import hidden
+    from autograder.course.gpu_training.grader import hidden
 
     return engine.run_reference(hidden._train, assignments.get("gpu_training").reference()).outputs
 
 
 def test_reported_numbers_are_only_compared_with_measured_ones(reference_training):
-    from autograder.course.gpu_training import hidden
+    from autograder.course.gpu_training.grader import hidden
 
     got = reference_training
     assert hidden._judge_training()(got, got).passed
@@ -345,7 +345,7 @@ def test_reported_numbers_are_only_compared_with_measured_ones(reference_trainin
 
 
 def test_training_that_changes_its_data_fails(reference_training):
-    from autograder.course.gpu_training import hidden
+    from autograder.course.gpu_training.grader import hidden
 
     got = reference_training
     scaled = dict(got, **{"X_test after train": np.asarray(got["X_test after train"]["$tensor"]) * 16})

@@ -37,7 +37,7 @@ from tests.keyrings import KEYRINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = (ROOT / "solution" / "cnn_layer.py").read_text()
-HIDDEN_SOURCE = (ROOT / "autograder" / "course" / "cnn_layer" / "hidden.py").read_text()
+HIDDEN_SOURCE = (ROOT / "autograder" / "course" / "cnn_layer" / "grader" / "hidden.py").read_text()
 TIMEOUT = 3.0  # per graded test, instead of the usual 10 s
 JOBS = 2
 FUNCTIONS = ("conv2d_forward", "conv2d_backward", "conv1d_forward")
@@ -682,7 +682,7 @@ CASES = [
         "4",
         "fast",
         textwrap.dedent("""\
-        for _path in ("@ROOT@/solution/cnn_layer.py", "@ROOT@/autograder/course/cnn_layer/samples.toml",
+        for _path in ("@ROOT@/solution/cnn_layer.py", "@ROOT@/autograder/course/cnn_layer/authoring/samples.toml",
                       "@ROOT@/.git/HEAD"):
             try:
                 exec(open(_path).read(), globals())
@@ -729,7 +729,7 @@ CASES = [
                     print(open(_os.path.join(_path, _name)).read())
             except Exception as e:
                 print("refused", type(e).__name__)
-        for _name in ("autograder.course.cnn_layer.hidden", "autograder.course.cnn_layer.public"):
+        for _name in ("autograder.course.cnn_layer.grader.hidden", "autograder.course.cnn_layer.public"):
             try:
                 _m = _importlib.import_module(_name)
                 print("LEAKED", _name, [t.name for t in _m.TESTS])

@@ -57,12 +57,12 @@ def test_backprop_has_three_questions_whose_rubrics_add_up(questions):
     assert [q.name for q in questions.questions] == ["linear_collapse", "symmetric_init", "cross_entropy_delta"]
     for q in questions.questions:
         assert sum(r.points for r in q.rubric) == q.points and len(q.rubric) >= 3
-    assert questions.path == os.path.join("autograder", "course", NAME, "written.toml")
+    assert questions.path == os.path.join("autograder", "course", NAME, "authoring", "written.toml")
 
 
 def test_only_assignments_with_a_written_toml_have_questions():
     for name in ASSIGNMENTS:
-        has_file = os.path.exists(ASSIGNMENTS[name].path(written.FILENAME))
+        has_file = os.path.exists(ASSIGNMENTS[name].authoring_path(written.FILENAME))
         assert (written.load(name) is not None) == has_file
 
 

@@ -3,7 +3,7 @@
 dist/<name>-student.zip     skeleton, notebook, public tests, the self-check engine, a README
                             (and the written questions' template PDF, where there are some)
 dist/<name>-autograder.zip  Otter autograder (from `otter generate`) grading through the kit's engine
-dist/<name>-written.pdf     where autograder/course/<name>/written.toml exists: the template of the
+dist/<name>-written.pdf     where autograder/course/<name>/authoring/written.toml exists: the template of the
                             Gradescope manual-grading assignment for its written questions
 dist/solutions.zip          the reference modules, and the written questions' model answers and
                             rubrics (<name>/written-answers.md and .pdf), for instructors
@@ -30,30 +30,19 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from autograder import assignments, golden, otter
+from autograder import ROOT, assignments, otter
 from autograder.course import samples
+from autograder.skeleton import solution_lines
 from tools import written
-from tools.generate import ROOT, outputs
-from tools.skeleton import solution_lines
+from tools.generate import outputs
 
 EPOCH = (1980, 1, 1, 0, 0, 0)
 # The student zip's self-check needs the whole engine but the grader-only modules (Otter's glue
 # needs Otter; the TA report is for graders). A list kept by hand went stale as modules were added.
 GRADER_ONLY = {"otter.py", "ta_report.py"}
 FORBIDDEN_NAMES = re.compile(
-    r"(__pycache__|\.pyc$|\.ipynb_checkpoints|\.OTTER_LOG|/(hidden|slips)\.py$|/grader/|\.golden$|"
-    r"/samples\.(toml|py)$|/oracle\.py$|/written\.toml$|\.npz$|\.npy$|(^|/)solution/)"
-)
-# What each zip takes from the assignment's course folder (autograder/course/<name>/).
-STUDENT_COURSE_FILES = ("__init__.py", "assignment.toml", "public.py", "public.expected")
-# slips.py (optional): slip recordings that spell out the derivations students are asked for.
-# grader/: what only the grader needs, e.g. probes that make the data a task asks students to make.
-GRADER_COURSE_FILES = STUDENT_COURSE_FILES + (
-    "hidden.py",
-    "slips.py",
-    golden.FILENAME,
-    "grader/__init__.py",
-    "grader/probes.py",
+    r"(__pycache__|\.pyc$|\.ipynb_checkpoints|\.OTTER_LOG|/(grader|authoring)/|/(hidden|slips|oracle)\.py$|"
+    r"\.golden$|/samples\.(toml|py)$|/written\.toml$|\.npz$|\.npy$|(^|/)solution/)"
 )
 # Gradescope has no GPU, and on a public index a plain torch pin resolves to the CUDA build
 # (plus ~15 NVIDIA packages): the CPU build comes from PyTorch's own index.
@@ -93,7 +82,7 @@ def student_files(name) -> dict[str, bytes]:
         if rel.startswith(f"assignments/{name}/")
     }
     files.update(read_tree([f"autograder/{f}" for f in engine_files() if f not in GRADER_ONLY], prefix=f"{name}/"))
-    files.update(read_tree(course_files(name, STUDENT_COURSE_FILES), prefix=f"{name}/"))
+    files.update(read_tree(course_files(name), prefix=f"{name}/"))
     files[f"{name}/autograder/course/{name}/public.expected"] = generated[f"autograder/course/{name}/public.expected"]
     files[f"{name}/README.md"] = _student_readme(name).encode()
     questions = written.load(name)
@@ -112,9 +101,16 @@ def engine_files():
     return modules + ["course/__init__.py"]
 
 
-def course_files(name, wanted) -> list[str]:
+def course_files(name, *, grader=False) -> list[str]:
+    """The course folder's own files (what the student zip's self-check needs) and, for the
+    autograder zip, its grader/ folder; never authoring/ (see autograder/assignments.py)."""
     folder = assignments.get(name).folder
-    return [os.path.relpath(os.path.join(folder, f), ROOT) for f in wanted if os.path.exists(os.path.join(folder, f))]
+    found = [os.path.join(folder, f) for f in os.listdir(folder) if os.path.isfile(os.path.join(folder, f))]
+    if grader:
+        for top, dirs, files in os.walk(os.path.join(folder, assignments.GRADER)):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            found += [os.path.join(top, f) for f in files]
+    return sorted(os.path.relpath(path, ROOT) for path in found if not path.endswith(".pyc"))
 
 
 def _student_readme(name):
@@ -180,7 +176,7 @@ def autograder_zip_files(name, workdir) -> dict[str, bytes]:
     )
     with zipfile.ZipFile(generated) as zf:
         files = {n: zf.read(n) for n in zf.namelist() if not n.endswith("/")}
-    files.update(read_tree([f"autograder/{f}" for f in engine_files()] + course_files(name, GRADER_COURSE_FILES)))
+    files.update(read_tree([f"autograder/{f}" for f in engine_files()] + course_files(name, grader=True)))
     files[f"solution/{a.filename}"] = Path(os.path.join(ROOT, "solution", a.filename)).read_bytes()
     files["solution/__init__.py"] = b""
     return files

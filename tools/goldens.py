@@ -3,7 +3,7 @@
     python -m tools.goldens [ASSIGNMENT ...] [--allow-cpu] [-o DIR]
 
 A golden is a graded test's own recorded Script replayed on the PyTorch oracle of the student
-API (autograder/course/<assignment>/oracle.py) instead of the NumPy reference: float64, on CUDA,
+API (autograder/course/<assignment>/authoring/oracle.py) instead of the NumPy reference: float64, on CUDA,
 deterministic algorithms, no TF32. Tests the oracle cannot run (a name it lacks, an expected
 exception), tests with no numeric outputs and tests graded by a judge get no golden. Each golden is
 keyed by a hash of the oracle's code and the test's recorded calls, so `stale` tells which
@@ -19,13 +19,17 @@ import os
 import subprocess
 import sys
 
+# cuBLAS is deterministic only with a fixed workspace, set before CUDA starts (importing torch
+# does not start it; nothing here touches the GPU before the oracles run).
+if os.environ.get("CUBLAS_WORKSPACE_CONFIG") not in (":4096:8", ":16:8"):
+    os.environ["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
+
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from autograder import assignments, compare, engine, golden, probes, script, wire  # noqa: E402
-from tools import oracle  # first: sets CUBLAS_WORKSPACE_CONFIG before CUDA starts
+from autograder import ROOT, assignments, compare, engine, golden, probes, script, wire  # noqa: E402
+from autograder.course import oracles as oracle  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Code an oracle runs besides its own module (gpu_training's oracle is the reference itself).
 EXTRA_SOURCES = {"gpu_training": [os.path.join(ROOT, "solution", "gpu_training.py")]}
 CPU_GPU_NAME = "none (CPU run, not a GPU golden)"
@@ -37,11 +41,11 @@ def available(name) -> bool:
         assignments.get(name).tests()
     except ModuleNotFoundError:
         return False
-    return os.path.isfile(assignments.get(name).path("oracle.py"))
+    return os.path.isfile(assignments.get(name).authoring_path("oracle.py"))
 
 
 def oracle_source(name) -> bytes:
-    """The oracle's code: the shared helpers (tools/oracle.py), its own module and whatever else it
+    """The oracle's code: the shared helpers (autograder/course/oracles.py), its own module and whatever else it
     runs (EXTRA_SOURCES)."""
     parts = []
     for file in oracle_files(name):
@@ -51,7 +55,7 @@ def oracle_source(name) -> bytes:
 
 
 def oracle_files(name) -> list[str]:
-    return [oracle.__file__, assignments.get(name).path("oracle.py"), *EXTRA_SOURCES.get(name, [])]
+    return [oracle.__file__, assignments.get(name).authoring_path("oracle.py"), *EXTRA_SOURCES.get(name, [])]
 
 
 def script_hash(test, source: bytes) -> str:
@@ -82,7 +86,7 @@ def portable(outputs) -> dict:
 def record(name, skipped=None) -> dict:
     """{"provenance": ..., "tests": {test name: {"hash", "outputs"}}} for one assignment; the
     tests left out, with why, are appended to `skipped` as (test name, reason)."""
-    module = importlib.import_module(f"autograder.course.{name}.oracle")
+    module = importlib.import_module(f"autograder.course.{name}.authoring.oracle")
     source = oracle_source(name)
     tests, skipped = {}, [] if skipped is None else skipped
     with oracle.deterministic():
@@ -172,9 +176,7 @@ def main(argv=None):
         action="store_true",
         help="record on the CPU when there is no CUDA GPU (for testing the pipeline; not GPU goldens)",
     )
-    parser.add_argument(
-        "-o", "--out", help=f"output folder (default: each assignment's course folder, as {golden.FILENAME})"
-    )
+    parser.add_argument("-o", "--out", help=f"output folder (default: each assignment's grader/{golden.FILENAME})")
     args = parser.parse_args(argv)
     if oracle.DEVICE.type != "cuda" and not args.allow_cpu:
         raise SystemExit(

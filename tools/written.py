@@ -1,4 +1,4 @@
-"""Hand-graded written questions: autograder/course/<name>/written.toml (optional) for Gradescope.
+"""Hand-graded written questions: autograder/course/<name>/authoring/written.toml (optional) for Gradescope.
 
 One source gives three things:
 - the student notebook's closing section, in Otter's manual-question format: each prompt cell
@@ -68,11 +68,10 @@ class Written:
 
 def load(name) -> Written | None:
     """The written questions of assignment `name`, or None if it has no written.toml."""
-    from autograder import assignments
-    from tools.generate import ROOT
+    from autograder import ROOT, assignments
 
     a = assignments.get(name)
-    path = a.path(FILENAME)
+    path = a.authoring_path(FILENAME)
     if not os.path.exists(path):
         return None
     with open(path, encoding="utf-8") as f:

@@ -1,7 +1,7 @@
 """Sample submissions, generated where they are needed (`make grade` on the samples, dist, tests).
 
 Each assignment's samples are the reference (full marks), the blank skeleton (0), and known-buggy
-samples described in autograder/course/<name>/samples.toml as exact edits of the reference:
+samples described in autograder/course/<name>/authoring/samples.toml as exact edits of the reference:
 
     [kernel_flipped]
     about = "the kernel is flipped (true convolution instead of cross-correlation)"
@@ -18,9 +18,8 @@ import os
 import tomllib
 from dataclasses import dataclass
 
-from autograder import assignments
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from autograder import ROOT, assignments
+from autograder.skeleton import make_skeleton
 
 
 class SampleError(ValueError):
@@ -48,7 +47,7 @@ class Sample:
 
 
 def buggy(name) -> list[Sample]:
-    path = assignments.get(name).path("samples.toml")
+    path = assignments.get(name).authoring_path("samples.toml")
     if not os.path.exists(path):
         return []
     with open(path, "rb") as f:
@@ -66,11 +65,9 @@ def reference_source(name) -> str:
 
 def sources(name) -> dict[str, str]:
     """{sample id: source}: "reference", "blank" and every buggy sample."""
-    from tools.skeleton import make_skeleton
-
     a = assignments.get(name)
     reference = reference_source(name)
-    where = os.path.relpath(a.path("samples.toml"), ROOT)
+    where = os.path.relpath(a.authoring_path("samples.toml"), ROOT)
     made = {"reference": reference, "blank": make_skeleton(reference, f"solution/{a.filename}")}
     for sample in buggy(name):
         made[sample.name] = sample.apply(reference, where)

@@ -126,7 +126,7 @@ def derived(name, *args, **kwargs):
     the slip's values; the student's copy of this file never calls it (public.expected holds them)."""
 
     def build(s):
-        from autograder.course.backprop import slips
+        from autograder.course.backprop.grader import slips
 
         getattr(slips, name)(*args, **kwargs)(s)
 

@@ -3,7 +3,7 @@ torch.optim.SGD itself (the buffer loaded into the optimizer's state)."""
 
 import torch
 
-from tools.oracle import numpy, tensor
+from autograder.course.oracles import numpy, tensor
 
 __all__ = ["momentum_step", "sgd_momentum_step", "minimize"]
 

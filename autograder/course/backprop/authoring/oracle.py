@@ -4,8 +4,8 @@ from the given outputs by the inverse of their activation (logit for σ)."""
 
 import torch
 
+from autograder.course.oracles import numpy, scalar_or_array, tensor
 from solution.backprop import graph_inputs  # given code: each student's numbers
-from tools.oracle import numpy, scalar_or_array, tensor
 
 __all__ = [
     "graph_example",

@@ -1,5 +1,5 @@
-"""Shared helpers of the PyTorch oracles (autograder/course/<name>/oracle.py): what tools/goldens.py
-replays the graded tests on.
+"""Shared helpers of the PyTorch oracles (autograder/course/<name>/authoring/oracle.py): what
+tools/goldens.py replays the graded tests on. Authoring code: the grader never imports it.
 
 Each oracle module exposes the spec's names that PyTorch can compute
 (missing names make the tests that use them get no golden). Oracles compute in float64 on
@@ -8,15 +8,9 @@ Python floats, dicts and tuples of them. Recording runs inside `deterministic()`
 """
 
 import contextlib
-import os
 
-# cuBLAS is deterministic only with a fixed workspace, set before CUDA starts (importing torch
-# does not start it); the package is imported before any oracle touches the GPU.
-if os.environ.get("CUBLAS_WORKSPACE_CONFIG") not in (":4096:8", ":16:8"):
-    os.environ["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
-
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
 
 DEVICE = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 

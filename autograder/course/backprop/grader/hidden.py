@@ -5,7 +5,7 @@ cross-entropy inputs, the loss and gradients as SUMS, every derivation step on l
 
 import numpy as np
 
-from autograder.course.backprop import slips
+from autograder.course.backprop.grader import slips
 from autograder.course.backprop.public import (
     BACKWARD_HINT,
     BCE_HINT,
