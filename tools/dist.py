@@ -32,6 +32,7 @@ from pathlib import Path
 
 from autograder import ROOT, assignments, otter
 from autograder.course import samples
+from autograder.errors import KitError
 from autograder.skeleton import solution_lines
 from tools import written
 from tools.generate import outputs
@@ -133,8 +134,7 @@ def _student_readme(name):
         f"3. Check your work: `python -m autograder check {name}` (or the notebook's check cells,\n"
         f"   or `pytest test_public.py`). Public checks are a subset of what is graded.\n"
         f"4. Submit `{name}.py`.\n{hand_graded}\n"
-        f"Needs Python 3.11+ with numpy{', torch and scikit-learn' if name == 'gpu_training' else ''}"
-        f" (and nbformat, rich).\n"
+        f"Needs Python 3.11+ with {', '.join(a.requirements)} (and nbformat, rich).\n"
     )
 
 
@@ -189,7 +189,7 @@ def python_version():
 
 def gradescope_requirements(name) -> list[str]:
     """What the zip installs besides Otter, pinned to the versions this kit is tested with (read
-    from the running environment). Only gpu_training gets torch, as the CPU-only build."""
+    from the running environment). torch (where assignment.toml asks for it) is the CPU-only build."""
     from importlib.metadata import version
 
     def pin(package):
@@ -397,13 +397,16 @@ def build(out_dir, names, *, verify=True):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m tools.dist")
-    parser.add_argument("names", nargs="*", default=list(assignments.ASSIGNMENTS))
+    parser.add_argument("names", nargs="*", help="assignments (default: every course folder)")
     parser.add_argument("-o", "--out", default=os.path.join(ROOT, "dist"))
     parser.add_argument("--no-verify", action="store_true", help="skip grading the built zips")
     args = parser.parse_args(argv)
+    if not args.names and assignments.BROKEN:  # no release with an assignment missing from it
+        print(f"make dist: refusing to release: {next(iter(assignments.BROKEN.values()))}", file=sys.stderr)
+        return 1
     try:
-        build(args.out, args.names, verify=not args.no_verify)
-    except ReleaseError as err:
+        build(args.out, args.names or list(assignments.ASSIGNMENTS), verify=not args.no_verify)
+    except (ReleaseError, KitError) as err:
         print(f"make dist: refusing to release: {err}", file=sys.stderr)
         return 1
     return 0

@@ -156,25 +156,39 @@ def drift(names) -> list[str]:
 
 
 def main(argv=None):
-    from autograder.assignments import ASSIGNMENTS
+    from autograder import assignments
+    from autograder.errors import KitError
 
     parser = argparse.ArgumentParser(prog="python -m tools.generate")
-    parser.add_argument("names", nargs="*", default=list(ASSIGNMENTS))
+    parser.add_argument("names", nargs="*", help="assignments (default: every course folder)")
     parser.add_argument("--check", action="store_true", help="fail on drift, write nothing")
     args = parser.parse_args(argv)
-    if args.check:
-        stale = drift(args.names)
+    # A broken course folder is named and fails the run; the others are still generated.
+    broken = [] if args.names else list(assignments.BROKEN.values())
+    for err in broken:
+        print(f"tools.generate: skipped: {err}", file=sys.stderr)
+    try:
+        done = _generate(args.names or list(assignments.ASSIGNMENTS), check=args.check)
+    except KitError as err:
+        print(f"tools.generate: {err}", file=sys.stderr)
+        return 1
+    return 1 if broken or not done else 0
+
+
+def _generate(names, *, check) -> bool:
+    if check:
+        stale = drift(names)
         for rel in stale:
             print(f"stale: {rel} (run `make assignments`)", file=sys.stderr)
-        return 1 if stale else 0
-    for name in args.names:
+        return not stale
+    for name in names:
         for rel, data in outputs(name).items():
             path = os.path.join(ROOT, rel)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as f:
                 f.write(data)
             print(f"wrote {rel}")
-    return 0
+    return True
 
 
 if __name__ == "__main__":

@@ -29,9 +29,8 @@ import torch  # noqa: E402
 
 from autograder import ROOT, assignments, compare, engine, golden, probes, script, wire  # noqa: E402
 from autograder.course import oracles as oracle  # noqa: E402
+from autograder.errors import KitError  # noqa: E402
 
-# Code an oracle runs besides its own module (gpu_training's oracle is the reference itself).
-EXTRA_SOURCES = {"gpu_training": [os.path.join(ROOT, "solution", "gpu_training.py")]}
 CPU_GPU_NAME = "none (CPU run, not a GPU golden)"
 
 
@@ -46,7 +45,7 @@ def available(name) -> bool:
 
 def oracle_source(name) -> bytes:
     """The oracle's code: the shared helpers (autograder/course/oracles.py), its own module and whatever else it
-    runs (EXTRA_SOURCES)."""
+    runs (assignment.toml's oracle_sources)."""
     parts = []
     for file in oracle_files(name):
         with open(file, "rb") as f:
@@ -55,7 +54,8 @@ def oracle_source(name) -> bytes:
 
 
 def oracle_files(name) -> list[str]:
-    return [oracle.__file__, assignments.get(name).authoring_path("oracle.py"), *EXTRA_SOURCES.get(name, [])]
+    a = assignments.get(name)
+    return [oracle.__file__, a.authoring_path("oracle.py"), *(os.path.join(ROOT, f) for f in a.oracle_sources)]
 
 
 def script_hash(test, source: bytes) -> str:
@@ -186,7 +186,10 @@ def main(argv=None):
         )
     names = args.names or list(assignments.ASSIGNMENTS)
     for name in names:
-        assignments.get(name)  # exits on an unknown name
+        try:
+            assignments.get(name)
+        except KitError as err:
+            raise SystemExit(f"tools.goldens: {err}") from None
     for name in names:
         if not available(name):
             print(f"{name}: skipped (no graded tests or no oracle yet)")

@@ -58,6 +58,11 @@ def buggy(name) -> list[Sample]:
     ]
 
 
+def minimum(name) -> int:
+    """How many known-buggy samples an assignment needs: one per task, at least three."""
+    return max(3, len(assignments.get(name).tasks))
+
+
 def reference_source(name) -> str:
     with open(os.path.join(ROOT, "solution", assignments.get(name).filename)) as f:
         return f.read()

@@ -11,6 +11,8 @@ import torch
 from autograder.course.oracles import DEVICE, numpy, tensor
 
 __all__ = ["Dual", "exp", "log", "sin", "cos", "tanh", "sigmoid", "derivative", "Tensor"]
+# the student API PyTorch cannot compute (tests/test_goldens.py holds every other test to a golden)
+LEFT_OUT = ("numerical_gradient",)
 
 
 def _scalar(value):
