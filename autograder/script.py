@@ -146,6 +146,18 @@ def _encode_arg(value):
     return value
 
 
+def refs(value):
+    """The step indices an encoded argument (or a step's parts) refers to, depth first."""
+    if isinstance(value, dict):
+        if "$ref" in value:
+            yield value["$ref"]
+        for v in value.values():
+            yield from refs(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from refs(v)
+
+
 def _decode_arg(value, values):
     if isinstance(value, list):
         return [_decode_arg(v, values) for v in value]

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from autograder import assignments, cgroup, cli, engine, policy, sandbox
+from autograder import assignments, cgroup, cli, engine, policy, sandbox, script
 from autograder.assignments import Assignment
 from tests.keyrings import KEYRINGS
 
@@ -72,17 +72,6 @@ POINTS = {t.name: t.points for t in TESTS}
 # ---------------------------------------------------------------- what each graded test reaches
 
 
-def _refs(value):
-    if isinstance(value, dict):
-        if "$ref" in value:
-            yield value["$ref"]
-        for v in value.values():
-            yield from _refs(v)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _refs(v)
-
-
 def _analyse(test):
     """{calls: functions called, feeds: functions whose results reach an output,
     passes: {function: outputs that are the very arguments passed to it}, raises: the reference
@@ -97,11 +86,11 @@ def _analyse(test):
     }
     deps = []
     for i, step in enumerate(steps):
-        deps.append({i}.union(*(deps[j] for j in _refs(step[1:]))))
+        deps.append({i}.union(*(deps[j] for j in script.refs(step[1:]))))
     feeds = {calls[j] for out in recording.outputs.values() for j in deps[out] if j in calls}
     const_args = {}
     for i, fn in calls.items():
-        for j in _refs(steps[i][2:]):
+        for j in script.refs(steps[i][2:]):
             if steps[j][0] == "const":
                 const_args.setdefault(fn, set()).add(j)
     passes = {fn: {name for name, out in recording.outputs.items() if out in idx} for fn, idx in const_args.items()}
