@@ -42,6 +42,44 @@ def test_the_engine_imports_nothing_from_tools():
     assert found == []
 
 
+def _module_imports():
+    """{module: kit modules it imports anywhere (function bodies too)} for autograder/ and tools/."""
+    modules = {}
+    for top in ("autograder", "tools"):
+        for path in _python_files(os.path.join(ROOT, top)):
+            name = os.path.relpath(path, ROOT)[:-3].replace(os.sep, ".").removesuffix(".__init__")
+            modules[name] = path
+    graph = {}
+    for name, path in modules.items():
+        found = set()
+        for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"), path)):
+            if isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                found.update([node.module, *(f"{node.module}.{a.name}" for a in node.names)])
+        graph[name] = {m for m in found if m in modules and m != name}
+    return graph
+
+
+def test_no_import_cycles():
+    graph, cycles = _module_imports(), []
+
+    def visit(module, path):
+        for other in graph[module]:
+            if other in path:
+                cycles.append(path[path.index(other) :] + [other])
+            elif other not in done:
+                done.add(other)
+                visit(other, [*path, other])
+
+    done = set()
+    for module in sorted(graph):
+        if module not in done:
+            done.add(module)
+            visit(module, [module])
+    assert cycles == []
+
+
 def test_engine_and_tools_name_no_assignment():
     """Requirements, oracle sources and the like come from assignment.toml, not from an `if name == ...`."""
     names = set(assignments.ASSIGNMENTS)
