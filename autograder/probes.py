@@ -1,42 +1,13 @@
-"""Callables that graded tests pass to a submission (the f in numerical_gradient(f, x), say).
+"""Probes: callables that graded tests pass to a submission (the f in numerical_gradient(f, x), say).
 
-Each factory takes the module under test, so a probe built for forward mode uses that module's
-own exp/sin: the same probe runs on the reference and on the submission.
+Each factory takes the module under test (so a probe built for forward mode can use that module's
+own exp/sin): the same probe runs on the reference and on the submission. This is the shared set,
+named in a recording by its name; an assignment's own probes live in its course folder
+(autograder/course/<name>/probes.py, or grader/probes.py when only hidden tests use them) and are
+recorded as module:function (script.Script.probe).
 """
 
 import numpy as np
-
-
-def sum_sin_square(module):
-    """f(x) = Σ sin(x)·x², a smooth scalar function of an array of any shape."""
-    return lambda x: float(np.sum(np.sin(x) * x**2))
-
-
-def log_sum_exp(module):
-    return lambda x: float(np.log(np.sum(np.exp(x))))
-
-
-def quadratic_form(module, matrix):
-    """f(x) = ½ xᵀAx for a flat x."""
-    a = np.asarray(matrix, dtype=float)
-    return lambda x: float(0.5 * x.ravel() @ a @ x.ravel())
-
-
-def dual_poly(module):
-    """f(x) = 3x³ − 2x + 1/x, pure arithmetic (no module functions)."""
-    return lambda x: 3 * x**3 - 2 * x + 1 / x
-
-
-def dual_composite(module):
-    """f(x) = sin(x)·exp(x) + log(x)·tanh(x) − cos(x)/sigmoid(x), through the module's functions."""
-    m = module
-    return lambda x: m.sin(x) * m.exp(x) + m.log(x) * m.tanh(x) - m.cos(x) / m.sigmoid(x)
-
-
-def quadratic_gradient(module, diagonal):
-    """∇J for J(θ) = ½ Σ d_i θ_i², an ill-conditioned bowl when the d_i differ."""
-    d = np.asarray(diagonal, dtype=float)
-    return lambda theta: d * theta
 
 
 def tensor_info(module):

@@ -101,7 +101,7 @@ class Script:
         """A probe bound to the module under test: the name of one of the engine's shared probes
         (autograder/probes.py), or a function of an assignment's own probes module."""
         name = probe if isinstance(probe, str) else f"{probe.__module__}:{probe.__name__}"
-        _probe_module(name)  # refuse a bad name while recording, not when grading
+        probe_parts(name)  # refuse a bad name while recording, not when grading
         return self._add("probe", name, list(args))
 
     def repeat(self, start: Ref, op: str, operand, times: int) -> Ref:
@@ -234,19 +234,20 @@ def _execute(step, values, module, probes):
     raise ValueError(f"unknown step kind {kind!r}")
 
 
-def _probe_module(name):
-    """The module a probe name ("shared_name" or "module:function") is looked up in (None: shared)."""
-    module, _, _ = name.rpartition(":")
+def probe_parts(name) -> tuple[str, str]:
+    """(module, function) of a recorded probe name: "shared_name" (autograder/probes.py) or
+    "module:function" (an assignment's probes module)."""
+    module, _, function = name.rpartition(":")
     if module and not _PROBE_MODULE.match(module):
         raise ValueError(f"probe {name!r}: probes come from autograder/probes.py or an assignment's probes module")
-    return module or None
+    return module or "autograder.probes", function
 
 
 def _find_probe(name, shared):
-    module = _probe_module(name)
-    if module is None:
-        return getattr(shared or importlib.import_module("autograder.probes"), name)
-    return getattr(importlib.import_module(module), name.rpartition(":")[2])
+    module, function = probe_parts(name)
+    if module == "autograder.probes" and shared is not None:
+        return getattr(shared, function)
+    return getattr(importlib.import_module(module), function)
 
 
 def _resolve(dotted):

@@ -8,6 +8,7 @@ import operator
 
 import numpy as np
 
+from autograder.course.autodiff import probes
 from autograder.testcase import GradedTest, Slip
 
 _rng = np.random.default_rng(1)
@@ -47,7 +48,7 @@ UNBROADCAST_HINT = (
 
 
 def numgrad(probe, x, probe_args=(), **kwargs):
-    """numerical_gradient(f, x, **kwargs) for the probe f (autograder/probes.py)."""
+    """numerical_gradient(f, x, **kwargs) for the probe f (probes.py here, grader/probes.py)."""
 
     def build(s):
         f = s.probe(probe, *probe_args)
@@ -152,7 +153,7 @@ CHAIN_FACTOR = "chain rule: f(x) for a Dual x has deriv f'(x.value)·x.deriv; th
 
 
 def deriv(probe, *points, probe_args=()):
-    """derivative(f, x) at each point, f a probe (autograder/probes.py)."""
+    """derivative(f, x) at each point, f a probe (probes.py here, grader/probes.py)."""
 
     def build(s):
         f = s.probe(probe, *probe_args)
@@ -223,10 +224,10 @@ TESTS = [
         "numerical_gradient_2d",
         "2.1",
         5,
-        numgrad("sum_sin_square", X2, eps=1e-3),
+        numgrad(probes.sum_sin_square, X2, eps=1e-3),
         hidden=False,
         **NG_TOL,
-        slips=(Slip(FORWARD_DIFF, forward_difference_separable("sum_sin_square", X2, 1e-3)),),
+        slips=(Slip(FORWARD_DIFF, forward_difference_separable(probes.sum_sin_square, X2, 1e-3)),),
         hint="for every index i: (f(x + eps·e_i) − f(x − eps·e_i)) / (2·eps), restoring x[i] after",
     ),
     GradedTest(
@@ -252,7 +253,7 @@ TESTS = [
         "derivative_polynomial",
         "2.3",
         4,
-        deriv("dual_poly", 2.0),
+        deriv(probes.dual_poly, 2.0),
         hidden=False,
         slips=poly_slips((2.0,)),
         hint="f(x) = 3x³ − 2x + 1/x has f'(2) = 9·4 − 2 − 1/4 = 33.75: seed Dual(x, 1.0), return the result's .deriv",

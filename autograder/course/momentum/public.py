@@ -6,6 +6,7 @@ sgd_momentum_step is torch.optim.SGD's rule (buf = g on the first step, no (1 �
 
 import numpy as np
 
+from autograder.course.momentum import probes
 from autograder.testcase import GradedTest, Slip
 
 _rng = np.random.default_rng(5)
@@ -133,16 +134,16 @@ def sgd_slips(theta, grads, lr, momentum, names, **kw):
 
 
 def trajectory(d, theta0, lr, beta, steps, slip=None):
-    """minimize on J(θ) = ½ Σ d_i θ_i² (probes.quadratic_gradient). slip "missing" scales the gradient
+    """minimize on J(θ) = ½ Σ d_i θ_i² (probes.quadratic_gradient here). slip "missing" scales the gradient
     by 1/(1 − β) (V_t = βV_{t−1} + ∇J); "torch_first" rebuilds the trajectory with V_1 = ∇J; "alias"
     repeats the last row (rows aliasing one array updated in place); "no_theta0" drops row 0."""
     theta0 = np.asarray(theta0, dtype=np.float64)
 
     def build(s):
         if slip == "missing":
-            grad_fn = s.probe("quadratic_gradient", (np.asarray(d) / (1 - beta)).tolist())
+            grad_fn = s.probe(probes.quadratic_gradient, (np.asarray(d) / (1 - beta)).tolist())
         else:
-            grad_fn = s.probe("quadratic_gradient", d)
+            grad_fn = s.probe(probes.quadratic_gradient, d)
         if slip == "torch_first":
             step = s.student("momentum_step")
             th, v, rows = theta0, None, [theta0]

@@ -14,6 +14,8 @@ import math
 
 import numpy as np
 
+from autograder.course.autodiff import probes as public_probes
+from autograder.course.autodiff.grader import probes
 from autograder.course.autodiff.public import (
     CHAIN_FACTOR,
     COUNTS_ONCE,
@@ -56,7 +58,7 @@ NG_EPS = 1e-3
 
 def _numgrad_unchanged(s):
     x = s.value(NG_X3)
-    s.output("grad", s.student("numerical_gradient")(s.probe("quadratic_form", NG_A), x, eps=NG_EPS))
+    s.output("grad", s.student("numerical_gradient")(s.probe(probes.quadratic_form, NG_A), x, eps=NG_EPS))
     s.output("x", x)  # the very array passed in, read back afterwards
 
 
@@ -431,7 +433,7 @@ HIDDEN = [
         "numerical_gradient_1d_default_eps",
         "2.1",
         3,
-        numgrad("log_sum_exp", NG_X1),
+        numgrad(probes.log_sum_exp, NG_X1),
         **NG_TOL,
         hint="eps defaults to 1e-6; x may be 1-D, 2-D, 3-D, ... (loop over np.ndindex(x.shape))",
     ),
@@ -502,7 +504,7 @@ HIDDEN = [
         "derivative_composite",
         "2.3",
         4,
-        deriv("dual_composite", *COMPOSITE_AT),
+        deriv(probes.dual_composite, *COMPOSITE_AT),
         slips=_composite_slips(),
         hint="f = sin·exp + log·tanh − cos/sigmoid through your module's functions: every "
         "Dual operator and elementary function must be right (see the Task 2.2 tests)",
@@ -511,7 +513,7 @@ HIDDEN = [
         "derivative_polynomial_more_points",
         "2.3",
         2,
-        deriv("dual_poly", *POLY_AT),
+        deriv(public_probes.dual_poly, *POLY_AT),
         slips=poly_slips(POLY_AT),
         hint="f(x) = 3x³ − 2x + 1/x, f'(x) = 9x² − 2 − 1/x², at negative x and x < 1 too",
     ),

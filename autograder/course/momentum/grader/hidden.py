@@ -4,6 +4,7 @@ shape and values (β = 0 is gradient descent, steps = 0), bad shapes, untouched 
 
 import numpy as np
 
+from autograder.course.momentum import probes
 from autograder.course.momentum.public import (
     TESTS as PUBLIC,
 )
@@ -63,7 +64,7 @@ def _sgd_inputs_unchanged(s):
 
 def _minimize_theta0_unchanged(s):
     theta0 = s.value(THETA0_2D)
-    s.output("trajectory", s.student("minimize")(s.probe("quadratic_gradient", D_2D), theta0, 0.05, 0.9, 10))
+    s.output("trajectory", s.student("minimize")(s.probe(probes.quadratic_gradient, D_2D), theta0, 0.05, 0.9, 10))
     s.output("theta0 after the call", theta0)
 
 
