@@ -4,6 +4,7 @@ reference, a grader-only file) or a false refusal fails `make test`, not only `m
 import pytest
 
 from autograder import assignments
+from autograder.course import samples
 from tools import dist
 
 
@@ -24,3 +25,11 @@ def test_student_zip_self_check_has_its_probes(name):
             if step[0] == "probe" and ":" in step[1]:
                 module = step[1].split(":")[0]
                 assert f"{name}/{module.replace('.', '/')}.py" in files, (test.name, step[1])
+
+
+@pytest.mark.parametrize("name", list(assignments.ASSIGNMENTS))
+def test_samples_build_and_meet_the_minimum(name):
+    """make dist and make grade grade the samples: an edit that no longer fits the reference (a
+    reformat of solution/ is enough) must fail here, in seconds, naming the sample."""
+    made = samples.sources(name)
+    assert len(made) - 2 >= samples.minimum(name), f"{name}: too few known-buggy samples"
