@@ -4,13 +4,15 @@ block becomes a stub that raises NotImplementedError naming its task (Otter's ma
 import ast
 import re
 
+from autograder.errors import KitError
+
 BEGIN = re.compile(r"^(?P<indent>\s*)# BEGIN SOLUTION(?:\s*\((?P<label>[^)]*(?:\([^)]*\)[^)]*)*)\))?\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
 LOOKS_LIKE_MARKER = re.compile(r"^\s*#\s*(BEGIN|END)\b")
 TASK = re.compile(r"^Task (?P<task>\d+\.\d+)(?::\s*(?P<hint>.*))?$")
 
 
-class MarkerError(ValueError):
+class MarkerError(KitError, ValueError):
     """A malformed marker; the message names the file and line."""
 
 

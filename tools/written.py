@@ -23,6 +23,8 @@ import tomllib
 import warnings
 from dataclasses import dataclass
 
+from autograder.errors import KitError
+
 FILENAME = "written.toml"
 BEGIN, END = "<!-- BEGIN QUESTION -->", "<!-- END QUESTION -->"
 ANSWER_TAG = "otter_answer_cell"  # Otter's tag for the cell a student answers in
@@ -31,7 +33,7 @@ QUESTION_KEYS = {"name", "title", "points", "prompt", "answer", "rubric"}
 RUBRIC_KEYS = {"points", "item"}
 
 
-class WrittenError(ValueError):
+class WrittenError(KitError, ValueError):
     """A written.toml that cannot be used; the message names the file and the question."""
 
 

@@ -19,10 +19,11 @@ import tomllib
 from dataclasses import dataclass
 
 from autograder import ROOT, assignments
+from autograder.errors import KitError
 from autograder.skeleton import make_skeleton
 
 
-class SampleError(ValueError):
+class SampleError(KitError, ValueError):
     """A sample's edits no longer fit the reference; the message names the sample and edit."""
 
 
