@@ -234,6 +234,7 @@ def _run_test(source, request, counter, config):
             os.chown(workdir, uid, uid, follow_symlinks=False)
             os.fchown(out_fd, uid, uid)
         read_end, write_end = os.pipe()
+        cpu_before = _children_cpu()
         started = time.monotonic()
         try:
             pid = os.fork()
@@ -250,6 +251,7 @@ def _run_test(source, request, counter, config):
         finally:
             _kill_leftovers()
         reply["stdout"] = _read_head(out_fd)
+        reply["cpu_seconds"] = round(_children_cpu() - cpu_before, 4)  # the test and all it started, reaped
         return reply
     finally:
         for fd in (out_fd, read_end, write_end):
@@ -264,6 +266,13 @@ def _run_test(source, request, counter, config):
                 isolation.empty(folder)
         else:
             _remove_tree(workdir)
+
+
+def _children_cpu():
+    """CPU seconds (user and system) of every process this worker has reaped: each test's child,
+    and, as subreaper or PID 1, every process a test left behind (_kill_leftovers reaps them)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _as_user(uid, action):
