@@ -286,7 +286,9 @@ def _grade_test(test, expected, sandbox):
     message, brief = verdict.message, ""
     if not verdict.passed:
         slip = _slip_hint(test, expected, run)
-        brief = _brief(expected.outcome, run, verdict.message) + (f"\nLikely slip: {slip}" if slip else "")
+        brief = _brief(expected.outcome, run, verdict.message) + (
+            f"\nLikely slip: {slip}" if slip else f"\nHint: {test.hint}" if test.hint else ""
+        )
         if slip:
             message += f"\nLikely slip: {slip}"
         else:
