@@ -8,12 +8,16 @@ escapes and malformed notebooks. It is graded in a child process with a time-out
 blocks on a FIFO fails this test instead of hanging the suite."""
 
 import codecs
+import contextlib
 import csv
 import json
 import os
 import socket
 import subprocess
 import sys
+import threading
+import time
+import types
 from pathlib import Path
 
 import pytest
@@ -329,3 +333,42 @@ def test_a_hidden_tests_brief_never_carries_text_the_submission_chose():
         engine._brief(Want, wrong, "out: expected 1.5, got 1.0")
         == "a result is wrong (or an input was changed in place)"
     )
+
+
+def _unblock_after(fifo, seconds):
+    """Open `fifo` for writing after `seconds`, so a reader wrongly blocked on it fails the test
+    instead of hanging the suite."""
+
+    def unblock():
+        time.sleep(seconds)
+        with contextlib.suppress(OSError):
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+    threading.Thread(target=unblock, daemon=True).start()
+
+
+@pytest.mark.parametrize("make, reason", [(_fifo, "named pipe (FIFO)"), (_link_to("/etc/hostname"), "symbolic link")])
+def test_the_otter_plugin_reads_the_upload_as_make_grade_does(tmp_path, monkeypatch, make, reason):
+    """An upload named <assignment>.py that is a FIFO or a link: a 0 with the same reason as
+    `make grade` gives, never a hang, an 'Autograder Failed' or a copy of what the link points to."""
+    from autograder import otter
+
+    (tmp_path / "source" / "tests").mkdir(parents=True)
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    make(folder / "cnn_layer.py")
+    (folder / "cnn_layer.ipynb").write_bytes(_notebook("x = 1"))  # what Otter picked
+    _unblock_after(folder / "cnn_layer.py", 30)
+    calls = []
+
+    def engine_call(source, assignment, path, student, refused=""):
+        calls.append(refused)
+        return otter.grade_for_otter(assignment, path, student, refused)
+
+    monkeypatch.setattr(otter, "grade_with_zip_engine", engine_call)
+    plugin = otter.KitPlugin(str(folder / "cnn_layer.ipynb"), {}, {"assignment": "cnn_layer"})
+    started = time.monotonic()
+    plugin.before_grading(types.SimpleNamespace(autograder_dir=str(tmp_path)))
+    assert time.monotonic() - started < 20
+    assert plugin.error is None and calls and reason in calls[0]
+    assert all(t["points"] == 0 and reason in t["message"] for t in plugin.verdicts["tests"])
