@@ -169,15 +169,19 @@ def decode_source(data: bytes, name) -> str:
 
 
 def _pick(folder, assignment) -> str:
-    """The file a folder submission is graded by: <assignment>.py, else its first notebook.
-    Entries are taken by name (lstat), so a link or a FIFO under that name is refused by read_bytes."""
-    names = sorted(os.listdir(folder))
-    if assignment.filename in names:
-        return os.path.join(folder, assignment.filename)
-    notebooks = [n for n in names if n.endswith(".ipynb")]
-    if not notebooks:
+    """The file a folder submission is graded by: <assignment>.py, else its first notebook by name.
+    Entries are taken by name, never followed (a link or a FIFO so named is refused by read_bytes),
+    and the folder is scanned without keeping its listing: a million entries cost no memory."""
+    first_notebook = None
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name == assignment.filename:
+                return entry.path
+            if entry.name.endswith(".ipynb") and (first_notebook is None or entry.name < first_notebook):
+                first_notebook = entry.name
+    if first_notebook is None:
         raise SubmissionError(f"folder holds neither {assignment.filename} nor a notebook")
-    return os.path.join(folder, notebooks[0])
+    return os.path.join(folder, first_notebook)
 
 
 def read_submission(path, assignment) -> tuple[str, str]:
