@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from autograder import compare, golden, probes, script, wire
-from autograder.policy import IMPORT_TIMEOUT_SECONDS
+from autograder.policy import BUDGET_WALL_FACTOR, IMPORT_TIMEOUT_SECONDS
 from autograder.sandbox import RunResult, Sandbox, SandboxError
 from autograder.submissions import SubmissionError, read_submission
 
@@ -176,7 +176,11 @@ def _for_student(test, expected, student, reference):
 
 def judge(test, expected: Expected, result: RunResult) -> compare.Verdict:
     if result.status == "timeout":
-        return compare.Verdict(False, f"timed out after {test.timeout:g} s (infinite loop or very slow code?)")
+        return compare.Verdict(
+            False,
+            f"timed out after {test.timeout:g} s of CPU time or {BUDGET_WALL_FACTOR * test.timeout:g} s on the "
+            "clock (infinite loop, very slow code or waiting forever?)",
+        )
     if result.status == "crashed":
         return compare.Verdict(False, f"the test process died: {result.exit}")
     if result.status == "import_error":
@@ -263,7 +267,7 @@ def grade_submission(student, path, assignment, tests, expected, sandbox: Sandbo
     if probe.status != "ok":
         reason = {
             "import_error": lambda: f"import failed: {_error_text(probe.error)}",
-            "timeout": lambda: f"importing the module did not finish within {IMPORT_TIMEOUT_SECONDS:g} s",
+            "timeout": lambda: f"importing the module did not finish within {IMPORT_TIMEOUT_SECONDS:g} s of CPU time",
             "crashed": lambda: f"importing the module killed the process: {probe.exit}",
         }.get(probe.status, lambda: f"import failed: {_error_text(probe.error)}")()
         return _zero(result, tests, reason, stdout=probe.stdout)

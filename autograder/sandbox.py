@@ -7,16 +7,16 @@ left (the worker is a child subreaper). As root, every test runs as a uid of its
 or the next one no other grader on this machine holds), never as the worker's. Kernel keyrings are
 refused to every test by a seccomp filter (AUTOGRADER_NO_SECCOMP=1, or a kernel that refuses the
 filter: emptied before and after each test instead). Each sandbox gets a cgroup where the machine
-allows one (cgroup.py), and each submission a budget of CPU time for all its tests together
-(counted by the worker from the processes it reaps, so other load on the machine costs nothing),
-with a wall-clock backstop BUDGET_WALL_FACTOR times as long for code that only waits. What
+allows one (cgroup.py). Time is CPU time of the submission's own processes (counted by the
+worker), so other load on the machine costs nothing: each test's timeout, and each submission's
+budget for all its tests together, each with a wall-clock backstop BUDGET_WALL_FACTOR times as
+long for code that only waits. What
 could not be applied is reported with every result, never silently skipped.
 """
 
 import contextlib
 import functools
 import json
-import math
 import os
 import shutil
 import socket
@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from autograder import cgroup, wire
 from autograder.policy import (
@@ -235,24 +235,21 @@ class Sandbox:
         self._receive(timeout=WORKER_GRACE_SECONDS)
 
     def run(self, script_message: dict, *, timeout: float, limits: Limits | None = None) -> RunResult:
-        """Run one recorded script; stopped early, or not run, once the budget is spent. Its
-        CPU limit is cut to what is left of the budget; its wall-clock time to the backstop's."""
+        """Run one recorded script: `timeout` seconds of its processes' CPU time, with a wall-clock
+        backstop BUDGET_WALL_FACTOR times as long; cut short to what is left of the submission's
+        budget, or not run once it is spent."""
         cpu_left, wall_left = self._budget_left()
         if cpu_left <= 0 or wall_left <= 0:
             return self._out_of_budget(stopped=False)
-        allowed = min(timeout, wall_left)
-        limits = limits or Limits()
-        if cpu_left < limits.cpu_seconds:
-            limits = replace(limits, cpu_seconds=max(1, math.ceil(cpu_left)))
-        self._send({"cmd": "run", "script": script_message, "timeout": allowed, "limits": limits.as_dict()})
-        reply = self._receive(timeout=allowed + WORKER_GRACE_SECONDS)
-        cpu = reply.get("cpu_seconds")
-        self.cpu_used += cpu if isinstance(cpu, (int, float)) and cpu > 0 else 0.0
-        stopped = reply["status"] in ("timeout", "crashed") and self._budget_left()[0] <= 0
-        if stopped or (reply["status"] == "timeout" and allowed < timeout):
-            return self._out_of_budget(
-                stopped=True, seconds=reply.get("seconds", allowed), stdout=reply.get("stdout", "")
-            )
+        cpu = min(timeout, cpu_left)
+        wall = min(BUDGET_WALL_FACTOR * timeout, wall_left)
+        message = {"cmd": "run", "script": script_message, "timeout": cpu, "wall": wall}
+        self._send(message | {"limits": (limits or Limits()).as_dict()})
+        reply = self._receive(timeout=wall + WORKER_GRACE_SECONDS)
+        used = reply.get("cpu_seconds")
+        self.cpu_used += used if isinstance(used, (int, float)) and used > 0 else 0.0
+        if reply["status"] == "timeout" and (cpu < timeout or wall < BUDGET_WALL_FACTOR * timeout):
+            return self._out_of_budget(stopped=True, seconds=reply.get("seconds", wall), stdout=reply.get("stdout", ""))
         return RunResult(
             status=reply["status"],
             outputs=reply.get("outputs") or {},
