@@ -455,10 +455,16 @@ def _collect(pid, read_end, cpu_seconds, deadline, cpu_before):
     wall-clock `deadline` (a backstop for code that only waits)."""
     pidfd = os.pidfd_open(pid)
     buffer = bytearray()
+    next_check = 0.0
     try:
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or _children_cpu() - cpu_before + _live_cpu() >= cpu_seconds:
+            now = time.monotonic()
+            remaining = deadline - now
+            over = remaining <= 0
+            if not over and now >= next_check:  # /proc is scanned at most every _CPU_POLL_SECONDS
+                next_check = now + _CPU_POLL_SECONDS
+                over = _children_cpu() - cpu_before + _live_cpu() >= cpu_seconds
+            if over:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
                 return {"status": "timeout"}
