@@ -13,6 +13,9 @@ the import probe keeps its own 10 s.
 
 Guarantees (SPEC): 1 only the grader scores, 2 a failure stays in its test, 3 limits,
 4 confidential, 5 honest comparison, 6 alone (nothing passes between submissions or outlives a test).
+The catalog's entries that are not source text (FIFOs, sockets, devices, links, look-alike ids,
+encodings, escapes, malformed notebooks: guarantee 8) are in tests/test_reading.py, and the clock
+(guarantee 7) in tests/test_clock.py.
 """
 
 import ctypes
