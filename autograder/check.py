@@ -7,6 +7,7 @@ import sys
 import numpy as np
 
 from autograder import assignments, engine, wire
+from autograder.report import visible
 from autograder.sandbox import Sandbox
 
 
@@ -51,7 +52,7 @@ def check(name, task=None, path=None, *, stream=None):
 def _print(result, tests, stream):
     for note in result.notes:
         if not note.startswith("isolation"):
-            print(f"!! {note}", file=stream)
+            print(f"!! {visible(note)}", file=stream)
     for t in result.tests:
         if t.status == "passed":
             print(f"  PASS  task {t.task}  {t.name}", file=stream)
@@ -62,7 +63,7 @@ def _print(result, tests, stream):
         print(f"  FAIL  task {t.task}  {t.name}", file=stream)
         if t.message in result.notes:
             continue  # a whole-file problem, said once above
-        for line in t.message.strip().splitlines():
+        for line in visible(t.message.strip()).splitlines():
             print(f"        {line}", file=stream)
         if "not implemented yet" not in t.message:
             print("        the test ran (public inputs):", file=stream)
@@ -70,7 +71,7 @@ def _print(result, tests, stream):
                 print(f"          {line}", file=stream)
         if t.stdout.strip():
             print("        your code printed:", file=stream)
-            for line in _clip(t.stdout).splitlines():
+            for line in visible(_clip(t.stdout)).splitlines():
                 print(f"          | {line}", file=stream)
     passed = sum(t.status == "passed" for t in result.tests)
     print(f"{passed}/{len(result.tests)} public checks passed (hidden tests are graded after you submit)", file=stream)

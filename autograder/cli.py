@@ -68,6 +68,10 @@ def grade_folder(assignment, folder, out, *, jobs, console):
     tests = assignment.tests()
     expected = engine.expected_values(tests, assignment.reference(), golden.load(assignment.name))
     entries = submissions.discover(folder, assignment)
+    for name, student in entries.renamed:  # students.csv maps each id to its entry too
+        console.print(f"{assignment.name}: {name!r} graded as {student}", markup=False, highlight=False)
+    for name in entries.hidden:
+        console.print(f"{assignment.name}: {name!r} not graded: hidden entry", markup=False, highlight=False)
     if sys.stderr.isatty() and not console.quiet:
         from rich.progress import Progress
 

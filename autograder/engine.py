@@ -1,6 +1,7 @@
 """Grade submissions: expected values from the reference (in this process, trusted), student
 values from a sandbox (never trusted), and a verdict per graded test."""
 
+import builtins
 import queue
 import sys
 import threading
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from autograder import compare, golden, probes, script, wire
-from autograder.policy import IMPORT_TIMEOUT_SECONDS
+from autograder.policy import BUDGET_WALL_FACTOR, IMPORT_TIMEOUT_SECONDS
 from autograder.sandbox import RunResult, Sandbox, SandboxError
 from autograder.submissions import SubmissionError, read_submission
 
@@ -31,6 +32,7 @@ class TestResult:
     hidden: bool = True
     stdout: str = ""
     seconds: float = 0.0
+    brief: str = ""  # what a student may see of a hidden test's failure (see _brief); message is the TAs'
 
 
 @dataclass
@@ -174,7 +176,11 @@ def _for_student(test, expected, student, reference):
 
 def judge(test, expected: Expected, result: RunResult) -> compare.Verdict:
     if result.status == "timeout":
-        return compare.Verdict(False, f"timed out after {test.timeout:g} s (infinite loop or very slow code?)")
+        return compare.Verdict(
+            False,
+            f"timed out after {test.timeout:g} s of CPU time or {BUDGET_WALL_FACTOR * test.timeout:g} s on the "
+            "clock (infinite loop, very slow code or waiting forever?)",
+        )
     if result.status == "crashed":
         return compare.Verdict(False, f"the test process died: {result.exit}")
     if result.status == "import_error":
@@ -261,7 +267,7 @@ def grade_submission(student, path, assignment, tests, expected, sandbox: Sandbo
     if probe.status != "ok":
         reason = {
             "import_error": lambda: f"import failed: {_error_text(probe.error)}",
-            "timeout": lambda: f"importing the module did not finish within {IMPORT_TIMEOUT_SECONDS:g} s",
+            "timeout": lambda: f"importing the module did not finish within {IMPORT_TIMEOUT_SECONDS:g} s of CPU time",
             "crashed": lambda: f"importing the module killed the process: {probe.exit}",
         }.get(probe.status, lambda: f"import failed: {_error_text(probe.error)}")()
         return _zero(result, tests, reason, stdout=probe.stdout)
@@ -281,9 +287,12 @@ def _grade_test(test, expected, sandbox):
     verdict = judge(test, expected, run)
     if verdict.passed and expected.outcome.valid is not None:
         verdict = _judge_valid_calls(test, expected.outcome, calls, sandbox)
-    message = verdict.message
+    message, brief = verdict.message, ""
     if not verdict.passed:
         slip = _slip_hint(test, expected, run)
+        brief = _brief(expected.outcome, run, verdict.message) + (
+            f"\nLikely slip: {slip}" if slip else f"\nHint: {test.hint}" if test.hint else ""
+        )
         if slip:
             message += f"\nLikely slip: {slip}"
         else:
@@ -295,7 +304,61 @@ def _grade_test(test, expected, sandbox):
         message=message,
         stdout=run.stdout,
         seconds=run.seconds,
+        brief=brief,
     )
+
+
+def _brief(want, run, message):
+    """What kind of thing failed, in the kit's own words: never the test's inputs, outputs,
+    expected values, what the code printed, nor any text or name the submission chose (an
+    exception's message or class name could carry the hidden inputs out)."""
+    error = run.error or {}
+    if run.status == "timeout":
+        return "timed out (infinite loop or very slow code?)"
+    if run.status == "crashed":
+        return f"the test process died: {run.exit}"  # the worker's own description of the exit
+    if run.status == "import_error":
+        return "the module failed to import"
+    if run.status == "error" and error.get("type") in _KIT_ERRORS:  # the child's frame may say any phase
+        return _KIT_ERRORS[error["type"]]
+    raised = f"raised {_builtin_name(error.get('type'))}"
+    if want.raises is not None:
+        if run.status == "error" and error.get("type") == want.raises:
+            if "it raises as it should" in message:
+                return "an invalid input raises as it should, but a valid call before it is wrong or raises"
+            return f"{raised} already in a valid call before the invalid one"
+        got = raised if run.status == "error" else "returned normally"
+        return f"expected a {want.raises} for an invalid input, but it {got}"
+    if run.status == "error":
+        return raised
+    if "not the PyTorch outputs recorded" in message:
+        return "matches the float64 reference but not the PyTorch outputs recorded on a GPU"
+    if "inputs left unchanged" in message:
+        return "a result is wrong"
+    for words, kind in (
+        ("no value came back", "a result did not come back"),
+        ("shape mismatch", "a result has the wrong shape"),
+        ("non-finite", "a result holds NaN or inf"),
+    ):
+        if words in message:
+            return kind
+    return "a result is wrong (or an input was changed in place)"
+
+
+_KIT_ERRORS = {
+    "TimeBudgetExceeded": "the submission used up its grading time budget (all its tests together)",
+    "OutputTooLarge": "the result sent back was larger than the grader takes",
+    "WireError": "the result sent back was malformed",
+    "BadReply": "the result sent back was malformed",
+}
+
+
+def _builtin_name(name):
+    """An exception type's name if it is one of Python's own, else words that name nothing."""
+    builtin = getattr(builtins, name, None) if isinstance(name, str) else None
+    if isinstance(builtin, type) and issubclass(builtin, BaseException):
+        return name
+    return "an exception of the submission's own class"
 
 
 def _explain_inputs_test(test, expected, calls, run, message):
@@ -331,9 +394,14 @@ def _zero(result, tests, reason, stdout=""):
     result.notes.append(reason)
     for test in tests:
         result.tests.append(
-            TestResult(test.name, test.task, 0.0, test.points, Status.FAILED, reason, test.hidden, stdout)
+            TestResult(test.name, test.task, 0.0, test.points, Status.FAILED, reason, test.hidden, stdout, brief=reason)
         )
     return result
+
+
+def refused(student, assignment, tests, reason) -> SubmissionResult:
+    """0 on every test for a submission that could not be read, with the reason."""
+    return _zero(SubmissionResult(student, assignment.name), tests, reason)
 
 
 def _cuda_available():

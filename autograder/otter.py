@@ -27,18 +27,23 @@ from otter.run.run_autograder.utils import OtterRuntimeError
 from otter.test_files import TestCase, TestCaseResult, TestFile
 
 
-def grade_for_otter(assignment_name, submission_path, student) -> dict:
-    """{"tests": [{name, task, points, max_points, passed, hidden, message}], "notes": [...]}."""
-    from autograder import assignments, engine, golden
+def grade_for_otter(assignment_name, submission_path, student, refused="") -> dict:
+    """{"tests": [{name, task, points, max_points, passed, hidden, message}], "notes": [...]}:
+    graded as `make grade` grades (the same time budget), shown as a student's feedback is (a
+    hidden test's brief only, control characters escaped). `refused`: why the file was not read."""
+    from autograder import assignments, engine, golden, report
     from autograder.sandbox import Sandbox
 
     assignment = assignments.get(assignment_name)
     tests = gradescope_tests(assignment.tests())
-    expected = engine.expected_values(tests, assignment.reference(), golden.load(assignment_name))
-    with Sandbox(preload=assignment.preload) as box:
-        result = engine.grade_submission(
-            student, submission_path, assignment, tests, expected, box, assignment.reference()
-        )
+    if refused:
+        result = engine.refused(student, assignment, tests, refused)
+    else:
+        expected = engine.expected_values(tests, assignment.reference(), golden.load(assignment_name))
+        with Sandbox(preload=assignment.preload, budget_seconds=Sandbox.budget_for(tests)) as box:
+            result = engine.grade_submission(
+                student, submission_path, assignment, tests, expected, box, assignment.reference()
+            )
     return {
         "tests": [
             {
@@ -48,31 +53,32 @@ def grade_for_otter(assignment_name, submission_path, student) -> dict:
                 "max_points": t.max_points,
                 "passed": t.status == "passed",
                 "hidden": t.hidden,
-                "message": t.message,
+                "message": report.visible(report.shown(t)[0]),
             }
             for t in result.tests
         ],
-        "notes": result.notes,
+        "notes": [report.visible(n) for n in result.notes],
     }
 
 
 def _grade_main():
-    """Entry of the grading process (argv: source folder, assignment, file, student id).
+    """Entry of the grading process (argv: source folder, assignment, file, student id, and why
+    the file was refused, if it was).
     The verdicts go to the parent's pipe on a private descriptor; anything else printed goes to
     stderr, so nothing can mix into them."""
-    _, assignment, path, student = sys.argv[1:5]
+    _, assignment, path, student, refused = sys.argv[1:6]
     verdicts = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
-    json.dump(grade_for_otter(assignment, path, student), verdicts)
+    json.dump(grade_for_otter(assignment, path, student, refused), verdicts)
     verdicts.close()
 
 
-def grade_with_zip_engine(source, assignment, path, student) -> dict:
+def grade_with_zip_engine(source, assignment, path, student, refused="") -> dict:
     """Grade `path` with the engine in `source` (the unpacked zip), whichever copy of this module
     Otter imported the plugin from."""
     code = "import sys; sys.path.insert(0, sys.argv[1]); from autograder.otter import _grade_main; _grade_main()"
     proc = subprocess.run(
-        [sys.executable, "-I", "-c", code, source, assignment, path, student],
+        [sys.executable, "-I", "-c", code, source, assignment, path, student, refused],
         cwd=source,
         capture_output=True,
         text=True,
@@ -116,7 +122,7 @@ def gradescope_student(autograder_dir) -> str:
 def _graded_file(folder, assignment, otter_choice):
     """As `make grade` reads a folder: the assignment's .py first, else the file Otter picked."""
     own = os.path.join(folder, f"{assignment}.py")
-    return own if os.path.isfile(own) else otter_choice
+    return own if os.path.lexists(own) else otter_choice  # a link or FIFO under that name is refused
 
 
 class KitTestFile(TestFile):
@@ -169,13 +175,19 @@ class KitPlugin(AbstractOtterPlugin):
         folder = os.path.dirname(os.path.abspath(self.submission_path))
         root = os.path.abspath(ag_config.autograder_dir)
         assignment = self.plugin_config["assignment"]
+        from autograder.submissions import SubmissionError, read_bytes
+
         private = tempfile.mkdtemp(prefix="kit-graded-")
-        try:
-            graded = _graded_file(folder, assignment, self.submission_path)
-            copy = os.path.join(private, os.path.basename(graded))
-            shutil.copy2(graded, copy, follow_symlinks=False)  # a link stays a link: the engine refuses it
+        graded = _graded_file(folder, assignment, self.submission_path)
+        copy, refused = os.path.join(private, os.path.basename(graded)), ""
+        try:  # as `make grade` reads: a regular file only, never through a link, never blocking
+            data = read_bytes(graded)
+            with open(copy, "wb") as f:
+                f.write(data)
+        except SubmissionError as err:
+            refused = str(err)  # graded as 0 with this reason, as `make grade` would
         except OSError as err:
-            self.error = f"the submitted file cannot be read: {err}"
+            self.error = f"the submitted file cannot be copied: {err}"
         try:  # whatever was uploaded, none of it stays for Otter's kernel or log reader
             clear_submission(folder, os.path.join(root, "source", "tests"))
             _write_placeholder(self.submission_path)  # Otter reads the file it picked; nothing of it runs
@@ -185,7 +197,7 @@ class KitPlugin(AbstractOtterPlugin):
         try:
             if not self.error:
                 self.verdicts = grade_with_zip_engine(
-                    os.path.join(root, "source"), assignment, copy, gradescope_student(root)
+                    os.path.join(root, "source"), assignment, copy, gradescope_student(root), refused
                 )
         except Exception as err:  # reported as Otter's "Autograder Failed" (score 0), never as points
             self.error = f"{type(err).__name__}: {err}"

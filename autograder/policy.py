@@ -31,8 +31,8 @@ class Limits:
         return dict(self.__dict__)
 
 
-TEST_TIMEOUT_SECONDS = 10.0  # wall clock, per graded test unless it asks for more
-IMPORT_TIMEOUT_SECONDS = 10.0  # loading (compiling, importing) the submission
+TEST_TIMEOUT_SECONDS = 10.0  # CPU time of the test's processes, per graded test unless it asks for more
+IMPORT_TIMEOUT_SECONDS = 10.0  # loading (compiling, importing) the submission, CPU time too
 OUTPUT_KEEP_BYTES = 4096  # of what a test printed, kept for feedback
 
 # ---------------------------------------------------------------- one sandbox (one submission)
@@ -41,11 +41,13 @@ SANDBOX_MEMORY_BYTES = 3 << 30  # the worker, every test and leftover, tmpfs fil
 SANDBOX_TASKS = 512  # processes and threads together
 TMP_KIB = 64 << 10  # size of the private /tmp and of /dev/shm
 TMP_INODES = 16384  # files (and folders) each of them may hold
-# A submission's time for all its tests together: a share of the sum of their time-outs (a normal
-# one needs a small fraction of that), never less than the floor.
+# A submission's CPU time for all its tests together (its own processes only, so a loaded machine
+# costs it nothing): a share of the sum of their time-outs (a normal one needs a small fraction of
+# that), never less than the floor. The same on every path (make grade, check, the Otter zip).
 BUDGET_SHARE = 0.25
 BUDGET_FLOOR_SECONDS = 30.0
 BUDGET_DEFAULT_SECONDS = 300.0  # for callers that do not size it from their tests
+BUDGET_WALL_FACTOR = 5.0  # wall-clock backstop of every CPU-time limit (sleeping uses no CPU): 5x as long
 WORKER_START_SECONDS = 120.0  # the warm worker importing numpy/torch on a busy machine
 WORKER_GRACE_SECONDS = 30.0  # beyond a test's time-out before the worker counts as gone
 

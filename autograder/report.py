@@ -3,7 +3,13 @@ and the end-of-run summary.
 
 Everything a submission controls (exception messages, printed output, file names) is untrusted:
 CSV cells that a spreadsheet would run as a formula get a leading quote (OWASP's CSV-injection
-advice), and Markdown shows such text only inside a code fence it cannot close, never as HTML.
+advice), Markdown shows such text only inside a code fence it cannot close, never as HTML, and
+terminal control characters and bidi controls are shown escaped (`visible`), never sent raw to
+whoever `cat`s a file.
+
+Students get feedback/<id>.md/.json: a hidden test's name, points, what kind of thing failed and
+the likely slip, never its inputs, outputs, expected values or what the code printed (SPEC 4).
+TAs get the full detail of every test in ta/<id>.md.
 """
 
 import csv
@@ -15,6 +21,15 @@ from collections import Counter
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"-?\d+(\.\d+)?(e[+-]?\d+)?$")
+# C0 controls but tab and newline, DEL, C1 controls (0x9b is a CSI on some terminals), bidi
+# embeddings, overrides, isolates and marks, line and paragraph separators
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def visible(text) -> str:
+    """`text` with every terminal control character and bidi control written as a visible escape
+    (ESC as \\x1b, U+202E as \\u202e); tabs and line breaks kept."""
+    return _INVISIBLE.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", str(text))
 
 
 def write_gradebook(results, out_dir, tests, files=None):
@@ -40,6 +55,7 @@ def write_gradebook(results, out_dir, tests, files=None):
         [[r.student, files.get(r.student, "")] for r in results],
     )
     problems = []
+    os.makedirs(os.path.join(out_dir, "ta"), exist_ok=True)
     for r in results:
         base = os.path.join(out_dir, "feedback", r.student)
         try:
@@ -47,6 +63,8 @@ def write_gradebook(results, out_dir, tests, files=None):
                 json.dump(as_dict(r), f, indent=2)
             with open(base + ".md", "w", encoding="utf-8", errors="replace") as f:
                 f.write(as_markdown(r))
+            with open(os.path.join(out_dir, "ta", r.student + ".md"), "w", encoding="utf-8", errors="replace") as f:
+                f.write(as_markdown(r, for_ta=True))
         except (OSError, ValueError) as err:
             problems.append(f"{r.student}: feedback not written: {err}")
     return path, problems
@@ -80,7 +98,14 @@ def _num(x):
     return f"{x:g}"
 
 
-def as_dict(r):
+def shown(t, for_ta=False) -> tuple[str, str]:
+    """(message, printed output) of a test as shown: a hidden test's brief only, unless for TAs."""
+    if t.hidden and not for_ta:
+        return (t.brief if t.status == "failed" else ""), ""
+    return t.message, t.stdout
+
+
+def as_dict(r, *, for_ta=False):
     return {
         "student": r.student,
         "assignment": r.assignment,
@@ -95,8 +120,8 @@ def as_dict(r):
                 "max_points": t.max_points,
                 "status": t.status,
                 "hidden": t.hidden,
-                "message": t.message,
-                "output": t.stdout,
+                "message": shown(t, for_ta)[0],
+                "output": shown(t, for_ta)[1],
                 "seconds": t.seconds,
             }
             for t in r.tests
@@ -111,7 +136,7 @@ def fenced(text) -> list[str]:
     """Lines of a code block holding `text` verbatim: the fence is longer than any run of
     backticks in it, so no line of the text can close it (CommonMark shows a code block's
     content as text: no HTML, no emphasis, no headings)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = visible(text.replace("\r\n", "\n").replace("\r", "\n"))
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
     return [fence, text, fence]
@@ -121,7 +146,7 @@ def inline(text) -> str:
     """Untrusted text on one Markdown line: & < > as entities, every other ASCII punctuation
     character backslash-escaped, line breaks as spaces."""
     out = []
-    for ch in " ".join(str(text).split()):
+    for ch in " ".join(visible(text).split()):
         if ch in "&<>":
             out.append({"&": "&amp;", "<": "&lt;", ">": "&gt;"}[ch])
         elif ch.isascii() and not ch.isalnum() and not ch.isspace():
@@ -131,8 +156,9 @@ def inline(text) -> str:
     return "".join(out)
 
 
-def as_markdown(r, *, show_passed=True):
-    """Test names and tasks are the kit's own; the id, notes, messages and output are not."""
+def as_markdown(r, *, show_passed=True, for_ta=False):
+    """Test names and tasks are the kit's own; the id, notes, messages and output are not.
+    For students a hidden test shows only what kind of thing failed (`shown`); for TAs all."""
     lines = [f"# {r.assignment}: {inline(r.student)}", "", f"**Score: {_num(r.score)} / {_num(r.max_score)}**", ""]
     if r.notes:
         lines += ["Notes:", ""] + fenced("\n".join(r.notes)) + [""]
@@ -143,13 +169,14 @@ def as_markdown(r, *, show_passed=True):
             f"| {t.name}{' (hidden)' if t.hidden else ''} | {t.task} | "
             f"{_num(t.points)} / {_num(t.max_points)} | {mark} |"
         )
-    details = [t for t in r.tests if t.message and (t.status != "passed" or show_passed)]
+    details = [t for t in r.tests if shown(t, for_ta)[0] and (t.status != "passed" or show_passed)]
     if details:
         lines += ["", "## Details", ""]
     for t in details:
-        lines += [f"### {t.name} (task {t.task})", ""] + fenced(t.message.strip()) + [""]
-        if t.stdout.strip() and t.status == "failed":
-            lines += ["Your code printed:", ""] + fenced(t.stdout.strip()[:1500]) + [""]
+        message, stdout = shown(t, for_ta)
+        lines += [f"### {t.name} (task {t.task})", ""] + fenced(message.strip()) + [""]
+        if stdout.strip() and t.status == "failed":
+            lines += ["Your code printed:", ""] + fenced(stdout.strip()[:1500]) + [""]
     return "\n".join(lines) + "\n"
 
 

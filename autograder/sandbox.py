@@ -7,7 +7,10 @@ left (the worker is a child subreaper). As root, every test runs as a uid of its
 or the next one no other grader on this machine holds), never as the worker's. Kernel keyrings are
 refused to every test by a seccomp filter (AUTOGRADER_NO_SECCOMP=1, or a kernel that refuses the
 filter: emptied before and after each test instead). Each sandbox gets a cgroup where the machine
-allows one (cgroup.py), and each submission a wall-clock budget for all its tests together. What
+allows one (cgroup.py). Time is CPU time of the submission's own processes (counted by the
+worker), so other load on the machine costs nothing: each test's timeout, and each submission's
+budget for all its tests together, each with a wall-clock backstop BUDGET_WALL_FACTOR times as
+long for code that only waits. What
 could not be applied is reported with every result, never silently skipped.
 """
 
@@ -28,6 +31,7 @@ from autograder.policy import (
     BUDGET_DEFAULT_SECONDS,
     BUDGET_FLOOR_SECONDS,
     BUDGET_SHARE,
+    BUDGET_WALL_FACTOR,
     SANDBOX_MEMORY_BYTES,
     SANDBOX_TASKS,
     TMP_INODES,
@@ -45,7 +49,7 @@ _JOIN_CGROUP = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo 0 > "$1"; shift; n=$(
 
 
 def submission_budget(tests) -> float:
-    """Seconds one submission may take over all of `tests` (see BUDGET_SHARE)."""
+    """CPU seconds one submission may use over all of `tests` (see BUDGET_SHARE)."""
     return max(BUDGET_FLOOR_SECONDS, BUDGET_SHARE * sum(t.timeout for t in tests))
 
 
@@ -136,11 +140,14 @@ class Sandbox:
         memory_bytes=SANDBOX_MEMORY_BYTES,
         tasks=SANDBOX_TASKS,
         budget_seconds=BUDGET_DEFAULT_SECONDS,
+        wall_seconds=None,
     ):
         prefix = list(namespace_prefix())
         # As root, each test's child drops to its own uid, namespaces or not (see worker.py).
         self.uid, self._uid_claim = _claim_uid(slot) if os.geteuid() == 0 else (None, None)
-        self.budget_seconds = budget_seconds
+        self.budget_seconds = budget_seconds  # CPU seconds; None: no budget
+        self.wall_seconds = wall_seconds or (budget_seconds and BUDGET_WALL_FACTOR * budget_seconds)
+        self.cpu_used = 0.0
         self._budget_started = None
         self.cgroup, cgroup_report = cgroup.create(memory_bytes=memory_bytes, tasks=tasks)
         config = {
@@ -227,19 +234,21 @@ class Sandbox:
         self._receive(timeout=WORKER_GRACE_SECONDS)
 
     def run(self, script_message: dict, *, timeout: float, limits: Limits | None = None) -> RunResult:
-        """Run one recorded script; stopped early, or not run, once the budget is spent."""
-        left = self._budget_left()
-        if left <= 0:
+        """Run one recorded script: `timeout` seconds of its processes' CPU time, with a wall-clock
+        backstop BUDGET_WALL_FACTOR times as long; cut short to what is left of the submission's
+        budget, or not run once it is spent."""
+        cpu_left, wall_left = self._budget_left()
+        if cpu_left <= 0 or wall_left <= 0:
             return self._out_of_budget(stopped=False)
-        allowed = min(timeout, left)
-        self._send(
-            {"cmd": "run", "script": script_message, "timeout": allowed, "limits": (limits or Limits()).as_dict()}
-        )
-        reply = self._receive(timeout=allowed + WORKER_GRACE_SECONDS)
-        if reply["status"] == "timeout" and allowed < timeout:
-            return self._out_of_budget(
-                stopped=True, seconds=reply.get("seconds", allowed), stdout=reply.get("stdout", "")
-            )
+        cpu = min(timeout, cpu_left)
+        wall = min(BUDGET_WALL_FACTOR * timeout, wall_left)
+        message = {"cmd": "run", "script": script_message, "timeout": cpu, "wall": wall}
+        self._send(message | {"limits": (limits or Limits()).as_dict()})
+        reply = self._receive(timeout=wall + WORKER_GRACE_SECONDS)
+        used = reply.get("cpu_seconds")
+        self.cpu_used += used if isinstance(used, (int, float)) and used > 0 else 0.0
+        if reply["status"] == "timeout" and (cpu < timeout or wall < BUDGET_WALL_FACTOR * timeout):
+            return self._out_of_budget(stopped=True, seconds=reply.get("seconds", wall), stdout=reply.get("stdout", ""))
         return RunResult(
             status=reply["status"],
             outputs=reply.get("outputs") or {},
@@ -250,9 +259,10 @@ class Sandbox:
         )
 
     def _budget_left(self):
+        """(CPU seconds, wall-clock seconds) left of the submission's budget."""
         if self.budget_seconds is None or self._budget_started is None:
-            return float("inf")
-        return self.budget_seconds - (time.monotonic() - self._budget_started)
+            return float("inf"), float("inf")
+        return self.budget_seconds - self.cpu_used, self.wall_seconds - (time.monotonic() - self._budget_started)
 
     def _out_of_budget(self, *, stopped, seconds=0.0, stdout=""):
         what = "this test was stopped when it ran out" if stopped else "this test was not run"
@@ -264,8 +274,8 @@ class Sandbox:
                 "phase": "sandbox",
                 "type": "TimeBudgetExceeded",
                 "message": (
-                    f"the submission used up its grading time budget ({self.budget_seconds:g} s "
-                    f"for all its tests together); {what}"
+                    f"the submission used up its grading time budget ({self.budget_seconds:g} s of CPU time, "
+                    f"or {self.wall_seconds:g} s on the clock, for all its tests together); {what}"
                 ),
             },
         )

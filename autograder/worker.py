@@ -234,6 +234,7 @@ def _run_test(source, request, counter, config):
             os.chown(workdir, uid, uid, follow_symlinks=False)
             os.fchown(out_fd, uid, uid)
         read_end, write_end = os.pipe()
+        cpu_before = _children_cpu()
         started = time.monotonic()
         try:
             pid = os.fork()
@@ -245,11 +246,13 @@ def _run_test(source, request, counter, config):
                     os._exit(70)
             os.close(write_end)
             write_end = None
-            reply = _collect(pid, read_end, started + request["timeout"])
+            wall = request.get("wall", request["timeout"])
+            reply = _collect(pid, read_end, request["timeout"], started + wall, cpu_before)
             reply["seconds"] = round(time.monotonic() - started, 4)
         finally:
             _kill_leftovers()
         reply["stdout"] = _read_head(out_fd)
+        reply["cpu_seconds"] = round(_children_cpu() - cpu_before, 4)  # the test and all it started, reaped
         return reply
     finally:
         for fd in (out_fd, read_end, write_end):
@@ -264,6 +267,43 @@ def _run_test(source, request, counter, config):
                 isolation.empty(folder)
         else:
             _remove_tree(workdir)
+
+
+_CPU_POLL_SECONDS = 0.2
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _live_cpu():
+    """CPU seconds used so far by every live descendant of this worker (the test's processes and
+    what they reaped), from /proc: with namespaces only the sandbox's own processes are there."""
+    me = os.getpid()
+    parents, used = {}, {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        pid = int(name)
+        parents[pid] = int(fields[1])
+        used[pid] = sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    total = 0
+    for pid, ticks in used.items():
+        ancestor, hops = parents.get(pid), 0
+        while ancestor not in (None, 0, me) and hops < 64:
+            ancestor, hops = parents.get(ancestor), hops + 1
+        if ancestor == me and pid != me:
+            total += ticks
+    return total / _TICKS
+
+
+def _children_cpu():
+    """CPU seconds (user and system) of every process this worker has reaped: each test's child,
+    and, as subreaper or PID 1, every process a test left behind (_kill_leftovers reaps them)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _as_user(uid, action):
@@ -409,18 +449,26 @@ def _describe_import_error(exc, filename):
     return {"phase": "import", "type": type(exc).__name__, "message": message, "where": where}
 
 
-def _collect(pid, read_end, deadline):
-    """Read the child's one reply frame, or decide why there is none, by the deadline."""
+def _collect(pid, read_end, cpu_seconds, deadline, cpu_before):
+    """Read the child's one reply frame, or decide why there is none: a timeout once the test's
+    processes have used `cpu_seconds` of CPU time (a busy machine costs them nothing), or at the
+    wall-clock `deadline` (a backstop for code that only waits)."""
     pidfd = os.pidfd_open(pid)
     buffer = bytearray()
+    next_check = 0.0
     try:
         while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            now = time.monotonic()
+            remaining = deadline - now
+            over = remaining <= 0
+            if not over and now >= next_check:  # /proc is scanned at most every _CPU_POLL_SECONDS
+                next_check = now + _CPU_POLL_SECONDS
+                over = _children_cpu() - cpu_before + _live_cpu() >= cpu_seconds
+            if over:
                 os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
                 return {"status": "timeout"}
-            readable, _, _ = select.select([read_end, pidfd], [], [], remaining)
+            readable, _, _ = select.select([read_end, pidfd], [], [], min(remaining, _CPU_POLL_SECONDS))
             if read_end in readable:
                 chunk = os.read(read_end, 1 << 20)
                 buffer += chunk

@@ -13,6 +13,9 @@ the import probe keeps its own 10 s.
 
 Guarantees (SPEC): 1 only the grader scores, 2 a failure stays in its test, 3 limits,
 4 confidential, 5 honest comparison, 6 alone (nothing passes between submissions or outlives a test).
+The catalog's entries that are not source text (FIFOs, sockets, devices, links, look-alike ids,
+encodings, escapes, malformed notebooks: guarantee 8) are in tests/test_reading.py, and the clock
+(guarantee 7) in tests/test_clock.py.
 """
 
 import ctypes
@@ -1707,6 +1710,7 @@ def test_hostile(case, runs, alone):
     ).read_text()
     for marker in _hidden_markers():
         assert marker not in feedback, f"feedback of {case.name} shows hidden source: {marker}"
+    assert "internal grading error" not in feedback + (run.out / "ta" / f"{case.name}.md").read_text()
     _assert_neighbours(run, alone)
     _assert_clean(run)
     if case.check:
@@ -1725,6 +1729,7 @@ def test_fallback_without_namespaces(name, runs, alone, alone_fallback):
     res = run.results[name]
     lost = case.lost()
     assert _points(res) == {n: (0.0 if n in lost else p) for n, p in POINTS.items()}
+    assert "internal grading error" not in json.dumps([t.message for t in res.tests] + res.notes)
     notes = " ".join(res.notes)
     assert "isolation not applied: namespaces: AUTOGRADER_NO_NAMESPACES is set" in notes
     assert "isolation not applied: file system: no mount namespace" in notes
@@ -1762,20 +1767,21 @@ SLEEPY = (
 
 
 def test_time_budget_stops_a_submission_sleeping_under_every_timeout(tmp_path):
-    """Each test sleeps just under its timeout, then answers correctly: once the submission's
-    budget is spent, the test running is stopped and the rest are not run, each saying why."""
+    """Each test sleeps just under its timeout, then answers correctly: sleeping costs no CPU
+    time, but once the budget's wall-clock backstop is spent, the test running is stopped and the
+    rest are not run, each saying why (tests/test_clock.py has the CPU side)."""
     nap = 0.8 * TIMEOUT
     budget = 2.5 * TIMEOUT  # room for at most 3 naps
     path = tmp_path / "sleepy.py"
     path.write_text(SLEEPY.replace("@NAP@", repr(nap)))
     expected = engine.expected_values(TESTS, ASSIGNMENT.reference())
-    with sandbox.Sandbox(preload=ASSIGNMENT.preload, budget_seconds=budget) as box:
+    with sandbox.Sandbox(preload=ASSIGNMENT.preload, budget_seconds=100.0, wall_seconds=budget) as box:
         res = engine.grade_submission("sleepy", str(path), ASSIGNMENT, TESTS, expected, box)
     over = [i for i, t in enumerate(res.tests) if "grading time budget" in t.message]
     assert over == list(range(over[0], len(TESTS))), [t.message for t in res.tests]
     assert len(TESTS) - len(over) <= int(budget / nap)  # every test before them took a nap
     assert all(res.tests[i].points == 0 for i in over)
-    assert f"({budget:g} s for all its tests together)" in res.tests[-1].message
+    assert f"or {budget:g} s on the clock, for all its tests together)" in res.tests[-1].message
     assert "was not run" in res.tests[-1].message
 
 
