@@ -560,3 +560,88 @@ def test_task7_2_orthogonal_properties_reject_a_matrix_not_built_from_the_rng_dr
     other = module_from_source("other_draw", source.replace(find, "q, r = np.linalg.qr(flat[::-1, ::-1] + 1.0)"))
     lost = points_lost("init_gradflow", reference, other)
     assert {"init_weights_orthogonal_wide", "init_weights_orthogonal_tall_and_conv"} <= set(lost)
+
+
+# ## The notebook's figures say what their numbers show (the notebook's own setup, recomputed)
+
+
+@pytest.fixture(scope="module")
+def notebook_nets():
+    depth, width = 20, 256
+    X = np.random.default_rng(1).standard_normal((256, width))
+    inits = {
+        "small": lambda shape, rng: 0.01 * rng.standard_normal(shape),
+        "xavier": lambda shape, rng: init_weights(shape, "xavier_normal", rng),
+        "kaiming": lambda shape, rng: init_weights(shape, "kaiming_normal", rng),
+    }
+    nets = {
+        name: [init((width, width), np.random.default_rng(l)) for l in range(depth)] for name, init in inits.items()
+    }
+    return nets, X
+
+
+@pytest.mark.task7_3
+def test_task7_3_forward_std_figure_claims(notebook_nets):
+    nets, X = notebook_nets
+    std = {
+        (act, name): np.array([h.std() for h in layer_activations(Ws, X, act)])
+        for act in ("tanh", "relu")
+        for name, Ws in nets.items()
+    }
+    for act in ("tanh", "relu"):
+        assert std[act, "small"][-1] < 1e-12, "N(0, 0.01²): the signal is gone by layer 20"
+        assert std[act, "kaiming"][-1] / std[act, "kaiming"][0] > 0.5, "He keeps the ReLU (and tanh) signal"
+    assert std["tanh", "xavier"][-1] > 0.1, "Xavier keeps tanh alive"
+    per_layer = (std["relu", "xavier"][-1] / std["relu", "xavier"][0]) ** (1 / 19)
+    assert per_layer == pytest.approx(1 / np.sqrt(2), rel=0.05), "Xavier + ReLU: the std falls by √2 per layer"
+
+
+@pytest.mark.task7_4
+def test_task7_4_gradient_norm_figure_claims(notebook_nets):
+    nets, X = notebook_nets
+    for name, Ws in nets.items():
+        sigmoid = layer_grad_norms(Ws, X, "sigmoid")
+        assert sigmoid[0] / sigmoid[-1] < 1e-6, f"{name}: sigmoid's gradients vanish towards the input"
+    small = layer_grad_norms(nets["small"], X, "relu")
+    assert small.max() < 1e-20 * layer_grad_norms(nets["xavier"], X, "relu").min(), "tiny gradients everywhere"
+    relu = layer_grad_norms(nets["xavier"], X, "relu")
+    big = layer_grad_norms([3.0 * W for W in nets["xavier"]], X, "relu")
+    np.testing.assert_allclose(big / relu, 3.0**39, rtol=1e-9, err_msg="3 × xavier: the same factor at every layer")
+    assert big.min() > 1e15 * relu.max(), "3 × xavier: the ReLU gradients explode in size at every layer"
+
+
+@pytest.mark.task7_5
+def test_task7_5_clipping_rescues_the_notebooks_recurrent_net():
+    from autograder.gradcheck import numeric_grad
+
+    T, seqs = 20, np.random.default_rng(0).standard_normal((16, 20))
+
+    def last(theta):
+        h = np.zeros(len(seqs))
+        for t in range(T):
+            h = theta[0] * h + theta[1] * seqs[:, t]
+        return h
+
+    teacher = last(np.array([0.9, 0.5]))
+
+    def loss(theta):
+        return 0.5 * np.mean((last(theta) - teacher) ** 2)
+
+    def train(max_norm, steps=100, lr=0.03):
+        theta, losses = np.array([1.1, 1.0]), []
+        for _ in range(steps):
+            losses.append(loss(theta))
+            if not losses[-1] < 1e30:
+                break
+            grad = numeric_grad(loss, theta)
+            if max_norm is not None:
+                (grad,), _ = clip_grad_norm([grad], max_norm)
+            theta = theta - lr * grad
+        return losses, theta
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        plain, _ = train(None)
+    clipped, theta = train(1.0)
+    assert plain[-1] > 1e10 * plain[0], "without clipping the training diverges"
+    assert clipped[-1] < 1e-6 * clipped[0], "with clipping it converges"
+    np.testing.assert_allclose(theta, [0.9, 0.5], atol=1e-3)

@@ -59,8 +59,18 @@ LN_DOUT = _rng.standard_normal((2, 3, 4))
 BLOCK_X = _rng.standard_normal((2, 5, 6))
 BLOCK = block_params(_rng, 6, 8)
 
-# The derivations this assignment asks for, as they would be written out; tests/test_leaks.py fails
-# when one of them appears in a file of the student zip (regular expressions, case-insensitive).
+# The derivations this assignment asks for, written out for TAs (grader-only, as is this file).
+ANSWERS = """
+attention_backward (A = softmax(S), S = Q Kᵀ/√d_k):
+    dV = Aᵀ dout,   dA = dout Vᵀ,   dS = A ⊙ (dA − Σ_j dA_ij A_ij)   (a softmax row's Jacobian is diag(a) − a aᵀ)
+    dQ = dS K/√d_k,   dK = dSᵀ Q/√d_k;   masked weights are 0, so dS is 0 there
+layer_norm_backward (over the D features of a token; dx̂ = dout ⊙ γ, s = 1/√(σ² + ε)):
+    dβ = Σ dout,   dγ = Σ dout ⊙ x̂   (over every leading axis)
+    dx = (s/D)·(D·dx̂ − Σ_k dx̂_k − x̂ ⊙ Σ_k dx̂_k ⊙ x̂_k)
+"""
+
+# tests/test_leaks.py fails when one of these (regular expressions, case-insensitive) appears in a
+# file of the student zip; each must match ANSWERS, the reference or a hint here.
 FORMULAS = [
     r"dV\s*=\s*Aᵀ",
     r"dA\s*=\s*dout\s*Vᵀ",
@@ -68,11 +78,9 @@ FORMULAS = [
     r"dS\s*K\s*/\s*√d_k",
     r"dSᵀ\s*Q",
     r"diag\(a\)\s*−\s*a\s*aᵀ",
-    r"A_\{?ij\}?\s*\\Big\(dA",
-    r"dV\s*=\s*A\^\\top",
-    r"N\s*·?\s*dx̂\s*−",
     r"D\s*·?\s*dx̂\s*−",
     r"D\s*\*\s*dx_hat",
+    r"dA\s*\*\s*A",
 ]
 MASK_ZERO = (
     "the causal mask filled with 0: a score of 0 still gets weight e⁰ after the softmax; fill the "

@@ -278,6 +278,63 @@ grads = [np.array([3.0, 4.0]), np.array([[0.0, 12.0]])]  # norms 5 and 12, total
 clipped, total = ig.clip_grad_norm(grads, 6.5)
 print("total norm", total, " clipped", clipped, " new total", np.sqrt(sum(np.sum(g**2) for g in clipped)))
 
+# %% [markdown]
+# **Clipping rescues a recurrent net.** Lecture 004's exploding gradients are at their worst
+# in recurrent networks, where the same weight multiplies the signal at every time step. A
+# tiny linear recurrent net reads sequences of $T = 20$ numbers,
+# $h_t = w\,h_{t-1} + u\,x_t$ ($h_0 = 0$), and is trained so that $h_T$ matches the output of
+# a teacher with $w = 0.9$, $u = 0.5$. It starts at $w = 1.1$: $h_T$ holds powers of $w$ up
+# to $w^{19}$, so the first gradient is huge and one plain gradient step throws $w$ far
+# outside $(-1, 1)$, where the loss explodes. The same steps with the gradient clipped to
+# norm 1 walk down to the teacher. (The gradient comes from finite differences, so the cell
+# gives no backward pass away.)
+
+# %%
+T = 20
+seqs = np.random.default_rng(0).standard_normal((16, T))
+
+
+def rnn_last(theta):
+    w, u = theta
+    h = np.zeros(len(seqs))
+    for t in range(T):
+        h = w * h + u * seqs[:, t]
+    return h
+
+
+teacher = rnn_last(np.array([0.9, 0.5]))
+
+
+def rnn_loss(theta):
+    return 0.5 * np.mean((rnn_last(theta) - teacher) ** 2)
+
+
+def train_rnn(max_norm, steps=100, lr=0.03):
+    theta, losses = np.array([1.1, 1.0]), []
+    for _ in range(steps):
+        losses.append(rnn_loss(theta))
+        if not losses[-1] < 1e30:  # diverged
+            break
+        grad = numeric_grad(rnn_loss, theta)
+        if max_norm is not None:
+            (grad,), _ = ig.clip_grad_norm([grad], max_norm)
+        theta = theta - lr * grad
+    return np.array(losses), theta
+
+
+with np.errstate(over="ignore", invalid="ignore"):
+    plain_losses, plain_theta = train_rnn(None)
+clip_losses, clip_theta = train_rnn(1.0)
+plt.figure(figsize=(6, 3.5))
+plt.semilogy(plain_losses, ".-", label="plain gradient descent")
+plt.semilogy(clip_losses, ".-", label="gradients clipped to norm 1")
+plt.xlabel("step")
+plt.ylabel("loss")
+plt.legend(fontsize=8)
+plt.show()
+print(f"without clipping: loss {plain_losses[0]:.1f} -> {plain_losses[-1]:.1e} after {len(plain_losses) - 1} step(s)")
+print(f"with clipping:    loss {clip_losses[0]:.1f} -> {clip_losses[-1]:.1e}, (w, u) = {np.round(clip_theta, 3)}")
+
 # %%
 check("init_gradflow", "7.5")
 # %% [markdown]
