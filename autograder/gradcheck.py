@@ -2,7 +2,7 @@
 
     from autograder.gradcheck import numeric_grad, rel_error
     numeric = numeric_grad(lambda x: np.sum(f(x) * dout), x)
-    print("dx relative error:", rel_error(dx, numeric))   # about 1e-8 or less when dx is right
+    print("dx relative error:", rel_error(dx, numeric))   # about 1e-7 or less when dx is right
 
 A relative error near 1e-7 or below means the analytic gradient agrees; 1e-2 or more means it is wrong.
 """

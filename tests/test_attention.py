@@ -517,3 +517,12 @@ def test_task8_2_the_rectangular_causal_corner_is_worth_few_points():
     assert sum(test.points for test in corner) <= 4 < sum(test.points for test in tests) / 4
     for array in (graded.QB, graded.KB, graded.VB, public.QC, public.KC, public.VC):
         assert array.shape[-2] == 4, "the other causal tests use T_q = T_k"
+
+
+@pytest.mark.task8_2
+def test_task8_2_bottom_right_alignment_loses_only_the_rectangular_test():
+    import solution.attention as reference
+    from tests.inprocess import points_lost, sample_module
+
+    lost = points_lost("attention", reference, sample_module("attention", "causal_bottom_right"))
+    assert lost == {"attention_causal_rectangular": 3}

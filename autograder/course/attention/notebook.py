@@ -104,7 +104,7 @@ check("attention", "8.2")
 #
 # What happens to the gradient at a masked score? Then write `attention_backward` and check
 # each gradient against central differences of $L = \sum \text{out}\odot d\text{out}$ with the
-# shared helpers `numeric_grad` and `rel_error` (CS231n's relative error: about $10^{-8}$ or
+# shared helpers `numeric_grad` and `rel_error` (CS231n's relative error: about $10^{-7}$ or
 # less when the gradient is right, $10^{-2}$ or more when it is wrong).
 
 # %%
@@ -247,8 +247,9 @@ check("attention", "8.7")
 #   \qquad \text{MLP}(z) = \text{relu}(zW_1 + b_1)W_2 + b_2 .$$
 #
 # Below, a small causal transformer of 6 blocks (no training: random weights, $1/\sqrt{\text{fan\_in}}$
-# scale). The skip paths keep every layer's output near the size of its input, and because
-# each block is causal, changing the last token leaves every earlier token's output unchanged.
+# scale). Each block adds its sub-blocks' outputs to its input, so the signal's size grows
+# only slowly from block to block, and because each block is causal, changing the last
+# token leaves every earlier token's output unchanged.
 
 # %%
 rng = np.random.default_rng(5)

@@ -187,7 +187,7 @@ check("backprop", "1.3")
 #
 # The cell checks your `grad_b2` against centered finite differences of your `mlp_loss`,
 # which knows nothing about derivatives, with the kit's shared gradient check: `numeric_grad`
-# (centered differences) and `rel_error` (CS231n's relative error: about $10^{-8}$ or less
+# (centered differences) and `rel_error` (CS231n's relative error: about $10^{-7}$ or less
 # when the gradient is right, $10^{-2}$ or more when it is wrong).
 
 
@@ -253,7 +253,7 @@ check("backprop", "1.5")
 # backpropagation, and the next assignment builds the engine that finds them for you.
 #
 # The cell compares every gradient with finite differences of your `mlp_loss`: the
-# relative errors should be around $10^{-8}$ or smaller.
+# relative errors should be around $10^{-7}$ or smaller.
 
 # %%
 grads = backprop.mlp_backward(params, X, y)

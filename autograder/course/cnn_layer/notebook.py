@@ -176,7 +176,7 @@ check("cnn_layer", "3.1")
 # The cell below checks all three against centered finite differences of
 # $L = \sum \text{out}\odot\text{dout}$ (whose gradient with respect to out is dout),
 # with stride 2 and padding 1, using the kit's shared gradient check (`rel_error` is
-# CS231n's relative error: about $10^{-8}$ or less when the gradient is right).
+# CS231n's relative error: about $10^{-7}$ or less when the gradient is right).
 
 # %%
 rng = np.random.default_rng(2)
