@@ -82,6 +82,8 @@ FORMULAS = [
     r"∂E/∂h_\{?l\s*−\s*1\}?\s*=\s*δ_l",
     r"delta\.T\s*@",
     r"delta\s*@\s*Ws\[",
+    r"1\s*[−-]\s*h\s*(²|\^2|\*\*\s*2)",  # tanh' in terms of h
+    r"h\s*\(1\s*[−-]\s*h\)",  # the sigmoid's derivative in terms of h
 ]
 NO_SIGN_FIX = (
     "orthogonal without the sign fix: multiply Q's columns by sign(diag R), otherwise the QR's sign "
