@@ -645,3 +645,38 @@ def test_task7_5_clipping_rescues_the_notebooks_recurrent_net():
     assert plain[-1] > 1e10 * plain[0], "without clipping the training diverges"
     assert clipped[-1] < 1e-6 * clipped[0], "with clipping it converges"
     np.testing.assert_allclose(theta, [0.9, 0.5], atol=1e-3)
+
+
+@pytest.mark.task7_4
+def test_task7_4_backward_signal_figure_claims():
+    """The notebook's ‖∂E/∂z_ℓ‖/‖∂E/∂h_L‖ figure (20 layers of width 64, 4 examples): 'explodes' means
+    layer 1 / layer 20 > 10, 'vanishes' < 0.1, 'within an order of magnitude' between 0.1 and 10."""
+    depth, width = 20, 64
+    X = np.random.default_rng(1).standard_normal((4, width))
+    inits = {
+        "small": lambda shape, rng: 0.01 * rng.standard_normal(shape),
+        "xavier": lambda shape, rng: init_weights(shape, "xavier_normal", rng),
+        "kaiming": lambda shape, rng: init_weights(shape, "kaiming_normal", rng),
+    }
+    nets = {
+        name: [init((width, width), np.random.default_rng(l)) for l in range(depth)] for name, init in inits.items()
+    }
+    nets["big"] = [3.0 * W for W in nets["xavier"]]
+
+    def first_over_last(Ws, activation):
+        hs = [X] + layer_activations(Ws, X, activation)
+        normalised = np.zeros(depth)  # as the notebook: ‖∂E/∂z_ℓ‖ / ‖∂E/∂h_L‖, averaged over the examples
+        for n in range(len(X)):
+            out_grad = np.linalg.norm(hs[-1][n])
+            for l in range(depth):
+                h_prev = hs[l][n : n + 1]
+                normalised[l] += layer_grad_norms(Ws[l:], h_prev, activation)[0] / np.linalg.norm(h_prev) / out_grad
+        return normalised[0] / normalised[-1]
+
+    for activation in ("tanh", "relu"):
+        assert first_over_last(nets["big"], activation) > 10, f"{activation}: a large scale explodes"
+        assert first_over_last(nets["small"], activation) < 1e-10, f"{activation}: N(0, 0.01²) vanishes"
+    assert first_over_last(nets["xavier"], "relu") < 0.1, "Xavier with ReLU vanishes"
+    assert 0.1 < first_over_last(nets["kaiming"], "relu") < 10, "He's stays within an order of magnitude"
+    for name, Ws in nets.items():
+        assert first_over_last(Ws, "sigmoid") < 1e-3, f"{name}: the sigmoid vanishes whatever the scale"
