@@ -31,14 +31,12 @@ def formulas(name):
 
 
 def _committed_outputs(name):
-    a = assignments.get(name)
-    paths = [
-        f"assignments/{name}/{a.filename}",
-        f"assignments/{name}/test_public.py",
-        f"assignments/{name}/{name}.ipynb",
-        f"autograder/course/{name}/public.expected",
-    ]
-    return {p: open(os.path.join(ROOT, p), "rb").read() for p in paths if os.path.exists(os.path.join(ROOT, p))}
+    """What tools.generate.outputs(name) makes, as committed: the files of assignments/<name>/ and
+    the public tests' expected values."""
+    folder = os.path.join(ROOT, "assignments", name)
+    paths = [os.path.join(folder, f) for f in sorted(os.listdir(folder))]
+    paths.append(assignments.get(name).path("public.expected"))
+    return {os.path.relpath(p, ROOT): open(p, "rb").read() for p in paths if os.path.isfile(p)}
 
 
 def _prompts(questions):
@@ -63,9 +61,10 @@ def student_texts(name, monkeypatch):
 
 def grader_text(name):
     """The reference and the grader-only course files, where every asked formula is written out."""
-    folder = os.path.join(ROOT, "autograder", "course", name)
-    paths = [os.path.join(ROOT, "solution", assignments.get(name).filename)]
-    paths += [os.path.join(folder, f) for f in ("hidden.py", "slips.py", "written.toml")]
+    a = assignments.get(name)
+    paths = [os.path.join(ROOT, "solution", a.filename)] + [
+        a.path(f) for f in ("hidden.py", "slips.py", "written.toml")
+    ]
     return "\n".join(open(p, encoding="utf-8").read() for p in paths if os.path.exists(p))
 
 
