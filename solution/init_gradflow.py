@@ -5,7 +5,8 @@ What it teaches
     ... break symmetry"), how the fan-in/fan-out schemes of seed 004 calibrate the variance of
     each layer so that signals neither die out nor blow up, what the vanishing and exploding
     gradients of seeds 003/004 look like layer by layer, and two remedies: clipping the global
-    gradient norm and normalising each batch.
+    gradient norm and normalising each batch (in training, then at inference with running
+    statistics, seed 001's statistics "over the whole dataset").
 
 Notation
     Weights are stored as PyTorch stores them: a Linear layer's W is (out, in) = (D_l, D_{l-1}),
@@ -20,15 +21,18 @@ The schemes (gain g; PyTorch's torch.nn.init formulas)
     orthogonal:        the Q of a QR decomposition of a Gaussian matrix, times g.
     U(−a, a) has variance a²/3, hence the √3 (and √6 = √3·√2) in the uniform bounds.
 
-    Seed 004 lists "Fan-in/Fan-out Gaussian (good for ReLU activations)". The scheme that suits
-    ReLU is He's (kaiming_normal, std = √2/√fan_in, fan-in only); Glorot's (xavier) averages
-    fan-in and fan-out and has no √2, which suits tanh. Seed 004 also suggests the SVD for
-    orthogonal weights; the QR used here (as torch.nn.init.orthogonal_) gives an orthogonal
-    matrix too, and the sign fix makes it uniformly distributed.
+    Seed 004 lists a "Fan-in/Fan-out Gaussian (good for ReLU activations)": that is He's scheme
+    (kaiming_normal), which may calibrate with either fan (torch's mode="fan_in" keeps the forward
+    variance, mode="fan_out" the backward one); init_weights uses fan_in, torch's default.
+    Glorot's (xavier) averages fan-in and fan-out and has no √2, which suits tanh. Seed 004
+    suggests the SVD for orthogonal weights (U Vᵀ of a Gaussian matrix is orthogonal too); the
+    spec fixes the QR steps of torch.nn.init.orthogonal_, whose sign fix makes Q uniformly
+    distributed.
 
 Where it departs from PyTorch
     Nowhere in the formulas. Randomness comes from a NumPy Generator (one call per init), so the
-    numbers differ from torch's generator; the distributions are the same.
+    numbers differ from torch's generator; the distributions are the same. Every function computes
+    in float64 and returns float64 arrays (the grader compares at float64 precision).
 """
 
 import numbers
@@ -43,6 +47,8 @@ __all__ = [
     "clip_grad_norm",
     "batchnorm_forward",
     "batchnorm_backward",
+    "batchnorm_running_update",
+    "batchnorm_inference",
 ]
 
 SCHEMES = ("xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_normal", "orthogonal")
@@ -254,15 +260,11 @@ def _activation_derivative(z, h, activation):
 def layer_grad_norms(Ws, X, activation):
     """‖∂E/∂W_l‖_F for every layer, by backpropagation, for E = ½‖h_L‖² (summed over the batch).
 
-    Backward pass (δ_l = ∂E/∂z_l, shape (N, D_l)):
-        ∂E/∂h_L = h_L
-        δ_l      = ∂E/∂h_l ⊙ act'(z_l)
-        ∂E/∂W_l  = δ_lᵀ h_{l−1}            (D_l, D_{l−1})
-        ∂E/∂h_{l−1} = δ_l W_l
-
-    Each layer multiplies the backward signal by W_l and by act'(z_l): when these factors are
-    below 1 on average the norms shrink towards the input (vanishing gradients), above 1 they
-    grow (exploding gradients).
+    The forward pass is layer_activations': h_0 = X, z_l = h_{l−1} W_lᵀ, h_l = act(z_l), and
+    E = ½ Σ_n Σ_j h_L[n, j]². Derive the backward pass: ∂E/∂h_L, then, layer by layer from the
+    output down, ∂E/∂z_l, ∂E/∂W_l (W_l's shape (D_l, D_{l−1})) and the ∂E/∂h_{l−1} that the layer
+    below needs, with act' of each activation. No autograd; check it against finite differences
+    in the notebook.
 
     Returns:
         ndarray of shape (L,): entry l − 1 is ‖∂E/∂W_l‖_F.
@@ -296,7 +298,9 @@ def clip_grad_norm(grads, max_norm):
         clipped_i = c · g_i
 
     One factor for all arrays keeps the direction of the whole gradient; clipping each array
-    by its own norm would change it.
+    by its own norm would change it. Textbooks write the factor max_norm/total_norm (rescale
+    when total_norm > max_norm); PyTorch adds 1e−6 against a division by zero. The two differ
+    only for tiny norms, and only a small test of such norms asks for PyTorch's 1e−6.
 
     Args:
         grads: a list (or tuple) of arrays of any shapes.
@@ -367,13 +371,13 @@ def batchnorm_forward(x, gamma, beta, eps=1e-5):
 
 
 def batchnorm_backward(dout, cache):
-    """Backward pass of batchnorm_forward.
+    """Backward pass of batchnorm_forward: the gradients of a scalar loss L given dout = ∂L/∂out.
 
-    The cache holds the forward's inputs; μ, σ² and x̂ are recomputed from them.
-    With dx̂ = dout ⊙ γ and s = 1/√(σ² + ε):
-        dβ = Σ_n dout_n,   dγ = Σ_n dout_n ⊙ x̂_n
-        dx = (s/N) · (N·dx̂ − Σ_n dx̂_n − x̂ ⊙ Σ_n dx̂_n ⊙ x̂_n)
-    (μ and σ² depend on every row, so each row's gradient has two correction terms.)
+    The cache holds the forward's inputs (x, γ, β, ε); recompute μ, σ² and x̂ from them.
+    Derive ∂L/∂β, ∂L/∂γ and ∂L/∂x from the forward definitions (batchnorm_forward's docstring).
+    μ and σ² are computed from every row of the batch, so ∂L/∂x is not just γ·dout/√(σ² + ε):
+    follow the gradient through μ and σ² as well. Check it against finite differences in the
+    notebook.
 
     Returns:
         dx (N, D), dgamma (D,), dbeta (D,).
@@ -398,4 +402,89 @@ def batchnorm_backward(dout, cache):
     dx_hat = dout * gamma
     dx = (inv_std / N) * (N * dx_hat - dx_hat.sum(axis=0) - x_hat * (dx_hat * x_hat).sum(axis=0))
     return dx, dgamma, dbeta
+    # END SOLUTION
+
+
+# ## Task 7.8: batchnorm_running_update
+
+
+def batchnorm_running_update(running_mean, running_var, x, momentum=0.1):
+    """Update batch norm's running statistics with one training batch, as PyTorch does.
+
+        new_mean = (1 − momentum)·running_mean + momentum·μ_B
+        new_var  = (1 − momentum)·running_var  + momentum·s²_B
+
+    with μ_B the batch mean over axis 0 and s²_B the UNBIASED batch variance (divide by N − 1),
+    as batch_norm(training=True) updates its running buffers (it normalises the batch itself with
+    the biased one). Note PyTorch's momentum weighs the NEW statistic (an EMA with β = 1 − momentum).
+    Over many batches these estimate seed 001's statistics "over the whole dataset".
+
+    Args:
+        running_mean, running_var: (D,).
+        x: a training batch (N, D), N >= 2.
+        momentum: in [0, 1].
+
+    Returns:
+        (new_mean, new_var), two new (D,) arrays; the inputs are unchanged.
+    """
+    fn = "batchnorm_running_update"
+    running_mean = _as_array(fn, "running_mean", running_mean)
+    running_var = _as_array(fn, "running_var", running_var)
+    x = _as_array(fn, "x", x)
+    if x.ndim != 2 or x.shape[0] < 2:
+        raise ValueError(
+            f"{fn}: x must be (N, D) with N >= 2 (an unbiased variance needs two rows), got shape {x.shape}"
+        )
+    for name, p in (("running_mean", running_mean), ("running_var", running_var)):
+        if p.shape != (x.shape[1],):
+            raise ValueError(
+                f"{fn}: {name} must be (D,) = ({x.shape[1]},) for x of shape {x.shape}, got shape {p.shape}"
+            )
+    momentum = _real(fn, "momentum", momentum)
+    if not 0.0 <= momentum <= 1.0:
+        raise ValueError(f"{fn}: momentum must be in [0, 1], got {momentum}")
+    # BEGIN SOLUTION (Task 7.8: return (new_mean, new_var))
+    batch_mean = x.mean(axis=0)
+    batch_var = x.var(axis=0, ddof=1)  # unbiased, as PyTorch's running_var
+    new_mean = (1.0 - momentum) * running_mean + momentum * batch_mean
+    new_var = (1.0 - momentum) * running_var + momentum * batch_var
+    return new_mean, new_var
+    # END SOLUTION
+
+
+# ## Task 7.9: batchnorm_inference
+
+
+def batchnorm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+    """Batch normalisation at test time, as torch.nn.functional.batch_norm(training=False).
+
+        out = γ ⊙ (x − running_mean)/√(running_var + ε) + β
+
+    The statistics are the running estimates, not the batch's: each row is normalised on its own,
+    so the output for one example does not depend on the rest of the batch (a batch of one works).
+
+    Args:
+        x: (N, D), N >= 1; gamma, beta, running_mean, running_var: (D,); eps > 0.
+
+    Returns:
+        out (N, D).
+    """
+    fn = "batchnorm_inference"
+    x = _as_array(fn, "x", x)
+    if x.ndim != 2:
+        raise ValueError(f"{fn}: x must be (N, D), got shape {x.shape}")
+    params = {}
+    for name, p in (("gamma", gamma), ("beta", beta), ("running_mean", running_mean), ("running_var", running_var)):
+        p = _as_array(fn, name, p)
+        if p.shape != (x.shape[1],):
+            raise ValueError(
+                f"{fn}: {name} must be (D,) = ({x.shape[1]},) for x of shape {x.shape}, got shape {p.shape}"
+            )
+        params[name] = p
+    eps = _real(fn, "eps", eps)
+    if eps <= 0:
+        raise ValueError(f"{fn}: eps must be > 0, got {eps}")
+    # BEGIN SOLUTION (Task 7.9: return out (N, D))
+    p = params
+    return p["gamma"] * (x - p["running_mean"]) / np.sqrt(p["running_var"] + eps) + p["beta"]
     # END SOLUTION

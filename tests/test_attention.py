@@ -3,7 +3,9 @@
 Oracles, all torch in float64 on the CPU: torch.softmax,
 torch.nn.functional.scaled_dot_product_attention (and its autograd for the backward pass),
 torch.nn.MultiheadAttention with the spec's weight mapping, torch.nn.functional.layer_norm, and
-the residual block written as a torch expression; plus hand-computed values.
+the residual block written as a torch expression, autograd through layer_norm, and
+torch.nn.TransformerEncoderLayer(norm_first=True) with the spec's weight mapping; plus
+hand-computed values.
 """
 
 import numpy as np
@@ -12,13 +14,17 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from autograder.course.attention import hidden as graded
+from autograder.course.attention import public
 from solution.attention import (
     attention_backward,
     layer_norm,
+    layer_norm_backward,
     multihead_self_attention,
     residual_block,
     scaled_dot_product_attention,
     softmax,
+    transformer_block,
 )
 from tests.strategies import arrays, seeds, small_shapes
 
@@ -406,6 +412,117 @@ def test_task8_inputs_unchanged():
     attention_backward(dout, Q, K, V, causal=True)
     multihead_self_attention(X, *Ws, 2, causal=True)
     layer_norm(X, gamma, beta)
+    layer_norm_backward(X, X, gamma)
     residual_block(X, W1, b1, W2, b2)
     for a, c in zip(arrays, copies, strict=False):
         np.testing.assert_array_equal(a, c)
+
+
+# ## Task 8.7: layer_norm_backward
+
+
+@pytest.mark.task8_7
+@given(ln_cases())
+def test_task8_7_layer_norm_backward_matches_autograd(case):
+    x, gamma, beta, eps = case
+    dout = np.random.default_rng(x.size).standard_normal(x.shape)
+    xt, gt, bt = t(x, True), t(gamma, True), t(beta, True)
+    F.layer_norm(xt, (x.shape[-1],), gt, bt, eps).backward(t(dout))
+    dx, dgamma, dbeta = layer_norm_backward(dout, x, gamma, eps)
+    what = f"x {x.shape} eps {eps}"
+    assert_close(dx, xt.grad.numpy(), f"dx, {what}", rtol=1e-7)
+    assert_close(dgamma, gt.grad.numpy(), f"dgamma, {what}", rtol=1e-9)
+    assert_close(dbeta, bt.grad.numpy(), f"dbeta, {what}", rtol=1e-9)
+
+
+@pytest.mark.task8_7
+def test_task8_7_layer_norm_backward_validation():
+    with pytest.raises(ValueError, match=r"layer_norm_backward: dout must have x's shape \(2, 3\)"):
+        layer_norm_backward(np.ones((3, 2)), np.ones((2, 3)), np.ones(3))
+    with pytest.raises(ValueError, match=r"layer_norm_backward: gamma must be \(D,\) = \(3,\)"):
+        layer_norm_backward(np.ones((2, 3)), np.ones((2, 3)), np.ones(2))
+    with pytest.raises(ValueError, match="layer_norm_backward: eps must be a number > 0"):
+        layer_norm_backward(np.ones((2, 3)), np.ones((2, 3)), np.ones(3), eps=0.0)
+
+
+# ## Task 8.8: transformer_block
+
+
+def torch_block(X, p, num_heads, causal):
+    """torch.nn.TransformerEncoderLayer(norm_first=True) with the spec's mapping, zero attention biases."""
+    N, T, D = X.shape
+    H = p["W1"].shape[1]
+    layer = torch.nn.TransformerEncoderLayer(
+        D, num_heads, dim_feedforward=H, dropout=0.0, activation="relu", batch_first=True, norm_first=True
+    ).double()
+    with torch.no_grad():
+        attn = layer.self_attn
+        attn.in_proj_weight.copy_(t(np.concatenate([p["W_q"].T, p["W_k"].T, p["W_v"].T])))
+        attn.in_proj_bias.zero_()
+        attn.out_proj.weight.copy_(t(p["W_o"].T))
+        attn.out_proj.bias.zero_()
+        for i, norm in ((1, layer.norm1), (2, layer.norm2)):
+            norm.weight.copy_(t(p[f"ln{i}_gamma"]))
+            norm.bias.copy_(t(p[f"ln{i}_beta"]))
+        layer.linear1.weight.copy_(t(p["W1"].T))
+        layer.linear1.bias.copy_(t(p["b1"]))
+        layer.linear2.weight.copy_(t(p["W2"].T))
+        layer.linear2.bias.copy_(t(p["b2"]))
+    layer.eval()
+    mask = torch.ones(T, T, dtype=torch.bool).triu(1) if causal else None  # True = not allowed
+    return layer(t(X), src_mask=mask).detach().numpy()
+
+
+@st.composite
+def block_cases(draw):
+    rng = draw(seeds())
+    num_heads, d = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    D, H = num_heads * d, draw(st.integers(1, 6))
+    N, T = draw(st.integers(1, 3)), draw(st.integers(1, 5))
+    p = {name: rng.standard_normal((D, D)) / np.sqrt(D) for name in ("W_q", "W_k", "W_v", "W_o")}
+    for i in (1, 2):
+        p[f"ln{i}_gamma"], p[f"ln{i}_beta"] = 1 + 0.3 * rng.standard_normal(D), rng.standard_normal(D)
+    p.update(W1=rng.standard_normal((D, H)), b1=rng.standard_normal(H))
+    p.update(W2=rng.standard_normal((H, D)), b2=rng.standard_normal(D))
+    return rng.standard_normal((N, T, D)), p, num_heads, draw(st.booleans())
+
+
+@pytest.mark.task8_8
+@given(block_cases())
+def test_task8_8_transformer_block_matches_torch(case):
+    X, p, num_heads, causal = case
+    got = transformer_block(X, p, num_heads, causal)
+    what = f"X {X.shape} heads {num_heads} causal {causal}"
+    assert_close(got, torch_block(X, p, num_heads, causal), what, rtol=1e-8)
+
+
+@pytest.mark.task8_8
+def test_task8_8_transformer_block_validation():
+    p = {name: np.ones(1) for name in ("W_q", "W_k")}
+    with pytest.raises(ValueError, match="transformer_block: params must be a dict with exactly the keys"):
+        transformer_block(np.ones((1, 2, 4)), p, 2)
+    with pytest.raises(ValueError, match=r"transformer_block: X must be \(N, T, D\)"):
+        transformer_block(np.ones((2, 4)), p, 2)
+
+
+# ## Points follow what a task teaches
+
+
+@pytest.mark.task8_2
+def test_task8_2_the_rectangular_causal_corner_is_worth_few_points():
+    """The T_q ≠ T_k causal alignment is a convention (PyTorch's top-left): at most 4 of the task's points."""
+    tests = [test for test in graded.TESTS if test.task == "8.2"]
+    corner = [test for test in tests if "rectangular" in test.name]
+    assert [test.name for test in corner] == ["attention_causal_rectangular"]
+    assert sum(test.points for test in corner) <= 4 < sum(test.points for test in tests) / 4
+    for array in (graded.QB, graded.KB, graded.VB, public.QC, public.KC, public.VC):
+        assert array.shape[-2] == 4, "the other causal tests use T_q = T_k"
+
+
+@pytest.mark.task8_2
+def test_task8_2_bottom_right_alignment_loses_only_the_rectangular_test():
+    import solution.attention as reference
+    from tests.inprocess import points_lost, sample_module
+
+    lost = points_lost("attention", reference, sample_module("attention", "causal_bottom_right"))
+    assert lost == {"attention_causal_rectangular": 3}

@@ -479,7 +479,7 @@ def test_task1_7_cross_entropy_delta_is_o_minus_y_and_loss_is_stable():
     bce = lambda o, y: torch.nn.functional.binary_cross_entropy(o, y, reduction="sum")  # noqa: E731
     np.testing.assert_allclose(delta_output_bce(o, y), _torch_delta(o, y, bce), rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(delta_output_bce(np.array([0.25]), np.array([1.0])), [-0.75])
-    # logits of ±200: o rounds to exactly 0 or 1, yet E stays finite (log(1 + e^a) − y·a)
+    # logits of ±200: o rounds to exactly 1 at +200 (e^{−200} ≈ 1e−87 at −200), yet E stays finite (log(1 + e^a) − y·a)
     params = {"W1": np.ones((1, 1)), "b1": np.zeros(1), "w2": np.array([200.0]), "b2": 0.0}
     X, y = np.array([[10.0], [-10.0]]), np.array([0.0, 0.0])
     # h = tanh(±10) ≈ ±1 → a2 ≈ ±200: example 1 costs ≈ 200 (y = 0, o ≈ 1), example 2 ≈ 0

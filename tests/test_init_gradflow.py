@@ -2,8 +2,11 @@
 
 Oracles: torch.nn.init (its fan rule, calculate_gain, and the statistics of its draws),
 torch.linalg.qr for the orthogonal steps, torch.autograd for the gradient norms and batch norm's
-backward, torch.nn.functional.batch_norm, torch.nn.utils.clip_grad_norm_, and a hand derivation
-(linear orthogonal networks pass ‖XᵀX‖_F to every layer).
+backward, torch.nn.functional.batch_norm (training and inference) and torch.nn.BatchNorm1d's running
+buffers, torch.nn.utils.clip_grad_norm_, and a hand derivation (linear orthogonal networks pass
+‖XᵀX‖_F to every layer). Correct alternatives (textbook clipping, SVD orthogonal weights) are
+scored against the graded tests in process (tests/inprocess.py), and the notebook's figure claims
+are checked on the numbers it plots.
 """
 
 import numpy as np
@@ -12,15 +15,19 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+import solution.init_gradflow as reference
 from solution.init_gradflow import (
     batchnorm_backward,
     batchnorm_forward,
+    batchnorm_inference,
+    batchnorm_running_update,
     clip_grad_norm,
     fan_in_fan_out,
     init_weights,
     layer_activations,
     layer_grad_norms,
 )
+from tests.inprocess import module_from_source, points_lost, sample_module
 from tests.strategies import seeds
 
 F = torch.nn.functional
@@ -175,7 +182,7 @@ def test_task7_2_orthogonal_is_unbiased_thanks_to_the_sign_fix():
 
 
 @pytest.mark.task7_2
-def test_task7_2_kaiming_default_gain_is_relu_and_seed004_glorot_is_not_he():
+def test_task7_2_kaiming_default_gain_is_relu_and_xavier_is_glorot():
     shape = (50, 200)
     he = init_weights(shape, "kaiming_normal", np.random.default_rng(3))
     np.testing.assert_allclose(he, np.random.default_rng(3).normal(0, np.sqrt(2 / 200), shape))
@@ -458,3 +465,218 @@ def test_task7_inputs_unchanged():
     batchnorm_backward(dout, cache)
     for a, c in zip(arrays + [dout], copies + [dout_copy], strict=False):
         np.testing.assert_array_equal(a, c)
+
+
+# ## Task 7.8: batchnorm_running_update
+
+
+@pytest.mark.task7_8
+@given(batches(), st.sampled_from([0.0, 0.1, 0.3, 1.0]))
+def test_task7_8_running_update_matches_torch_buffers(case, momentum):
+    x, _, _, _, rng = case
+    running_mean, running_var = rng.standard_normal(x.shape[1]), 0.5 + rng.random(x.shape[1])
+    bn = torch.nn.BatchNorm1d(x.shape[1], momentum=momentum, dtype=torch.float64)
+    with torch.no_grad():
+        bn.running_mean.copy_(torch.tensor(running_mean))
+        bn.running_var.copy_(torch.tensor(running_var))
+    bn.train()
+    bn(torch.tensor(x))
+    mean, var = batchnorm_running_update(running_mean, running_var, x, momentum)
+    assert_close(mean, bn.running_mean.numpy(), f"running_mean, momentum {momentum}")
+    assert_close(var, bn.running_var.numpy(), f"running_var, momentum {momentum}", rtol=1e-9)
+
+
+@pytest.mark.task7_8
+def test_task7_8_running_update_validation_and_inputs_unchanged():
+    mean, var, x = np.zeros(2), np.ones(2), np.arange(6.0).reshape(3, 2)
+    batchnorm_running_update(mean, var, x)
+    np.testing.assert_array_equal(mean, 0.0)
+    np.testing.assert_array_equal(var, 1.0)
+    with pytest.raises(ValueError, match=r"batchnorm_running_update: x must be \(N, D\) with N >= 2"):
+        batchnorm_running_update(mean, var, x[:1])
+    with pytest.raises(ValueError, match=r"batchnorm_running_update: running_var must be \(D,\) = \(2,\)"):
+        batchnorm_running_update(mean, np.ones(3), x)
+    with pytest.raises(ValueError, match=r"batchnorm_running_update: momentum must be in \[0, 1\]"):
+        batchnorm_running_update(mean, var, x, 1.5)
+
+
+# ## Task 7.9: batchnorm_inference
+
+
+@pytest.mark.task7_9
+@given(batches())
+def test_task7_9_inference_matches_torch(case):
+    x, gamma, beta, eps, rng = case
+    running_mean, running_var = rng.standard_normal(x.shape[1]), 0.1 + rng.random(x.shape[1])
+    expected = F.batch_norm(
+        torch.tensor(x),
+        torch.tensor(running_mean),
+        torch.tensor(running_var),
+        torch.tensor(gamma),
+        torch.tensor(beta),
+        training=False,
+        eps=eps,
+    ).numpy()
+    assert_close(batchnorm_inference(x, gamma, beta, running_mean, running_var, eps), expected, f"eps {eps}")
+
+
+@pytest.mark.task7_9
+def test_task7_9_inference_of_one_row_does_not_depend_on_the_batch():
+    rng = np.random.default_rng(9)
+    x, gamma, beta, mean, var = rng.standard_normal((4, 3)), *rng.standard_normal((3, 3)), 0.5 + rng.random(3)
+    alone = batchnorm_inference(x[:1], gamma, beta, mean, var)
+    np.testing.assert_array_equal(alone, batchnorm_inference(x, gamma, beta, mean, var)[:1])
+    with pytest.raises(ValueError, match=r"batchnorm_inference: running_var must be \(D,\) = \(3,\)"):
+        batchnorm_inference(x, gamma, beta, mean, var[:2])
+
+
+# ## Correct alternatives keep their points (scored in process against the graded tests)
+
+
+@pytest.mark.task7_5
+def test_task7_5_textbook_clipping_loses_only_the_tiny_norm_test():
+    lost = points_lost("init_gradflow", reference, sample_module("init_gradflow", "clip_without_eps"))
+    assert lost == {"clip_grad_norm_tiny_norms": 1}
+
+
+@pytest.mark.task7_2
+def test_task7_2_svd_orthogonal_loses_only_the_exact_recipe_test():
+    lost = points_lost("init_gradflow", reference, sample_module("init_gradflow", "orthogonal_by_svd"))
+    assert lost == {"init_weights_orthogonal_torch_recipe": 2}
+
+
+@pytest.mark.task7_2
+@pytest.mark.parametrize("sample", ["kaiming_normal_ignores_gain", "xavier_uniform_ignores_gain"])
+def test_task7_2_ignoring_an_explicit_gain_loses_points(sample):
+    assert points_lost("init_gradflow", reference, sample_module("init_gradflow", sample))
+
+
+@pytest.mark.task7_2
+def test_task7_2_orthogonal_properties_reject_a_matrix_not_built_from_the_rng_draw():
+    with open(reference.__file__, encoding="utf-8") as f:
+        source = f.read()
+    find = "q, r = np.linalg.qr(flat)"
+    assert source.count(find) == 1
+    other = module_from_source("other_draw", source.replace(find, "q, r = np.linalg.qr(flat[::-1, ::-1] + 1.0)"))
+    lost = points_lost("init_gradflow", reference, other)
+    assert {"init_weights_orthogonal_wide", "init_weights_orthogonal_tall_and_conv"} <= set(lost)
+
+
+# ## The notebook's figures say what their numbers show (the notebook's own setup, recomputed)
+
+
+@pytest.fixture(scope="module")
+def notebook_nets():
+    depth, width = 20, 256
+    X = np.random.default_rng(1).standard_normal((256, width))
+    inits = {
+        "small": lambda shape, rng: 0.01 * rng.standard_normal(shape),
+        "xavier": lambda shape, rng: init_weights(shape, "xavier_normal", rng),
+        "kaiming": lambda shape, rng: init_weights(shape, "kaiming_normal", rng),
+    }
+    nets = {
+        name: [init((width, width), np.random.default_rng(l)) for l in range(depth)] for name, init in inits.items()
+    }
+    return nets, X
+
+
+@pytest.mark.task7_3
+def test_task7_3_forward_std_figure_claims(notebook_nets):
+    nets, X = notebook_nets
+    std = {
+        (act, name): np.array([h.std() for h in layer_activations(Ws, X, act)])
+        for act in ("tanh", "relu")
+        for name, Ws in nets.items()
+    }
+    for act in ("tanh", "relu"):
+        assert std[act, "small"][-1] < 1e-12, "N(0, 0.01²): the signal is gone by layer 20"
+        assert std[act, "kaiming"][-1] / std[act, "kaiming"][0] > 0.5, "He keeps the ReLU (and tanh) signal"
+    assert std["tanh", "xavier"][-1] > 0.1, "Xavier keeps tanh alive"
+    per_layer = (std["relu", "xavier"][-1] / std["relu", "xavier"][0]) ** (1 / 19)
+    assert per_layer == pytest.approx(1 / np.sqrt(2), rel=0.05), "Xavier + ReLU: the std falls by √2 per layer"
+
+
+@pytest.mark.task7_4
+def test_task7_4_gradient_norm_figure_claims(notebook_nets):
+    nets, X = notebook_nets
+    for name, Ws in nets.items():
+        sigmoid = layer_grad_norms(Ws, X, "sigmoid")
+        assert sigmoid[0] / sigmoid[-1] < 1e-6, f"{name}: sigmoid's gradients vanish towards the input"
+    small = layer_grad_norms(nets["small"], X, "relu")
+    assert small.max() < 1e-20 * layer_grad_norms(nets["xavier"], X, "relu").min(), "tiny gradients everywhere"
+    relu = layer_grad_norms(nets["xavier"], X, "relu")
+    big = layer_grad_norms([3.0 * W for W in nets["xavier"]], X, "relu")
+    np.testing.assert_allclose(big / relu, 3.0**39, rtol=1e-9, err_msg="3 × xavier: the same factor at every layer")
+    assert big.min() > 1e15 * relu.max(), "3 × xavier: the ReLU gradients explode in size at every layer"
+
+
+@pytest.mark.task7_5
+def test_task7_5_clipping_rescues_the_notebooks_recurrent_net():
+    from autograder.gradcheck import numeric_grad
+
+    T, seqs = 20, np.random.default_rng(0).standard_normal((16, 20))
+
+    def last(theta):
+        h = np.zeros(len(seqs))
+        for t in range(T):
+            h = theta[0] * h + theta[1] * seqs[:, t]
+        return h
+
+    teacher = last(np.array([0.9, 0.5]))
+
+    def loss(theta):
+        return 0.5 * np.mean((last(theta) - teacher) ** 2)
+
+    def train(max_norm, steps=100, lr=0.03):
+        theta, losses = np.array([1.1, 1.0]), []
+        for _ in range(steps):
+            losses.append(loss(theta))
+            if not losses[-1] < 1e30:
+                break
+            grad = numeric_grad(loss, theta)
+            if max_norm is not None:
+                (grad,), _ = clip_grad_norm([grad], max_norm)
+            theta = theta - lr * grad
+        return losses, theta
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        plain, _ = train(None)
+    clipped, theta = train(1.0)
+    assert plain[-1] > 1e10 * plain[0], "without clipping the training diverges"
+    assert clipped[-1] < 1e-6 * clipped[0], "with clipping it converges"
+    np.testing.assert_allclose(theta, [0.9, 0.5], atol=1e-3)
+
+
+@pytest.mark.task7_4
+def test_task7_4_backward_signal_figure_claims():
+    """The notebook's ‖∂E/∂z_ℓ‖/‖∂E/∂h_L‖ figure (20 layers of width 64, 4 examples): 'explodes' means
+    layer 1 / layer 20 > 10, 'vanishes' < 0.1, 'within an order of magnitude' between 0.1 and 10."""
+    depth, width = 20, 64
+    X = np.random.default_rng(1).standard_normal((4, width))
+    inits = {
+        "small": lambda shape, rng: 0.01 * rng.standard_normal(shape),
+        "xavier": lambda shape, rng: init_weights(shape, "xavier_normal", rng),
+        "kaiming": lambda shape, rng: init_weights(shape, "kaiming_normal", rng),
+    }
+    nets = {
+        name: [init((width, width), np.random.default_rng(l)) for l in range(depth)] for name, init in inits.items()
+    }
+    nets["big"] = [3.0 * W for W in nets["xavier"]]
+
+    def first_over_last(Ws, activation):
+        hs = [X] + layer_activations(Ws, X, activation)
+        normalised = np.zeros(depth)  # as the notebook: ‖∂E/∂z_ℓ‖ / ‖∂E/∂h_L‖, averaged over the examples
+        for n in range(len(X)):
+            out_grad = np.linalg.norm(hs[-1][n])
+            for l in range(depth):
+                h_prev = hs[l][n : n + 1]
+                normalised[l] += layer_grad_norms(Ws[l:], h_prev, activation)[0] / np.linalg.norm(h_prev) / out_grad
+        return normalised[0] / normalised[-1]
+
+    for activation in ("tanh", "relu"):
+        assert first_over_last(nets["big"], activation) > 10, f"{activation}: a large scale explodes"
+        assert first_over_last(nets["small"], activation) < 1e-10, f"{activation}: N(0, 0.01²) vanishes"
+    assert first_over_last(nets["xavier"], "relu") < 0.1, "Xavier with ReLU vanishes"
+    assert 0.1 < first_over_last(nets["kaiming"], "relu") < 10, "He's stays within an order of magnitude"
+    for name, Ws in nets.items():
+        assert first_over_last(Ws, "sigmoid") < 1e-3, f"{name}: the sigmoid vanishes whatever the scale"

@@ -4,9 +4,10 @@ What it teaches
     The transformer's building blocks as the lecture notes list them (seed 001, 1.1.1-1.1.4):
     self-attention f(X) = softmax(QKᵀ/√d) V with (Q, K, V) = (X W_Q, X W_K, X W_V), its causal
     (masked) form and its backward pass; multi-head attention
-    Linear(Concat(SA_1(x_1), ..., SA_k(x_k))); normalisation; and the residual layer
-    f(x) = x + g(x) that lets gradients pass through deep stacks (seed 000: transformers are
-    residual layers around attention and linear sub-blocks).
+    Linear(Concat(SA_1(x_1), ..., SA_k(x_k))); layer normalisation and its backward pass; the
+    residual layer f(x) = x + g(x) that lets gradients pass through deep stacks; and the
+    transformer layer that seed 001 §1.1.4 builds from them: "residual layers with multihead self
+    attention subblocks and residual layers with two linear sub-blocks".
 
 Notation
     Seed 001's row convention: X (N, T, D) holds N sequences of T tokens of width D, and a
@@ -17,6 +18,9 @@ Notation
     Seed 001 writes normalisation as (x_i − μ)σ. It divides: (x_i − μ)/σ, with σ = √(var + ε)
     (ε inside the root), and layer norm takes μ and var over the features of each token (the
     last axis), batch norm (assignment 7) over the batch.
+
+    Every function computes in float64 (NumPy's default for float64 inputs) and returns float64
+    arrays; the grader compares at float64 precision, so do not cast to float32.
 
 Where it departs from PyTorch
     PyTorch stores a linear layer's weight as (out, in) and computes x @ Wᵀ. Here W is applied
@@ -36,6 +40,8 @@ __all__ = [
     "multihead_self_attention",
     "layer_norm",
     "residual_block",
+    "layer_norm_backward",
+    "transformer_block",
 ]
 
 
@@ -138,13 +144,13 @@ def scaled_dot_product_attention(Q, K, V, causal=False):
 
 
 def attention_backward(dout, Q, K, V, causal=False):
-    """Gradients of scaled_dot_product_attention's out, given dout = ∂L/∂out.
+    """Gradients of a scalar loss L through scaled_dot_product_attention, given dout = ∂L/∂out.
 
-    Recompute S and A, then walk back through out = A V, the softmax and S = Q Kᵀ/√d_k:
-        dV = Aᵀ dout,   dA = dout Vᵀ
-        dS = A ⊙ (dA − Σ_j dA_ij A_ij)       (the softmax Jacobian, row by row)
-        dQ = dS K / √d_k,   dK = dSᵀ Q / √d_k
-    Masked entries have A = 0, hence dS = 0: nothing flows back through them.
+    The forward pass, step by step (the derivation is yours):
+        S = Q Kᵀ / √d_k,   S_ij = −∞ where j > i if causal
+        A = softmax(S) row by row,   out = A V
+    Derive ∂L/∂V, ∂L/∂A, ∂L/∂S (through the softmax of each row) and from it ∂L/∂Q and ∂L/∂K,
+    batched over the leading axes. Check your result against finite differences in the notebook.
 
     Args:
         dout: (..., T_q, d_v); Q, K, V and causal as in scaled_dot_product_attention.
@@ -228,8 +234,8 @@ def layer_norm(x, gamma, beta, eps=1e-5):
         μ = mean(x, axis=−1),  σ² = mean((x − μ)², axis=−1)   (biased)
         out = γ ⊙ (x − μ)/√(σ² + ε) + β
 
-    As torch.nn.functional.layer_norm(x, (D,), γ, β, ε). Unlike batch norm, each token is
-    normalised on its own: nothing depends on the other rows of the batch.
+    As torch.nn.functional.layer_norm(x, (D,), γ, β, ε), in float64. Unlike batch norm, each
+    token is normalised on its own: nothing depends on the other rows of the batch.
 
     Args:
         x: (..., D); gamma, beta: (D,); eps > 0.
@@ -286,3 +292,78 @@ def residual_block(x, W1, b1, W2, b2):
             raise ValueError(f"{fn}: {name} must be {want} for x {x.shape} and W1 {W1.shape}, got shape {a.shape}")
     # TODO (Task 8.6): your code here.
     raise NotImplementedError('Task 8.6: residual_block — return x + g(x)')
+
+
+# ## Task 8.7: layer_norm_backward
+
+
+def layer_norm_backward(dout, x, gamma, eps=1e-5):
+    """Gradients of a scalar loss L through layer_norm(x, gamma, beta, eps), given dout = ∂L/∂out.
+
+    The forward pass over the last axis (D features), as layer_norm:
+        μ = mean(x, axis=−1),  σ² = mean((x − μ)², axis=−1),  x̂ = (x − μ)/√(σ² + ε)
+        out = γ ⊙ x̂ + β
+    Derive ∂L/∂x (μ and σ² depend on every feature of the token), ∂L/∂γ and ∂L/∂β (summed over
+    every leading axis). β does not change the gradients, so it is not an argument.
+
+    Args:
+        dout: x's shape (..., D); x: (..., D); gamma: (D,); eps > 0.
+
+    Returns:
+        dx (..., D), dgamma (D,), dbeta (D,).
+    """
+    fn = "layer_norm_backward"
+    x = _as_array(fn, "x", x)
+    gamma = _as_array(fn, "gamma", gamma)
+    dout = _as_array(fn, "dout", dout)
+    if x.ndim < 1:
+        raise ValueError(f"{fn}: x must be (..., D), got shape {x.shape}")
+    if gamma.shape != x.shape[-1:]:
+        raise ValueError(
+            f"{fn}: gamma must be (D,) = ({x.shape[-1]},) for x of shape {x.shape}, got shape {gamma.shape}"
+        )
+    if dout.shape != x.shape:
+        raise ValueError(f"{fn}: dout must have x's shape {x.shape}, got shape {dout.shape}")
+    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, (numbers.Real, np.floating, np.integer)) or not eps > 0:
+        raise ValueError(f"{fn}: eps must be a number > 0, got {eps!r}")
+    # TODO (Task 8.7): your code here.
+    raise NotImplementedError('Task 8.7: layer_norm_backward — return (dx, dgamma, dbeta)')
+
+
+# ## Task 8.8: transformer_block
+
+BLOCK_PARAMS = ("W_q", "W_k", "W_v", "W_o", "ln1_gamma", "ln1_beta", "ln2_gamma", "ln2_beta", "W1", "b1", "W2", "b2")
+
+
+def transformer_block(X, params, num_heads, causal=False):
+    """Seed 001's transformer layer, pre-norm: a residual attention sub-block, then a residual MLP.
+
+        h   = X + MHSA(LN₁(X))          MHSA = multihead_self_attention(·, W_q, W_k, W_v, W_o, num_heads, causal)
+        out = h + MLP(LN₂(h))           MLP(z) = relu(z W1 + b1) W2 + b2,  LNᵢ = layer_norm(·, lni_gamma, lni_beta)
+
+    Equals torch.nn.TransformerEncoderLayer(D, num_heads, dim_feedforward=H, dropout=0.0,
+    activation="relu", batch_first=True, norm_first=True) with zero attention biases,
+    in_proj_weight = concat(W_qᵀ, W_kᵀ, W_vᵀ), out_proj.weight = W_oᵀ, linear1.weight = W1ᵀ
+    and linear2.weight = W2ᵀ (PyTorch stores (out, in)).
+
+    Args:
+        X: (N, T, D).
+        params: a dict with exactly the keys W_q, W_k, W_v, W_o (D, D), ln1_gamma, ln1_beta,
+            ln2_gamma, ln2_beta (D,), W1 (D, H), b1 (H,), W2 (H, D), b2 (D,).
+        num_heads: h >= 1, dividing D.
+        causal: each token attends only to itself and earlier tokens.
+
+    Returns:
+        (N, T, D).
+    """
+    fn = "transformer_block"
+    X = _as_array(fn, "X", X)
+    if X.ndim != 3:
+        raise ValueError(f"{fn}: X must be (N, T, D), got shape {X.shape}")
+    if not isinstance(params, dict) or set(params) != set(BLOCK_PARAMS):
+        got = sorted(params) if isinstance(params, dict) else type(params).__name__
+        raise ValueError(f"{fn}: params must be a dict with exactly the keys {BLOCK_PARAMS}, got {got}")
+    p = {name: _as_array(fn, f"params[{name!r}]", params[name]) for name in BLOCK_PARAMS}
+    causal = _check_causal(fn, causal)
+    # TODO (Task 8.8): your code here.
+    raise NotImplementedError('Task 8.8: transformer_block — return the (N, T, D) output')

@@ -7,7 +7,7 @@ import pytest
 from autograder.check import check
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NAMES = ['softmax_rows', 'softmax_huge_logits', 'attention_basic', 'attention_causal', 'attention_backward_basic', 'multihead_two_heads', 'layer_norm_basic', 'residual_block_basic']
+NAMES = ['softmax_rows', 'softmax_huge_logits', 'attention_basic', 'attention_causal', 'attention_backward_basic', 'multihead_two_heads', 'layer_norm_basic', 'residual_block_basic', 'layer_norm_backward_basic', 'transformer_block_basic']
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 from autograder.check import check
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NAMES = ['fan_in_fan_out_linear', 'fan_in_fan_out_conv2d', 'init_weights_xavier_uniform', 'init_weights_kaiming_normal_conv', 'init_weights_orthogonal_wide', 'layer_activations_tanh', 'layer_grad_norms_relu', 'clip_grad_norm_global', 'batchnorm_forward_basic', 'batchnorm_backward_basic']
+NAMES = ['fan_in_fan_out_linear', 'fan_in_fan_out_conv2d', 'init_weights_xavier_uniform', 'init_weights_kaiming_normal_conv', 'init_weights_orthogonal_wide', 'layer_activations_tanh', 'layer_grad_norms_relu', 'clip_grad_norm_global', 'batchnorm_forward_basic', 'batchnorm_backward_basic', 'batchnorm_running_update_basic', 'batchnorm_inference_basic']
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,33 @@ LN_GAMMA, LN_BETA = _rng.standard_normal(5), _rng.standard_normal(5)
 RX = _rng.standard_normal((3, 4))  # (..., D)
 W1, B1 = _rng.standard_normal((4, 6)), _rng.standard_normal(6)
 W2, B2 = _rng.standard_normal((6, 4)), _rng.standard_normal(4)
+LN_DOUT = _rng.standard_normal((4, 5))
+BLOCK_X = _rng.standard_normal((2, 3, 4))  # (N, T, D)
+
+
+def block_params(rng, D, H):
+    """transformer_block's params, drawn from rng in BLOCK_PARAMS order."""
+    shapes = {
+        "W_q": (D, D),
+        "W_k": (D, D),
+        "W_v": (D, D),
+        "W_o": (D, D),
+        "ln1_gamma": (D,),
+        "ln1_beta": (D,),
+        "ln2_gamma": (D,),
+        "ln2_beta": (D,),
+        "W1": (D, H),
+        "b1": (H,),
+        "W2": (H, D),
+        "b2": (D,),
+    }
+    params = {name: rng.standard_normal(shape) / np.sqrt(shape[0]) for name, shape in shapes.items()}
+    for i in (1, 2):
+        params[f"ln{i}_gamma"] = 1.0 + 0.3 * rng.standard_normal(D)
+    return params
+
+
+BLOCK = block_params(_rng, 4, 6)
 
 WRONG_AXIS_SOFTMAX = "softmax over the wrong axis: the weights must sum to 1 along `axis` (the last one by default)"
 NO_MAX = (
@@ -39,6 +66,10 @@ LN_WRONG_AXIS = (
     "token), not over the batch"
 )
 NO_SKIP = "the skip connection is missing: out = x + relu(x W1 + b1) W2 + b2"
+POST_NORM = (
+    "post-norm (the original Transformer's LN(x + sublayer(x))): this block is pre-norm, "
+    "h = X + MHSA(LN₁(X)), out = h + MLP(LN₂(h)), as TransformerEncoderLayer(norm_first=True)"
+)
 
 
 def soft(z, axis=None, *, other_axis=None):
@@ -103,6 +134,32 @@ def norm(x, gamma, beta, eps=1e-5, wrong_axis=False):
     return build
 
 
+def norm_grads(dout, x, gamma, eps=1e-5):
+    def build(s):
+        dx, dgamma, dbeta = s.student("layer_norm_backward")(dout, x, gamma, eps).unpack(3)
+        s.output("dbeta", dbeta)
+        s.output("dgamma", dgamma)
+        s.output("dx", dx)
+
+    return build
+
+
+def block(x, params, num_heads, causal=False, post_norm=False):
+    """transformer_block; post_norm rebuilds LN(x + sublayer(x)) from the student's own blocks."""
+
+    def build(s):
+        if not post_norm:
+            s.output("out", s.student("transformer_block")(x, params, num_heads, causal))
+            return
+        p = params
+        ln, mhsa = s.student("layer_norm"), s.student("multihead_self_attention")
+        h = ln(mhsa(x, p["W_q"], p["W_k"], p["W_v"], p["W_o"], num_heads, causal) + x, p["ln1_gamma"], p["ln1_beta"])
+        mlp = s.student("residual_block")(h, p["W1"], p["b1"], p["W2"], p["b2"])
+        s.output("out", ln(mlp, p["ln2_gamma"], p["ln2_beta"]))
+
+    return build
+
+
 def residual(x, w1, b1, w2, b2, skip=True):
     def build(s):
         out = s.student("residual_block")(x, w1, b1, w2, b2)
@@ -115,13 +172,13 @@ TESTS = [
     GradedTest(
         "softmax_rows",
         "8.1",
-        5,
+        4,
         soft(Z),
         hidden=False,
         slips=(Slip(WRONG_AXIS_SOFTMAX, soft(Z, other_axis=0)),),
         hint="softmax(z)_i = e^{z_i}/Σ_j e^{z_j} along the last axis by default",
     ),
-    GradedTest("softmax_huge_logits", "8.1", 5, soft(Z_HUGE), hidden=False, hint=NO_MAX),
+    GradedTest("softmax_huge_logits", "8.1", 4, soft(Z_HUGE), hidden=False, hint=NO_MAX),
     GradedTest(
         "attention_basic",
         "8.2",
@@ -144,15 +201,16 @@ TESTS = [
     GradedTest(
         "attention_backward_basic",
         "8.3",
-        7,
+        6,
         attention_grads(DOUT, Q, K, V),
         hidden=False,
-        hint="dV = Aᵀ dout; dA = dout Vᵀ; dS = A ⊙ (dA − Σ_j dA_ij A_ij); dQ = dS K/√d_k; dK = dSᵀ Q/√d_k",
+        hint="dQ, dK and dV have Q's, K's and V's shapes; compare each with finite differences "
+        "(the notebook's gradient check) to find the step of your derivation that is off",
     ),
     GradedTest(
         "multihead_two_heads",
         "8.4",
-        7,
+        6,
         multihead(X, [WQ, WK, WV, WO], 2),
         hidden=False,
         slips=(Slip(W_TRANSPOSED, multihead(X, [WQ, WK, WV, WO], 2, transposed=True)),),
@@ -162,7 +220,7 @@ TESTS = [
     GradedTest(
         "layer_norm_basic",
         "8.5",
-        5,
+        4,
         norm(LN_X, LN_GAMMA, LN_BETA),
         hidden=False,
         slips=(Slip(LN_WRONG_AXIS, norm(LN_X, LN_GAMMA, LN_BETA, wrong_axis=True)),),
@@ -171,10 +229,29 @@ TESTS = [
     GradedTest(
         "residual_block_basic",
         "8.6",
-        5,
+        4,
         residual(RX, W1, B1, W2, B2),
         hidden=False,
         slips=(Slip(NO_SKIP, residual(RX, W1, B1, W2, B2, skip=False)),),
         hint="out = x + relu(x W1 + b1) W2 + b2: the block's branch plus the input itself",
+    ),
+    GradedTest(
+        "layer_norm_backward_basic",
+        "8.7",
+        5,
+        norm_grads(LN_DOUT, LN_X, LN_GAMMA),
+        hidden=False,
+        hint="dx has x's shape, dgamma and dbeta are (D,); compare each with finite differences "
+        "(the notebook's gradient check): μ and σ² depend on every feature of the token",
+    ),
+    GradedTest(
+        "transformer_block_basic",
+        "8.8",
+        5,
+        block(BLOCK_X, BLOCK, 2),
+        hidden=False,
+        slips=(Slip(POST_NORM, block(BLOCK_X, BLOCK, 2, post_norm=True)),),
+        hint="pre-norm: h = X + MHSA(LN₁(X)), out = h + MLP(LN₂(h)); build it from your multihead_self_attention "
+        "and layer_norm",
     ),
 ]

@@ -33,28 +33,25 @@ BCE_PARAMS = {
 BCE_X = _rng.standard_normal((5, 3))
 BCE_Y = np.array([1.0, 0.0, 0.0, 1.0, 1.0])
 
-ONE_PATH = (
-    "b feeds two nodes (c = a + b and d = b + 1): de/db must add both paths, de/db = de/dc·dc/db + de/dd·dd/db = d + c"
-)
+ONE_PATH = "b feeds two nodes (c = a + b and d = b + 1): de/db must add the contributions of both paths"
 LR_NO_TWO = "the factor 2 is missing: this E has no ½, so ∇E(w) = −2 Xᵀ(y − Xw)"
 LR_SIGN = "the sign is flipped: ∇E(w) = −2 Xᵀ(y − Xw) = 2 Xᵀ(Xw − y)"
 MEAN = "mean instead of sum: E = ½ Σ_n (y_n − o_n)² is a SUM over the examples, so do not divide by N"
 LR_MEAN = "mean instead of sum: E(w) = Σ_n (y_n − x_n·w)² is a SUM over the examples, so do not divide by N"
 LOSS_NO_HALF = "the ½ is missing: E = ½ Σ_n (y_n − o_n)²"
-DELTA_SIGN = (
-    "sign slip in δ: E grows as o_n moves away from y_n, so ∂E/∂o_n = −(y_n − o_n) = o_n − y_n "
-    "(the minus sign comes from the inner derivative of (y_n − o_n)²)"
-)
-DELTA_TWO = "a factor 2 too many: the ½ in E = ½ Σ_n (y_n − o_n)² cancels the 2 of the square's derivative"
+DELTA_SIGN = "sign slip in δ: E grows as o_n moves away from y_n (mind the inner derivative of (y_n − o_n)²)"
+DELTA_TWO = "a factor 2 too many: what becomes of the ½ in E = ½ Σ_n (y_n − o_n)² when you differentiate the square?"
 NO_HIDDEN_DERIV = (
-    "missing σ'(a^(1)) at the hidden layer: h = σ(a^(1)), so the chain rule multiplies by ∂h/∂a^(1) = h(1 − h)"
+    "missing the sigmoid's derivative at the hidden layer: h = σ(a^(1)), so the chain rule has the factor ∂h/∂a^(1)"
 )
-NO_OUTPUT_DERIV = "missing σ'(a^(2)) at the output: o = σ(a^(2)), so the chain rule multiplies by ∂o/∂a^(2) = o(1 − o)"
+NO_OUTPUT_DERIV = (
+    "missing the sigmoid's derivative at the output: o = σ(a^(2)), so the chain rule has the factor ∂o/∂a^(2)"
+)
 BCE_KEEPS_DERIV = (
-    "a factor o(1 − o) too many: with the cross-entropy, ∂E/∂o_n already has o_n(1 − o_n) in "
-    "its denominator, and the sigmoid's derivative cancels it"
+    "the sigmoid's derivative is there twice: with the cross-entropy, simplify ∂E/∂o_n · ∂o_n/∂a^(2)_n "
+    "as one expression before you code it"
 )
-TANH_DERIV = "the hidden units are tanh here: tanh'(a) = 1 − tanh(a)² = 1 − h², not the sigmoid's h(1 − h)"
+TANH_DERIV = "the hidden units are tanh here: use tanh's derivative (in terms of h), not the sigmoid's"
 L1_ZERO = "L1 gradient at 0: sign(0) = 0, so an exact zero weight gets gradient 0 (not λ or −λ)"
 L2_NO_HALF = "the ½ is missing in L2: R(W) = λ/2·‖W‖²_F, whose gradient is λW"
 L2_NO_HALF_BOTH = "the ½ is missing in L2: R(W) = λ/2·‖W‖²_F with gradient λW (not λ‖W‖² and 2λW)"
@@ -214,11 +211,11 @@ def bce_slips(params, X, y):
     slips = (
         Slip(BCE_KEEPS_DERIV, derived("tanh_bce_by_hand", params, X, y, keep_sigma_prime=True)),
         Slip(
-            TANH_DERIV + " (yours uses h(1 − h) with h = tanh)",
-            derived("tanh_bce_by_hand", params, X, y, hidden_local="h(1-h)"),
+            TANH_DERIV + " (yours applies the sigmoid's formula to h = tanh(a))",
+            derived("tanh_bce_by_hand", params, X, y, hidden_local="sigmoid_formula_on_h"),
         ),
         Slip(TANH_DERIV + " (yours uses σ'(a^(1)))", derived("tanh_bce_by_hand", params, X, y, hidden_local="sigmoid")),
-        Slip("sign slip in the gradients: ∂E/∂o_n = −y_n/o_n + (1 − y_n)/(1 − o_n)", bce(params, X, y, -1.0)),
+        Slip("sign slip in the gradients: differentiate the two log terms of E again", bce(params, X, y, -1.0)),
     )
     return slips + (
         (
@@ -347,7 +344,7 @@ TESTS = [
         hidden=False,
         slips=(
             Slip(BCE_KEEPS_DERIV, derived("delta_bce_keeping_sigma_prime", O, Y)),
-            Slip("sign slip: ∂E/∂o_n = −y_n/o_n + (1 − y_n)/(1 − o_n)", delta_bce(O, Y, -1.0)),
+            Slip("sign slip in ∂E/∂o_n: differentiate the two log terms of E again", delta_bce(O, Y, -1.0)),
         ),
         hint="∂E/∂o_n for E = −Σ_n [y_n log o_n + (1 − y_n) log(1 − o_n)], then times ∂o_n/∂a^(2)_n",
     ),

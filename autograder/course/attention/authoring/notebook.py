@@ -10,10 +10,12 @@
 # * normalisation, which keeps the values "centered around zero without too much spread";
 # * the residual layer $f(x) = x + g(x)$.
 #
-# and lecture 000 says what they make: transformers are residual layers around attention
-# and two-layer linear sub-blocks, repeated. You will write each block in NumPy, check it
-# against PyTorch's numbers, and see why the residual connection lets gradients through
-# deep stacks.
+# and §1.1.4 says what they make: a transformer is "(1) residual layers with multihead self
+# attention subblocks and (2) residual layers with two linear sub-blocks", repeated. You will
+# write each block in NumPy, derive two backward passes and check them against finite
+# differences, see why the residual connection lets gradients through deep stacks, and stack
+# your blocks into a small transformer. (The graded tests compare your functions with
+# PyTorch's; this notebook needs only NumPy.)
 #
 # **Conventions.** Seed 001's row convention: $X$ is (N, T, D), N sequences of T tokens of
 # width D, and weights multiply from the right, $XW$. PyTorch's `nn.MultiheadAttention`
@@ -33,6 +35,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autograder.check import check
+from autograder.gradcheck import numeric_grad, rel_error
 
 # %% [markdown]
 # ## Task 8.1: softmax
@@ -91,29 +94,30 @@ check("attention", "8.2")
 # %% [markdown]
 # ## Task 8.3: attention_backward
 #
-# Back through $\text{out} = AV$, the softmax and $S = QK^\top/\sqrt{d_k}$:
+# **Derive it.** Given $d\text{out} = \partial L/\partial\,\text{out}$ for some scalar loss
+# $L$, walk back through the three steps of the forward pass, one at a time:
 #
-# $$dV = A^\top d\text{out}, \quad dA = d\text{out}\,V^\top, \quad
-#   dS_{ij} = A_{ij}\Big(dA_{ij} - \sum_{j'} dA_{ij'}A_{ij'}\Big), \quad
-#   dQ = \frac{dS\,K}{\sqrt{d_k}}, \quad dK = \frac{dS^\top Q}{\sqrt{d_k}} .$$
+# 1. $\text{out} = AV$: what are $\partial L/\partial V$ and $\partial L/\partial A$?
+# 2. $A = \text{softmax}(S)$ row by row: each weight of a row depends on every score of that
+#    row. Write the Jacobian of one softmax row, then $\partial L/\partial S$.
+# 3. $S = QK^\top/\sqrt{d_k}$: what are $\partial L/\partial Q$ and $\partial L/\partial K$?
 #
-# The middle formula is the softmax's Jacobian $\text{diag}(a) - aa^\top$ applied to a row.
-# Masked weights are 0, so their $dS$ is 0: nothing flows back through the future. A check
-# against central differences:
+# What happens to the gradient at a masked score? Then write `attention_backward` and check
+# each gradient against central differences of $L = \sum \text{out}\odot d\text{out}$ with the
+# shared helpers `numeric_grad` and `rel_error` (CS231n's relative error: about $10^{-7}$ or
+# less when the gradient is right, $10^{-2}$ or more when it is wrong).
 
 # %%
 rng = np.random.default_rng(1)
 Qs, Ks, Vs = rng.standard_normal((3, 4)), rng.standard_normal((5, 4)), rng.standard_normal((5, 2))
 dout = rng.standard_normal((3, 2))
 dQ, dK, dV = at.attention_backward(dout, Qs, Ks, Vs, causal=True)
-numeric = np.zeros_like(Ks)
-for idx in np.ndindex(Ks.shape):
-    step = np.zeros_like(Ks)
-    step[idx] = 1e-6
-    plus = at.scaled_dot_product_attention(Qs, Ks + step, Vs, causal=True)[0]
-    minus = at.scaled_dot_product_attention(Qs, Ks - step, Vs, causal=True)[0]
-    numeric[idx] = np.sum((plus - minus) * dout) / 2e-6
-print("largest |dK − numerical|:", np.abs(dK - numeric).max())
+for name, got, numeric in [
+    ("dQ", dQ, numeric_grad(lambda q: np.sum(at.scaled_dot_product_attention(q, Ks, Vs, True)[0] * dout), Qs)),
+    ("dK", dK, numeric_grad(lambda k: np.sum(at.scaled_dot_product_attention(Qs, k, Vs, True)[0] * dout), Ks)),
+    ("dV", dV, numeric_grad(lambda v: np.sum(at.scaled_dot_product_attention(Qs, Ks, v, True)[0] * dout), Vs)),
+]:
+    print(f"{name} relative error: {rel_error(got, numeric):.1e}")
 
 # %%
 check("attention", "8.3")
@@ -206,6 +210,82 @@ plt.show()
 
 # %%
 check("attention", "8.6")
+# %% [markdown]
+# ## Task 8.7: layer_norm_backward
+#
+# **Derive it.** With $\hat x = (x - \mu)/\sqrt{\sigma^2 + \varepsilon}$ and
+# $\text{out} = \gamma\odot\hat x + \beta$ over the $D$ features of one token, find
+# $\partial L/\partial\gamma$ and $\partial L/\partial\beta$ (the same $\gamma$, $\beta$ serve
+# every token: sum over every leading axis) and $\partial L/\partial x$. Both $\mu$ and
+# $\sigma^2$ depend on every feature of the token, so $\partial L/\partial x$ is not just
+# $\gamma\odot d\text{out}/\sigma$: follow the gradient through $\mu$ and $\sigma^2$ too. It is
+# the same derivation as batch norm's (assignment 7), over the other axis.
+
+# %%
+rng = np.random.default_rng(4)
+x, gamma, beta = rng.standard_normal((2, 3, 5)), rng.standard_normal(5), rng.standard_normal(5)
+dout = rng.standard_normal((2, 3, 5))
+dx, dgamma, dbeta = at.layer_norm_backward(dout, x, gamma)
+for name, got, numeric in [
+    ("dx", dx, numeric_grad(lambda v: np.sum(at.layer_norm(v, gamma, beta) * dout), x)),
+    ("dgamma", dgamma, numeric_grad(lambda g: np.sum(at.layer_norm(x, g, beta) * dout), gamma)),
+    ("dbeta", dbeta, numeric_grad(lambda b: np.sum(at.layer_norm(x, gamma, b) * dout), beta)),
+]:
+    print(f"{name} relative error: {rel_error(got, numeric):.1e}")
+
+# %%
+check("attention", "8.7")
+# %% [markdown]
+# ## Task 8.8: transformer_block
+#
+# Seed 001's transformer layer puts the blocks together: a residual layer around multi-head
+# self-attention, then a residual layer around a two-layer MLP. Where the normalisation goes
+# is a design choice; this block is **pre-norm** (each sub-block sees a normalised input, the
+# skip path carries $X$ untouched), as `torch.nn.TransformerEncoderLayer(norm_first=True)`:
+#
+# $$h = X + \text{MHSA}(\text{LN}_1(X)), \qquad \text{out} = h + \text{MLP}(\text{LN}_2(h)),
+#   \qquad \text{MLP}(z) = \text{relu}(zW_1 + b_1)W_2 + b_2 .$$
+#
+# Below, a small causal transformer of 6 blocks (no training: random weights, $1/\sqrt{\text{fan\_in}}$
+# scale). Each block adds its sub-blocks' outputs to its input, so the signal's size grows
+# only slowly from block to block, and because each block is causal, changing the last
+# token leaves every earlier token's output unchanged.
+
+# %%
+rng = np.random.default_rng(5)
+N, T, D, H, heads, depth = 2, 6, 8, 16, 2, 6
+
+
+def random_block(rng):
+    p = {name: rng.standard_normal((D, D)) / np.sqrt(D) for name in ["W_q", "W_k", "W_v", "W_o"]}
+    p.update(ln1_gamma=np.ones(D), ln1_beta=np.zeros(D), ln2_gamma=np.ones(D), ln2_beta=np.zeros(D))
+    p.update(W1=rng.standard_normal((D, H)) / np.sqrt(D), b1=np.zeros(H))
+    p.update(W2=rng.standard_normal((H, D)) / np.sqrt(H), b2=np.zeros(D))
+    return p
+
+
+stack = [random_block(rng) for _ in range(depth)]
+
+
+def transformer(X):
+    for p in stack:
+        X = at.transformer_block(X, p, heads, causal=True)
+    return X
+
+
+X = rng.standard_normal((N, T, D))
+h = X
+for layer, p in enumerate(stack, 1):
+    h = at.transformer_block(h, p, heads, causal=True)
+    print(f"after block {layer}: output std {h.std():.2f}")
+X_changed = X.copy()
+X_changed[:, -1] += 10.0
+out, out_changed = transformer(X), transformer(X_changed)
+print("earlier tokens unchanged:", np.allclose(out[:, :-1], out_changed[:, :-1]))
+print("last token changed:", not np.allclose(out[:, -1], out_changed[:, -1]))
+
+# %%
+check("attention", "8.8")
 # %% [markdown]
 # ## All together
 #

@@ -24,6 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autograder.check import check
+from autograder.gradcheck import numeric_grad, rel_error
 
 # %% [markdown]
 # ## Task 1.1: graph_example and graph_by_hand
@@ -124,8 +125,8 @@ check("backprop", "1.2")
 # $\sigma$, and $h$ for the activation. Lecture 000's "Compute Graph for a Single Layer"
 # writes $z^{(l)}$ for the pre-activation and $a^{(l)}$ for the value **after** the
 # activation, so its $a^{(l-1)}$ is our $h$ (or $x$). When you read a formula with $a$ in
-# it, check which lecture it comes from: $\partial h_j/\partial a^{(1)}_j = h_j(1 - h_j)$
-# here would read $\partial a/\partial z$ in lecture 000's letters.
+# it, check which lecture it comes from: our $\partial h_j/\partial a^{(1)}_j$ reads
+# $\partial a/\partial z$ in lecture 000's letters.
 #
 # **Overflow.** $e^{-a}$ overflows for $a \lesssim -710$. With $u = e^{-|a|} \le 1$,
 # $\sigma(a) = 1/(1+u)$ for $a \ge 0$ and $u/(1+u)$ for $a < 0$: no overflow, no warning.
@@ -169,12 +170,12 @@ check("backprop", "1.3")
 #
 # $$\frac{\partial E}{\partial w^{(2)}_j}
 #   = \underbrace{\frac{\partial E}{\partial o}\frac{\partial o}{\partial a^{(2)}}}_{\delta}
-#     \frac{\partial a^{(2)}}{\partial w^{(2)}_j}
-#   = \underbrace{-(y - o)\,o(1 - o)}_{\delta}\; h_j ,$$
+#     \frac{\partial a^{(2)}}{\partial w^{(2)}_j} .$$
 #
-# using $\sigma'(a) = \sigma(a)(1 - \sigma(a))$. The part in the brace, the derivative of
-# $E$ with respect to the output unit's pre-activation, is the **error signal**
-# $\delta = \partial E/\partial a^{(2)}$: every gradient below reuses it.
+# The lecture evaluates each factor; do it yourself before you look. The part in the
+# brace, the derivative of $E$ with respect to the output unit's pre-activation, is the
+# **error signal** $\delta = \partial E/\partial a^{(2)}$: every gradient below reuses it,
+# and the last factor is $\partial a^{(2)}/\partial w^{(2)}_j = h_j$.
 #
 # **Your derivation** (on paper first; the functions are its result):
 # 1. `delta_output(o, y)`: $\delta_n$ for every example $n$ of a batch, with
@@ -185,28 +186,30 @@ check("backprop", "1.3")
 #    what does that do to the gradient?
 #
 # The cell checks your `grad_b2` against centered finite differences of your `mlp_loss`,
-# which knows nothing about derivatives.
+# which knows nothing about derivatives, with the kit's shared gradient check: `numeric_grad`
+# (centered differences) and `rel_error` (CS231n's relative error: about $10^{-7}$ or less
+# when the gradient is right, $10^{-2}$ or more when it is wrong).
 
 
 # %%
-def numeric_grad(loss, params, key, X, y, eps=1e-6):
-    """Centered differences of loss(params, X, y) in params[key], entry by entry."""
-    p = {k: np.array(v, dtype=float) for k, v in params.items()}
-    g = np.zeros_like(p[key])
-    for i in np.ndindex(g.shape):
-        old = p[key][i]
-        p[key][i] = old + eps
-        up = loss(p, X, y)
-        p[key][i] = old - eps
-        down = loss(p, X, y)
-        p[key][i] = old
-        g[i] = (up - down) / (2 * eps)
-    return g
+def param_grad(loss, params, key, X, y):
+    """Centered differences of loss(params, X, y) in params[key] (b2 stays a float)."""
+
+    def loss_of(value):
+        return loss({**params, key: value if np.ndim(value) else float(value)}, X, y)
+
+    return numeric_grad(loss_of, params[key])
 
 
 y = np.array([1.0, 0.0])
 print("delta_output:", backprop.delta_output(o, y))
-print("grad_b2:", backprop.grad_b2(params, X, y), " numeric:", numeric_grad(backprop.mlp_loss, params, "b2", X, y))
+b2_numeric = param_grad(backprop.mlp_loss, params, "b2", X, y)
+print(
+    "grad_b2:",
+    backprop.grad_b2(params, X, y),
+    " relative error:",
+    rel_error(backprop.grad_b2(params, X, y), b2_numeric),
+)
 
 # %%
 check("backprop", "1.4")
@@ -230,7 +233,13 @@ check("backprop", "1.4")
 # %%
 o, cache = backprop.mlp_forward(params, X)
 print("delta_hidden:\n", backprop.delta_hidden(backprop.delta_output(o, y), params["w2"], cache["h"]))
-print("grad_b1:", backprop.grad_b1(params, X, y), " numeric:", numeric_grad(backprop.mlp_loss, params, "b1", X, y))
+b1_numeric = param_grad(backprop.mlp_loss, params, "b1", X, y)
+print(
+    "grad_b1:",
+    backprop.grad_b1(params, X, y),
+    " relative error:",
+    rel_error(backprop.grad_b1(params, X, y), b1_numeric),
+)
 
 # %%
 check("backprop", "1.5")
@@ -244,13 +253,13 @@ check("backprop", "1.5")
 # backpropagation, and the next assignment builds the engine that finds them for you.
 #
 # The cell compares every gradient with finite differences of your `mlp_loss`: the
-# differences should be around $10^{-9}$ or smaller.
+# relative errors should be around $10^{-7}$ or smaller.
 
 # %%
 grads = backprop.mlp_backward(params, X, y)
 for key in ["W1", "b1", "w2", "b2"]:
-    diff = np.max(np.abs(grads[key] - numeric_grad(backprop.mlp_loss, params, key, X, y)))
-    print(f"{key}: max |backprop - numeric| = {diff:.1e}")
+    error = rel_error(grads[key], param_grad(backprop.mlp_loss, params, key, X, y))
+    print(f"{key}: relative error {error:.1e}")
 
 # %%
 check("backprop", "1.6")
@@ -279,8 +288,8 @@ check("backprop", "1.6")
 y_bce = np.array([1.0, 0.0])
 grads = backprop.tanh_bce_backward(params, X, y_bce)
 for key in ["W1", "b1", "w2", "b2"]:
-    diff = np.max(np.abs(grads[key] - numeric_grad(backprop.tanh_bce_loss, params, key, X, y_bce)))
-    print(f"{key}: max |backprop - numeric| = {diff:.1e}")
+    error = rel_error(grads[key], param_grad(backprop.tanh_bce_loss, params, key, X, y_bce))
+    print(f"{key}: relative error {error:.1e}")
 
 # %%
 check("backprop", "1.7")

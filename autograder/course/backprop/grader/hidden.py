@@ -1,7 +1,9 @@
 """Hidden tests for backprop (100 points with the public ones): graph_example at several points,
-graph_by_hand at each student's own numbers, N = 1 / H = 1 / D = 1 shapes, extreme sigmoid and
-cross-entropy inputs, the loss and gradients as SUMS, every derivation step on larger cases, L1 at
-0, L2's ½, sgd_step returning a new dict, bad shapes, untouched inputs."""
+graph_by_hand at each student's own numbers, N = 1 / H = 1 / D = 1 shapes, extreme sigmoid inputs
+(an overflow is an error there) and cross-entropy inputs, the loss and gradients as SUMS, every
+derivation step on larger cases, L1 at 0, L2's ½, sgd_step returning a new dict and leaving its
+inputs untouched, bad shapes. The other functions' given input checks copy their inputs, so only
+sgd_step has a test that inputs are unchanged (elsewhere such a test could not fail)."""
 
 import numpy as np
 
@@ -162,11 +164,15 @@ def _graph_by_hand(student):
 
 
 def _sigmoid_extreme(s):
+    # An overflow raises FloatingPointError here instead of warning: the naive 1/(1 + e^{−z}) gives
+    # the same float64 values for |z| up to 1000, with an overflow warning, so only this tells them apart.
+    s.lib("numpy.seterr")(over="raise")
     sig = s.student("sigmoid")
     s.output("sigmoid(z) for |z| up to 1000", sig(Z_EXTREME))
     s.output("sigmoid(2-D z)", sig(Z_2D))
     s.output("sigmoid(0.75) (a float)", sig(0.75))
     s.output("sigmoid(-800.0) (a float)", sig(-800.0))
+    s.lib("numpy.seterr")(over="warn")  # NumPy's default again
 
 
 def _lr_valid(s):
@@ -208,41 +214,6 @@ def _sgd_bad(s):
     s.student("sgd_step")(NET_SGD[0], grads, 0.1)
 
 
-def _backward_inputs_unchanged(s):
-    params_, X_, y_ = NET_BIG
-    params, X, y = s.value(params_), s.value(X_), s.value(y_)
-    s.output("o", s.student("mlp_forward")(params, X)[0])  # no points for untouched inputs next to
-    s.output("E", s.student("mlp_loss")(params, X, y))  # wrong results
-    grads = s.student("mlp_backward")(params, X, y)
-    for key in KEYS:
-        s.output(f"grads[{key!r}]", grads[key])
-    s.output("params after the calls", params)
-    s.output("X after the calls", X)
-    s.output("y after the calls", y)
-
-
-def _linreg_inputs_unchanged(s):
-    w, X, y = (s.value(a) for a in LR_BIG)
-    s.output("grad", s.student("linear_regression_grad")(w, X, y))
-    for name, ref in (("w", w), ("X", X), ("y", y)):
-        s.output(f"{name} after the call", ref)
-
-
-def _sigmoid_input_unchanged(s):
-    z = s.value(Z_2D)
-    s.output("sigmoid(z)", s.student("sigmoid")(z))
-    s.output("z after the call", z)
-
-
-def _penalties_input_unchanged(s):
-    W = s.value(W_ZEROS)
-    for name in ("l2_penalty", "l1_penalty"):
-        value, grad = s.student(name)(W, 0.3).unpack(2)
-        s.output(f"{name} value", value)
-        s.output(f"{name} grad", grad)
-    s.output("W after the calls", W)
-
-
 def _sgd_inputs_unchanged(in_place=False):
     def build(s):
         params, grads = s.value(NET_SGD[0]), s.value(GRADS_SGD)
@@ -253,15 +224,6 @@ def _sgd_inputs_unchanged(in_place=False):
         s.output("grads (after the call)", grads)
 
     return build
-
-
-def _steps_inputs_unchanged(s):
-    o, y, delta, w2, h = (s.value(v) for v in (O_2D, Y_2D, DELTA_BIG, W2_BIG, H_BIG))
-    s.output("delta_output(o, y)", s.student("delta_output")(o, y))
-    s.output("delta_output_bce(o, y)", s.student("delta_output_bce")(o, y))
-    s.output("delta_hidden(delta, w2, h)", s.student("delta_hidden")(delta, w2, h))
-    for name, ref in (("o", o), ("y", y), ("delta", delta), ("w2", w2), ("h", h)):
-        s.output(f"{name} after the calls", ref)
 
 
 def _bce_valid(s):
@@ -308,7 +270,7 @@ HIDDEN = [
     GradedTest(
         "linear_regression_grad_larger",
         "1.2",
-        2,
+        3,
         linreg(*LR_BIG),
         slips=(
             Slip(LR_NO_TWO, linreg(*LR_BIG, 0.5)),
@@ -316,13 +278,6 @@ HIDDEN = [
             Slip(LR_MEAN, linreg(*LR_BIG, 1 / 20)),
         ),
         hint="∇E(w) = −2 Xᵀ(y − Xw), shape (D,)",
-    ),
-    GradedTest(
-        "linear_regression_grad_inputs_unchanged",
-        "1.2",
-        1,
-        _linreg_inputs_unchanged,
-        hint="linear_regression_grad must not modify w, X or y",
     ),
     GradedTest(
         "linear_regression_grad_rejects_bad_shape",
@@ -337,14 +292,8 @@ HIDDEN = [
         "1.3",
         2,
         _sigmoid_extreme,
-        hint="σ(z) must be finite for |z| up to 1000 (use e^(−|z|)), keep z's shape, and return a float for a scalar z",
-    ),
-    GradedTest(
-        "sigmoid_input_unchanged",
-        "1.3",
-        1,
-        _sigmoid_input_unchanged,
-        hint="sigmoid must return a new array and leave z as it was (no np.exp(z, out=z))",
+        hint="σ(z) for |z| up to 1000 without overflow (an overflow raises FloatingPointError in this test; "
+        "use e^(−|z|)), keep z's shape, and return a float for a scalar z",
     ),
     GradedTest(
         "mlp_forward_single_example_single_hidden",
@@ -356,7 +305,7 @@ HIDDEN = [
     GradedTest(
         "mlp_forward_larger",
         "1.3",
-        2,
+        3,
         forward(*NET_BIG[:2]),
         hint="h = σ(X W1ᵀ + b1) is (N, H) and o = σ(h·w2 + b2) is (N,)",
     ),
@@ -406,7 +355,7 @@ HIDDEN = [
     GradedTest(
         "delta_hidden_larger",
         "1.5",
-        2,
+        3,
         steps_hidden(DELTA_BIG, W2_BIG, H_BIG),
         slips=(Slip(NO_HIDDEN_DERIV, slips.delta_hidden_without_sigma_prime(DELTA_BIG, W2_BIG, H_BIG)),),
         hint="δ^(1) has shape (N, H) = (9, 4): one value per example and hidden unit",
@@ -425,13 +374,6 @@ HIDDEN = [
         ),
         hint="b1's gradient has shape (H,), even for H = 1 and N = 1",
     ),
-    GradedTest(
-        "derivation_steps_inputs_unchanged",
-        "1.5",
-        1,
-        _steps_inputs_unchanged,
-        hint="delta_output, delta_output_bce and delta_hidden must not modify their arguments",
-    ),
     # 1.6
     GradedTest(
         "mlp_backward_single_example_single_hidden",
@@ -441,7 +383,7 @@ HIDDEN = [
         slips=backward_slips(*NET_1),
         hint="N = 1, H = 1: W1 (1, D), b1 (1,), w2 (1,) arrays and b2 a float. " + BACKWARD_HINT,
     ),
-    GradedTest("mlp_backward_larger", "1.6", 3, backward(*NET_BIG), slips=backward_slips(*NET_BIG), hint=BACKWARD_HINT),
+    GradedTest("mlp_backward_larger", "1.6", 5, backward(*NET_BIG), slips=backward_slips(*NET_BIG), hint=BACKWARD_HINT),
     GradedTest(
         "mlp_backward_single_input_feature",
         "1.6",
@@ -456,13 +398,6 @@ HIDDEN = [
         1,
         valid_then(_bwd_valid, _bwd_bad),
         hint="after a valid call, y whose length differs from X's N must raise ValueError",
-    ),
-    GradedTest(
-        "mlp_inputs_unchanged",
-        "1.6",
-        2,
-        _backward_inputs_unchanged,
-        hint="mlp_forward, mlp_loss and mlp_backward must not modify params, X or y",
     ),
     # 1.7
     GradedTest("tanh_bce_larger", "1.7", 3, bce(*NET_BCE), slips=bce_slips(*NET_BCE), hint=BCE_HINT),
@@ -494,7 +429,7 @@ HIDDEN = [
     GradedTest(
         "l2_penalty_3d",
         "1.8",
-        2,
+        3,
         penalties(W_3D, 0.35, ("l2",)),
         slips=(
             Slip(L2_NO_HALF, penalties(W_3D, 0.35, ("l2",), l2_value_scale=2.0)),
@@ -519,13 +454,6 @@ HIDDEN = [
         1,
         _penalties_lambda_zero,
         hint="λ = 0: value 0.0 and a gradient of zeros with W's shape",
-    ),
-    GradedTest(
-        "penalties_input_unchanged",
-        "1.8",
-        1,
-        _penalties_input_unchanged,
-        hint="l2_penalty and l1_penalty must not modify W",
     ),
     # 1.9
     GradedTest(

@@ -5,6 +5,29 @@ the forward pass."""
 
 import numpy as np
 
+# The derivations this assignment asks for, written out for TAs (grader-only, as is this file).
+ANSWERS = """
+delta_output: ∂E/∂o_n = o_n − y_n, σ'(a^(2)_n) = o_n(1 − o_n), so δ_n = (o_n − y_n) o_n(1 − o_n)
+delta_hidden: δ^(1)_{n,j} = δ_n w^(2)_j h_{n,j}(1 − h_{n,j})   (σ'(z) = σ(z)(1 − σ(z)))
+delta_output_bce: ∂E/∂o_n = −y_n/o_n + (1 − y_n)/(1 − o_n); the sigmoid's derivative cancels its
+    denominator: δ_n = o_n − y_n
+tanh hidden units: tanh'(a) = 1 − tanh(a)² = 1 − h²
+"""
+
+# tests/test_leaks.py fails when one of these (regular expressions, case-insensitive) appears in a
+# file of the student zip; each must match ANSWERS, the reference or the other grader-only files.
+FORMULAS = [
+    r"o_?n?\s*\(1\s*[−-]\s*o_?n?\)",  # σ'(a^(2)) = o(1 − o), o_n(1 − o_n)
+    r"h_?\{?[nj, ]*\}?\s*\(1\s*[−-]\s*h",  # σ'(a^(1)) = h(1 − h), h_j(1 − h_j)
+    r"σ\(z\)\s*\(1\s*[−-]\s*σ\(z\)\)",
+    r"1\s*[−-]\s*h\s*(²|\^2|\*\*\s*2)",  # tanh' = 1 − h²
+    r"1\s*[−-]\s*tanh\(a\)\s*(²|\^2)",
+    r"o_n\s*[−-]\s*y_n",  # ∂E/∂o_n = o_n − y_n, and the cross-entropy's δ
+    r"derivative cancels",
+    r"cancels it",
+    r"[−-]\s*y_n\s*/\s*o_n",  # the cross-entropy's ∂E/∂o_n
+]
+
 
 def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
@@ -65,7 +88,7 @@ def mlp_backward_by_hand(params, X, y, *, output_deriv=True, hidden_deriv=True):
 
 def tanh_bce_by_hand(params, X, y, *, keep_sigma_prime=False, hidden_local="tanh"):
     """tanh_bce_loss and tanh_bce_backward with o(1 − o) kept in δ, or the hidden units' local
-    derivative taken as "h(1-h)" (the sigmoid's formula applied to tanh) or "sigmoid" (σ'(a^(1)))."""
+    derivative taken as "sigmoid_formula_on_h" (the sigmoid's formula applied to tanh) or "sigmoid" (σ'(a^(1)))."""
 
     def build(s):
         s.output("E", s.student("tanh_bce_loss")(params, X, y))
@@ -73,9 +96,11 @@ def tanh_bce_by_hand(params, X, y, *, keep_sigma_prime=False, hidden_local="tanh
         h = np.tanh(a1)
         o = _sigmoid(h @ params["w2"] + params["b2"])
         delta = (o - y) * (o * (1.0 - o) if keep_sigma_prime else 1.0)
-        local = {"tanh": 1.0 - h * h, "h(1-h)": h * (1.0 - h), "sigmoid": _sigmoid(a1) * (1.0 - _sigmoid(a1))}[
-            hidden_local
-        ]
+        local = {
+            "tanh": 1.0 - h * h,
+            "sigmoid_formula_on_h": h * (1.0 - h),
+            "sigmoid": _sigmoid(a1) * (1.0 - _sigmoid(a1)),
+        }[hidden_local]
         delta_h = np.outer(delta, params["w2"]) * local
         for key, g in (
             ("W1", delta_h.T @ X),

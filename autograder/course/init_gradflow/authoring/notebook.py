@@ -11,8 +11,9 @@
 # **explode**.
 #
 # You will write the fan-in/fan-out rule, the five schemes of `torch.nn.init`, a deep
-# bias-free network with its per-layer gradient norms, PyTorch's gradient clipping, and
-# batch normalisation, then look at what each does to a 20-layer network.
+# bias-free network with its per-layer gradient norms (a backward pass you derive),
+# PyTorch's gradient clipping, and batch normalisation (its backward pass, too, and its
+# running statistics for inference), then look at what each does to a 20-layer network.
 #
 # **Conventions.** Weights are stored as PyTorch stores them: a Linear layer's $W$ is
 # (out, in), a convolution's is (out, in, KH, KW). Randomness comes from the
@@ -32,6 +33,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from autograder.check import check
+from autograder.gradcheck import numeric_grad, rel_error
 
 # %% [markdown]
 # ## Task 7.1: fan_in_fan_out
@@ -71,15 +73,19 @@ check("init_gradflow", "7.1")
 # ($\mathbb{E}[\text{relu}(z)^2] = \tfrac12\operatorname{Var} z$). The uniform bound carries
 # a $\sqrt3$ because $U(-a, a)$ has variance $a^2/3$.
 #
-# **A slip in the notes.** Lecture 004 lists a "fan-in/fan-out Gaussian (good for ReLU
-# activations)". The Gaussian that suits ReLU is **He's** ($\sqrt{2/\text{fan\_in}}$,
-# fan-in only), not Glorot's: Glorot's has no $\sqrt2$ and mixes in the fan-out.
+# Lecture 004's "fan-in/fan-out Gaussian (good for ReLU activations)" is **He's** scheme.
+# He calibrates with either fan: the fan-in keeps the forward variance, the fan-out the
+# backward one (`torch.nn.init.kaiming_normal_(mode="fan_in" | "fan_out")`). `init_weights`
+# uses the fan-in, PyTorch's default. Glorot's scheme has no $\sqrt2$ and averages the two fans.
 #
 # **Orthogonal** weights (lecture 004 suggests the SVD; PyTorch uses a QR): draw a
 # Gaussian (rows, cols) matrix, take $Q$ of its QR decomposition (transposing first when
 # rows < cols, so $Q$ has orthonormal columns), and multiply $Q$'s columns by the signs of
 # $R$'s diagonal. Without that sign fix the result depends on the QR routine's sign
-# convention and is not uniformly distributed. All norms are preserved: $\|Wx\| = \|x\|$.
+# convention and is not uniformly distributed. The SVD's $UV^\top$ of the same Gaussian is
+# orthogonal too (the graded tests accept it, with a small test of PyTorch's exact steps).
+# A square or tall $W$ (orthonormal columns) preserves norms, $\|Wx\| = \|x\|$; a wide
+# one has orthonormal rows, so $\|W^\top y\| = \|y\|$ but $\|Wx\| \le \|x\|$.
 
 # %%
 rng = np.random.default_rng(0)
@@ -89,6 +95,8 @@ for scheme in ["xavier_uniform", "xavier_normal", "kaiming_uniform", "kaiming_no
 print("Glorot std", np.sqrt(2 / (512 + 256)), " He std", np.sqrt(2 / 512))
 Q = ig.init_weights((4, 6), "orthogonal", np.random.default_rng(1))
 print("orthogonal rows: Q Qᵀ =\n", np.round(Q @ Q.T, 12))
+x = np.random.default_rng(2).standard_normal(6)
+print(f"wide Q (4, 6): ‖Qx‖ = {np.linalg.norm(Q @ x):.3f} < ‖x‖ = {np.linalg.norm(x):.3f}")
 
 # %%
 check("init_gradflow", "7.2")
@@ -99,11 +107,11 @@ check("init_gradflow", "7.2")
 # $h_\ell = \text{act}(h_{\ell-1} W_\ell^\top)$ with $W_\ell$ of shape $(D_\ell, D_{\ell-1})$.
 #
 # **The vanishing/exploding picture, forward.** 20 layers of width 256, for three
-# initialisations and two activations. Each panel shows the distribution of the
-# activations at layers 1, 5, 10 and 20. With the "classical" small $N(0, 0.01^2)$ the
-# signal shrinks by about $\sqrt{256}\cdot0.01 = 0.16$ per layer and is gone after a few
-# layers. Xavier keeps tanh alive; for ReLU it halves the variance at every layer, which He
-# corrects.
+# initialisations and two activations: the standard deviation of the activations at every
+# layer, all on one logarithmic axis. With the "classical" small $N(0, 0.01^2)$ the signal
+# shrinks by about $\sqrt{256}\cdot0.01 = 0.16$ per layer and is gone after a few layers.
+# Xavier keeps tanh alive; for ReLU it halves the variance at every layer (the std falls
+# by $\sqrt2$ per layer), which He's $\sqrt2$ corrects.
 
 # %%
 depth, width = 20, 256
@@ -121,41 +129,74 @@ inits = {
 }
 nets = {name: [init((width, width), np.random.default_rng(l)) for l in range(depth)] for name, init in inits.items()}
 
-fig, axes = plt.subplots(2, 3, figsize=(12, 5), sharey="row")
-for row, activation in enumerate(["tanh", "relu"]):
-    for col, (name, Ws) in enumerate(nets.items()):
-        hs = ig.layer_activations(Ws, X, activation)
-        ax = axes[row, col]
-        for l in [1, 5, 10, 20]:
-            h = hs[l - 1].ravel()
-            ax.hist(h / max(np.abs(h).max(), 1e-300), bins=40, histtype="step", label=f"layer {l}: std {h.std():.1e}")
-        ax.set_title(f"{activation}, {name}", fontsize=9)
-        ax.legend(fontsize=7)
-axes[1, 0].set_xlabel("activation / its largest |value|")
+forward_std = {
+    (activation, name): np.array([h.std() for h in ig.layer_activations(Ws, X, activation)])
+    for activation in ["tanh", "relu"]
+    for name, Ws in nets.items()
+}
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.6), sharey=True)
+for ax, activation in zip(axes, ["tanh", "relu"], strict=True):
+    for name in nets:
+        ax.semilogy(np.arange(1, depth + 1), forward_std[activation, name], ".-", label=name)
+    ax.set_title(activation)
+    ax.set_xlabel("layer ℓ")
+axes[0].set_ylabel("std of h_ℓ")
+axes[0].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
+for (activation, name), stds in forward_std.items():
+    print(f"{activation:4s} {name:14s} std at layer 1: {stds[0]:.2e}, layer 20: {stds[-1]:.2e}")
 
 # %%
 check("init_gradflow", "7.3")
 # %% [markdown]
 # ## Task 7.4: layer_grad_norms
 #
-# For $E = \tfrac12\|h_L\|^2$ (summed over the batch), backpropagation goes
+# **Derive it.** With $z_\ell = h_{\ell-1}W_\ell^\top$, $h_\ell = \text{act}(z_\ell)$ and
+# $E = \tfrac12\|h_L\|^2$ (summed over the batch), work out $\partial E/\partial h_L$, then for
+# each layer from the top: $\partial E/\partial z_\ell$ from $\partial E/\partial h_\ell$,
+# $\partial E/\partial W_\ell$ (shape $(D_\ell, D_{\ell-1})$, like $W_\ell$), and the
+# $\partial E/\partial h_{\ell-1}$ that the layer below needs. You need the derivative of
+# each activation; write it in terms of $z_\ell$ or of $h_\ell$, whichever is cheaper.
 #
-# $$\frac{\partial E}{\partial h_L} = h_L, \qquad
-#   \delta_\ell = \frac{\partial E}{\partial h_\ell} \odot \text{act}'(z_\ell), \qquad
-#   \frac{\partial E}{\partial W_\ell} = \delta_\ell^\top h_{\ell-1}, \qquad
-#   \frac{\partial E}{\partial h_{\ell-1}} = \delta_\ell W_\ell .$$
+# Check it on a small network: the norm of a finite-difference gradient of $E$ with respect
+# to each $W_\ell$, against your norms.
+
+# %%
+rng = np.random.default_rng(3)
+Ws_small = [rng.standard_normal(shape) / np.sqrt(shape[1]) for shape in [(5, 3), (4, 5), (2, 4)]]
+X_small = rng.standard_normal((6, 3))
+
+
+def energy(Ws, activation):
+    return 0.5 * np.sum(ig.layer_activations(Ws, X_small, activation)[-1] ** 2)
+
+
+for activation in ["relu", "tanh", "sigmoid", "linear"]:
+    numeric = [
+        np.linalg.norm(
+            numeric_grad(lambda W, l=l, a=activation: energy(Ws_small[:l] + [W] + Ws_small[l + 1 :], a), Ws_small[l])
+        )
+        for l in range(len(Ws_small))
+    ]
+    print(
+        f"{activation:8s} relative error: {rel_error(ig.layer_grad_norms(Ws_small, X_small, activation), numeric):.1e}"
+    )
+
+# %% [markdown]
+# Backpropagation multiplies the backward signal by one factor per layer (a weight matrix
+# and the activation's derivative): lecture 004's "information passed through a chain of
+# multiplications back through network". Below, the norms for the 20-layer networks.
 #
-# Each layer multiplies the backward signal by $W_\ell$ and by $\text{act}'(z_\ell)$: a
-# chain of multiplications, exactly lecture 004's "any value slightly less than 1 ...
-# and derivative signal quickly shrinks". The sigmoid's derivative is at most $1/4$, so it
-# vanishes whatever the weights; a too-large scale explodes instead.
-#
-# Read the **slope** of each curve: $E$ is built from $h_L$, so a network whose signal
-# died in the forward pass has tiny gradients everywhere (a low flat line), while a slope
-# means each layer shrinks (or grows) the backward signal. Flat lines at a sensible height
-# are what a good initialisation buys; sigmoid's slope is the vanishing gradient.
+# **What the curves show.** The sigmoid's derivative is at most $1/4$, so its curves fall
+# towards the input whatever the initialisation: the early layers' gradients **vanish**
+# (by many orders of magnitude). A network whose signal died in the forward pass
+# ($N(0, 0.01^2)$) has tiny gradients everywhere. And a bias-free ReLU network is
+# *homogeneous*: multiplying every weight by $k$ multiplies $h_L$ by $k^{L}$ and every
+# layer's $\|\partial E/\partial W_\ell\|$ by the same $k^{2L-1}$, so "3 × xavier" moves
+# the whole ReLU curve up by a factor $3^{39}$ without changing its slope: the gradients
+# **explode** in size at every layer at once, not layer by layer. (With tanh, a large
+# scale saturates the units instead.)
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
@@ -170,29 +211,85 @@ axes[0].set_ylabel("‖∂E/∂W_ℓ‖")
 axes[0].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
+sig = ig.layer_grad_norms(nets["xavier_normal"], X, "sigmoid")
+print(f"sigmoid, xavier: ‖∂E/∂W_1‖ / ‖∂E/∂W_20‖ = {sig[0] / sig[-1]:.1e}")
+relu, relu_big = (ig.layer_grad_norms(Ws, X, "relu") for Ws in (nets["xavier_normal"], big))
+print(f"relu: 3 × xavier / xavier, per layer: {(relu_big / relu).min():.2e} to {(relu_big / relu).max():.2e}")
+
+# %% [markdown]
+# **The backward signal itself.** $\|\partial E/\partial W_\ell\|$ mixes the forward signal
+# $h_{\ell-1}$ with the backward one $\partial E/\partial z_\ell$. To see the backward signal
+# alone, take one example at a time: its $\partial E/\partial W_\ell$ is the outer product of
+# $\partial E/\partial z_\ell$ and $h_{\ell-1}$, whose norm is the product of their norms, so
+# your `layer_grad_norms` on the sub-network from layer $\ell$ gives $\|\partial E/\partial z_\ell\|$.
+# Divided by the size of the output gradient $\|\partial E/\partial h_L\|$ it is the share of a
+# unit output gradient that reaches layer $\ell$, whatever the size of $h_L$ (20 layers of
+# width 64, the mean over 4 examples). Now a large scale **explodes** towards the input,
+# Xavier with ReLU **vanishes** (by about a factor 100 over 20 layers), He's stays within an
+# order of magnitude, and the sigmoid vanishes whatever the scale.
+
+
+# %%
+def backward_signal(Ws, X, activation, examples=4):
+    hs = [X[:examples]] + ig.layer_activations(Ws, X[:examples], activation)
+    signal = np.zeros(len(Ws))
+    for n in range(examples):
+        out_grad = np.linalg.norm(hs[-1][n])  # ‖∂E/∂h_L‖ for this example
+        for l in range(len(Ws)):
+            h_prev = hs[l][n : n + 1]  # one example, (1, D)
+            signal[l] += ig.layer_grad_norms(Ws[l:], h_prev, activation)[0] / np.linalg.norm(h_prev) / out_grad
+    return signal / examples
+
+
+narrow = 64
+X_narrow = np.random.default_rng(1).standard_normal((4, narrow))
+narrow_nets = {
+    name: [init((narrow, narrow), np.random.default_rng(l)) for l in range(depth)] for name, init in inits.items()
+}
+narrow_nets["3 × xavier"] = [3.0 * W for W in narrow_nets["xavier_normal"]]
+signals = {
+    (activation, name): backward_signal(Ws, X_narrow, activation)
+    for activation in ["tanh", "relu", "sigmoid"]
+    for name, Ws in narrow_nets.items()
+}
+fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
+for ax, activation in zip(axes, ["tanh", "relu", "sigmoid"], strict=True):
+    for name in narrow_nets:
+        ax.semilogy(np.arange(1, depth + 1), signals[activation, name], ".-", label=name)
+    ax.set_title(activation)
+    ax.set_xlabel("layer ℓ")
+axes[0].set_ylabel("‖∂E/∂z_ℓ‖ / ‖∂E/∂h_L‖")
+axes[0].legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+for (activation, name), signal in signals.items():
+    print(f"{activation:7s} {name:14s} layer 1 / layer 20: {signal[0] / signal[-1]:.1e}")
 
 # %% [markdown]
 # **Why random, not constant.** If every hidden unit starts with the same weights, every
 # unit computes the same function and receives the same gradient, so they stay equal
 # forever: the layer has one unit, however wide it is. Below, a 1-hidden-layer tanh network
 # fits a 1-D curve by gradient descent, once from constant weights and once from Xavier
-# weights (the training loop is given; it uses your `layer_activations`).
+# weights (the training loop is given; it uses your `layer_activations` and takes its
+# gradients by finite differences, so it gives no backward pass away).
 
 # %%
 x_train = np.linspace(-2, 2, 64)[:, None]
 y_train = np.sin(2 * x_train) + 0.3 * x_train
 
 
-def fit(W1, w2, steps=1500, lr=0.05):
-    losses = []
+def fit_loss(theta):
+    W1, w2 = theta[:hidden, None], theta[hidden:, None]
+    (h,) = ig.layer_activations([W1], x_train, "tanh")  # (N, H)
+    return 0.5 * np.mean((h @ w2 - y_train) ** 2)
+
+
+def fit(W1, w2, steps=600, lr=0.2):
+    theta, losses = np.concatenate([W1.ravel(), w2.ravel()]), []
     for _ in range(steps):
-        (h,) = ig.layer_activations([W1], x_train, "tanh")  # (N, H)
-        err = h @ w2 - y_train  # (N, 1)
-        losses.append(0.5 * np.mean(err**2))
-        dh = err @ w2.T * (1 - h**2) / len(x_train)
-        w2 = w2 - lr * h.T @ err / len(x_train)
-        W1 = W1 - lr * dh.T @ x_train
-    return losses, W1
+        losses.append(fit_loss(theta))
+        theta = theta - lr * numeric_grad(fit_loss, theta)
+    return losses, theta[:hidden, None]
 
 
 hidden = 16
@@ -230,6 +327,63 @@ grads = [np.array([3.0, 4.0]), np.array([[0.0, 12.0]])]  # norms 5 and 12, total
 clipped, total = ig.clip_grad_norm(grads, 6.5)
 print("total norm", total, " clipped", clipped, " new total", np.sqrt(sum(np.sum(g**2) for g in clipped)))
 
+# %% [markdown]
+# **Clipping rescues a recurrent net.** Lecture 004's exploding gradients are at their worst
+# in recurrent networks, where the same weight multiplies the signal at every time step. A
+# tiny linear recurrent net reads sequences of $T = 20$ numbers,
+# $h_t = w\,h_{t-1} + u\,x_t$ ($h_0 = 0$), and is trained so that $h_T$ matches the output of
+# a teacher with $w = 0.9$, $u = 0.5$. It starts at $w = 1.1$: $h_T$ holds powers of $w$ up
+# to $w^{19}$, so the first gradient is huge and one plain gradient step throws $w$ far
+# outside $(-1, 1)$, where the loss explodes. The same steps with the gradient clipped to
+# norm 1 walk down to the teacher. (The gradient comes from finite differences, so the cell
+# gives no backward pass away.)
+
+# %%
+T = 20
+seqs = np.random.default_rng(0).standard_normal((16, T))
+
+
+def rnn_last(theta):
+    w, u = theta
+    h = np.zeros(len(seqs))
+    for t in range(T):
+        h = w * h + u * seqs[:, t]
+    return h
+
+
+teacher = rnn_last(np.array([0.9, 0.5]))
+
+
+def rnn_loss(theta):
+    return 0.5 * np.mean((rnn_last(theta) - teacher) ** 2)
+
+
+def train_rnn(max_norm, steps=100, lr=0.03):
+    theta, losses = np.array([1.1, 1.0]), []
+    for _ in range(steps):
+        losses.append(rnn_loss(theta))
+        if not losses[-1] < 1e30:  # diverged
+            break
+        grad = numeric_grad(rnn_loss, theta)
+        if max_norm is not None:
+            (grad,), _ = ig.clip_grad_norm([grad], max_norm)
+        theta = theta - lr * grad
+    return np.array(losses), theta
+
+
+with np.errstate(over="ignore", invalid="ignore"):
+    plain_losses, plain_theta = train_rnn(None)
+clip_losses, clip_theta = train_rnn(1.0)
+plt.figure(figsize=(6, 3.5))
+plt.semilogy(plain_losses, ".-", label="plain gradient descent")
+plt.semilogy(clip_losses, ".-", label="gradients clipped to norm 1")
+plt.xlabel("step")
+plt.ylabel("loss")
+plt.legend(fontsize=8)
+plt.show()
+print(f"without clipping: loss {plain_losses[0]:.1f} -> {plain_losses[-1]:.1e} after {len(plain_losses) - 1} step(s)")
+print(f"with clipping:    loss {clip_losses[0]:.1f} -> {clip_losses[-1]:.1e}, (w, u) = {np.round(clip_theta, 3)}")
+
 # %%
 check("init_gradflow", "7.5")
 # %% [markdown]
@@ -263,14 +417,12 @@ check("init_gradflow", "7.6")
 # %% [markdown]
 # ## Task 7.7: batchnorm_backward
 #
-# $\mu$ and $\sigma^2$ depend on every row of the batch, so the gradient with respect to
-# one row has two correction terms besides $\gamma\,\text{dout}/\sigma$. With
-# $d\hat x = \text{dout}\odot\gamma$ and $s = 1/\sqrt{\sigma^2+\varepsilon}$:
-#
-# $$d\beta = \sum_n \text{dout}_n, \qquad d\gamma = \sum_n \text{dout}_n \odot \hat x_n, \qquad
-#   dx = \frac{s}{N}\Big(N\,d\hat x - \sum_n d\hat x_n - \hat x \odot \sum_n d\hat x_n \odot \hat x_n\Big).$$
-#
-# A check against central differences of $L = \sum \text{out}\odot\text{dout}$:
+# **Derive it.** Given $\text{dout} = \partial L/\partial\,\text{out}$, find
+# $\partial L/\partial\beta$ and $\partial L/\partial\gamma$ (sums over the batch), then
+# $\partial L/\partial x$. $\mu$ and $\sigma^2$ depend on every row of the batch, so the
+# gradient with respect to one row is not just $\gamma\,\text{dout}/\sigma$: follow it
+# through $\mu$ and $\sigma^2$ too (a computational graph of the forward pass helps). Then
+# check each gradient against central differences of $L = \sum \text{out}\odot\text{dout}$:
 
 # %%
 rng = np.random.default_rng(2)
@@ -282,18 +434,62 @@ x, gamma, beta, dout = (
 )
 out, cache = ig.batchnorm_forward(x, gamma, beta)
 dx, dgamma, dbeta = ig.batchnorm_backward(dout, cache)
-numeric = np.zeros_like(x)
-for idx in np.ndindex(x.shape):
-    step = np.zeros_like(x)
-    step[idx] = 1e-6
-    numeric[idx] = (
-        np.sum(ig.batchnorm_forward(x + step, gamma, beta)[0] * dout)
-        - np.sum(ig.batchnorm_forward(x - step, gamma, beta)[0] * dout)
-    ) / 2e-6
-print("largest |dx − numerical|:", np.abs(dx - numeric).max())
+for name, got, numeric in [
+    ("dx", dx, numeric_grad(lambda v: np.sum(ig.batchnorm_forward(v, gamma, beta)[0] * dout), x)),
+    ("dgamma", dgamma, numeric_grad(lambda g: np.sum(ig.batchnorm_forward(x, g, beta)[0] * dout), gamma)),
+    ("dbeta", dbeta, numeric_grad(lambda b: np.sum(ig.batchnorm_forward(x, gamma, b)[0] * dout), beta)),
+]:
+    print(f"{name} relative error: {rel_error(got, numeric):.1e}")
 
 # %%
 check("init_gradflow", "7.7")
+# %% [markdown]
+# ## Task 7.8: batchnorm_running_update
+#
+# In training, batch norm normalises with the batch's own $\mu$ and $\sigma^2$. At test time
+# there may be one example, and its output should not depend on which others share its
+# batch: lecture 001's normalisation uses statistics "over the whole dataset". PyTorch
+# estimates them during training with an exponential moving average, one update per batch:
+#
+# $$\text{running} \leftarrow (1 - m)\,\text{running} + m\,\text{batch statistic},
+#   \qquad m = \text{momentum} = 0.1 \text{ by default}.$$
+#
+# Two conventions to note: PyTorch's momentum $m$ weighs the **new** batch (assignment 5's
+# EMA writes $\beta = 1 - m$ on the old value), and the running variance takes the
+# **unbiased** batch variance (divide by $N - 1$), while the batch itself is normalised with
+# the biased one. Below, batches of a data set with known statistics: the running
+# estimates approach them.
+
+# %%
+rng = np.random.default_rng(6)
+true_mean, true_std = np.array([2.0, -1.0, 0.5]), np.array([0.5, 3.0, 1.0])
+running_mean, running_var = np.zeros(3), np.ones(3)
+for _ in range(200):
+    batch = true_mean + true_std * rng.standard_normal((32, 3))
+    running_mean, running_var = ig.batchnorm_running_update(running_mean, running_var, batch)
+print("running mean", np.round(running_mean, 2), " true", true_mean)
+print("running var ", np.round(running_var, 2), " true", true_std**2)
+
+# %%
+check("init_gradflow", "7.8")
+# %% [markdown]
+# ## Task 7.9: batchnorm_inference
+#
+# At test time, normalise with the running statistics:
+# $\text{out} = \gamma\,(x - \text{running\_mean})/\sqrt{\text{running\_var} + \varepsilon} + \beta$,
+# as `torch.nn.functional.batch_norm(training=False)`. Each example is then normalised on
+# its own: the same example gives the same output alone or in a batch.
+
+# %%
+gamma, beta = np.ones(3), np.zeros(3)
+test_batch = true_mean + true_std * rng.standard_normal((5, 3))
+alone = ig.batchnorm_inference(test_batch[:1], gamma, beta, running_mean, running_var)
+in_batch = ig.batchnorm_inference(test_batch, gamma, beta, running_mean, running_var)
+print("first example alone == in the batch:", np.allclose(alone, in_batch[:1]))
+print("training-mode output of the same example differs:", ig.batchnorm_forward(test_batch, gamma, beta)[0][0])
+
+# %%
+check("init_gradflow", "7.9")
 # %% [markdown]
 # ## All together
 #

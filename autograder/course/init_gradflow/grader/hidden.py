@@ -1,7 +1,11 @@
 """Hidden tests for init_gradflow (100 points with the public ones): Conv1d/Conv3d fans, every
-scheme with default and explicit gains, tall/wide/conv orthogonal weights, one rng call per draw,
-all four activations, a 20-layer sigmoid network (vanishing gradients), clipping below the limit
-and over many arrays, batch norm with small variances and a large ε, untouched inputs.
+scheme with default and explicit gains, tall/wide/conv orthogonal weights judged by their
+properties (any orthogonal factor of the rng's Gaussian, QR or SVD) and a small test of torch's
+exact QR steps, one rng call per draw, all four activations, a 20-layer sigmoid network
+(vanishing gradients), clipping below the limit, over many arrays and (one point) with tiny norms
+where PyTorch's 1e−6 shows, batch norm with small variances and a large ε, its running statistics
+and inference. Every function's given input checks copy its inputs, so no test checks that inputs
+are unchanged (such a test could not fail).
 
 Slips that no call of the reference reproduces are computed here in NumPy (this file is not
 shipped to students). Input validation is given in the skeleton and tested in tests/."""
@@ -9,8 +13,10 @@ shipped to students). Input validation is given in the skeleton and tested in te
 import numpy as np
 
 from autograder.course.init_gradflow.public import (
+    BATCH_STATS_AT_INFERENCE,
     BN_BACKWARD_HINT,
     BN_HINT,
+    MOMENTUM_SWAPPED,
     PER_TENSOR,
     WS_SQUARE,
     X_SQUARE,
@@ -22,6 +28,11 @@ from autograder.course.init_gradflow.public import (
     fans,
     grad_norm_slips,
     grad_norms,
+    inference,
+    orthogonal,
+    orthogonal_gains,
+    orthogonal_judge,
+    running,
     scale_slips,
 )
 from autograder.course.init_gradflow.public import (
@@ -45,12 +56,52 @@ BN_X = _rng.standard_normal((4, 4)) * [0.05, 0.1, 0.3, 1.0] + [1.0, -2.0, 0.0, 3
 BN_GAMMA, BN_BETA = _rng.standard_normal(4), _rng.standard_normal(4)
 BN_X2 = _rng.standard_normal((5, 3)) * [0.2, 1.0, 3.0]
 BN_GAMMA2, BN_BETA2, BN_DOUT2 = _rng.standard_normal(3), _rng.standard_normal(3), _rng.standard_normal((5, 3))
+GRADS_TINY = [_rng.standard_normal((2, 2)) * 1e-6, _rng.standard_normal(3) * 1e-6]
+RUN_X = _rng.standard_normal((7, 4)) * [1.0, 0.3, 2.0, 5.0] + [0.0, 1.0, -3.0, 10.0]
+RUN_MEAN, RUN_VAR = _rng.standard_normal(4), 0.5 + _rng.random(4)
+INF_X = _rng.standard_normal((3, 4)) * 2.0
+INF_GAMMA, INF_BETA = _rng.standard_normal(4), _rng.standard_normal(4)
 
+# The derivations this assignment asks for, written out for TAs (grader-only, as is this file).
+ANSWERS = """
+layer_grad_norms (δ_l = ∂E/∂z_l, shape (N, D_l)):
+    ∂E/∂h_L = h_L,   δ_l = ∂E/∂h_l ⊙ act'(z_l),   ∂E/∂W_l = δ_lᵀ h_{l−1},   ∂E/∂h_{l−1} = δ_l W_l
+    act': relu 1[z > 0], tanh 1 − h², sigmoid h(1 − h), linear 1
+batchnorm_backward (dx̂ = dout ⊙ γ, s = 1/√(σ² + ε)):
+    dβ = Σ_n dout_n,   dγ = Σ_n dout_n ⊙ x̂_n,   dx = (s/N)·(N·dx̂ − Σ_n dx̂_n − x̂ ⊙ Σ_n dx̂_n ⊙ x̂_n)
+"""
+
+# tests/test_leaks.py fails when one of these (regular expressions, case-insensitive) appears in a
+# file of the student zip; each must match ANSWERS, the reference or a hint here.
+FORMULAS = [
+    r"N\s*·?\s*dx̂\s*−",
+    r"N\s*\*\s*dx_hat",
+    r"δ_l\s*=\s*∂E/∂h_l\s*⊙",
+    r"∂E/∂W_l\s*=\s*δ_lᵀ",
+    r"δ_lᵀ\s*h_\{?l\s*−\s*1",
+    r"∂E/∂h_\{?l\s*−\s*1\}?\s*=\s*δ_l",
+    r"delta\.T\s*@",
+    r"delta\s*@\s*Ws\[",
+    r"1\s*[−-]\s*h\s*(²|\^2|\*\*\s*2)",  # tanh' in terms of h
+    r"h\s*\(1\s*[−-]\s*h\)",  # the sigmoid's derivative in terms of h
+]
 NO_SIGN_FIX = (
     "orthogonal without the sign fix: multiply Q's columns by sign(diag R), otherwise the QR's sign "
     "convention biases Q (torch.nn.init.orthogonal_ does this)"
 )
 NO_CLAMP = "the clip factor is not capped at 1: min(1, max_norm/(total_norm + 1e−6)) never scales gradients up"
+RUNNING_BIASED = (
+    "the biased batch variance in the running estimate: PyTorch updates running_var with the unbiased "
+    "one (divide by N − 1) while it normalises the batch with the biased one"
+)
+NO_EPS_IN_CLIP = (
+    "the clip factor without PyTorch's 1e−6: min(1, max_norm/(total_norm + 1e−6)); the textbooks' "
+    "max_norm/total_norm differs only for tiny norms like these"
+)
+ORTHO_RECIPE_HINT = (
+    "torch.nn.init.orthogonal_'s exact steps, as the spec fixes them: rng.normal(size=(rows, cols)); "
+    "transpose when rows < cols; Q, R = QR; multiply Q's columns by sign(diag R); transpose back; times g"
+)
 UNBIASED = "unbiased variance (divide by N − 1): batch norm normalises with the biased variance, divide by N"
 EPS_OUTSIDE = "ε outside the square root: x̂ = (x − μ)/√(σ² + ε), not (x − μ)/(σ + ε)"
 TIMES_SIGMA = "(x − μ)·σ as seed 001 writes it: normalising divides by the standard deviation, x̂ = (x − μ)/√(σ² + ε)"
@@ -68,17 +119,6 @@ def _orthogonal_without_sign_fix(shape, seed, gain):
     return gain * (q.T if rows < cols else q).reshape(shape)
 
 
-def _orthogonal(draws):
-    """draws: [(shape, seed, gain)]; one output per draw."""
-
-    def build(s):
-        for i, (shape, seed, gain) in enumerate(draws):
-            rng = s.lib("numpy.random.default_rng")(seed)
-            s.output(f"W{i}", s.student("init_weights")(shape, "orthogonal", rng, gain))
-
-    return build
-
-
 def _constant_outputs(outputs):
     def build(s):
         for name, value in outputs.items():
@@ -91,7 +131,9 @@ def _one_rng_for_all(s):
     rng = s.lib("numpy.random.default_rng")(11)
     init = s.student("init_weights")
     for scheme in ("xavier_uniform", "kaiming_normal", "orthogonal", "xavier_normal", "kaiming_uniform"):
-        s.output(f"W ({scheme})", init((5, 3, 2), scheme, rng))
+        W = init((5, 3, 2), scheme, rng)
+        if scheme != "orthogonal":  # any orthogonal construction passes; only its one rng call matters here
+            s.output(f"W ({scheme})", W)
     s.output("rng.random() afterwards", rng.random())
 
 
@@ -133,33 +175,23 @@ def _bn_stats_constant(x, gamma, beta, dout, eps):
     )
 
 
-def _inputs_unchanged(s):
-    x, gamma, beta, dout = (s.value(a) for a in (BN_X2, BN_GAMMA2, BN_BETA2, BN_DOUT2))
-    out, cache = s.student("batchnorm_forward")(x, gamma, beta).unpack(2)
-    dx, dgamma, dbeta = s.student("batchnorm_backward")(dout, cache).unpack(3)
-    Ws, X = [s.value(W) for W in WS_MIXED], s.value(X_MIXED)
-    norms = s.student("layer_grad_norms")(Ws, X, "tanh")
-    grads = [s.value(g) for g in GRADS_MANY]
-    clipped, total = s.student("clip_grad_norm")(grads, 0.5).unpack(2)
-    for name, ref in (
-        ("out", out),
-        ("dx", dx),
-        ("dgamma", dgamma),
-        ("dbeta", dbeta),
-        ("norms", norms),
-        ("clipped[1]", clipped[1]),
-        ("total_norm", total),
-    ):
-        s.output(name, ref)  # no points for untouched inputs next to wrong results
-    for name, ref in (("x", x), ("gamma", gamma), ("beta", beta), ("dout", dout), ("X", X)):
-        s.output(f"{name} after the calls", ref)
-    for i, ref in enumerate(Ws):
-        s.output(f"Ws[{i}] after the call", ref)
-    for i, ref in enumerate(grads):
-        s.output(f"grads[{i}] after the call", ref)
+def _running_biased(running_mean, running_var, x, momentum=0.1):
+    return _constant_outputs(
+        {
+            "running_mean": (1 - momentum) * running_mean + momentum * x.mean(axis=0),
+            "running_var": (1 - momentum) * running_var + momentum * x.var(axis=0),
+        }
+    )
+
+
+def _clip_without_eps(grads, max_norm):
+    total = float(np.sqrt(sum(np.sum(g**2) for g in grads)))
+    outputs = {f"clipped[{i}]": g * min(1.0, max_norm / total) for i, g in enumerate(grads)}
+    return _constant_outputs({**outputs, "total_norm": total})
 
 
 ORTHO = [((6, 3), 7, 2.0), ((4, 2, 2, 2), 8, None)]
+ORTHO_RECIPE = [((3, 5), 9, None), ((5, 2), 10, 0.5)]
 
 HIDDEN = [
     # 7.1
@@ -183,7 +215,7 @@ HIDDEN = [
     GradedTest(
         "init_weights_xavier_normal",
         "7.2",
-        4,
+        3,
         draw((50, 200), "xavier_normal", 4),
         slips=scale_slips((50, 200), "xavier_normal", 4),
         hint="std = g·√(2/(fan_in + fan_out)) with g = 1 by default: Glorot averages the two fans",
@@ -199,29 +231,52 @@ HIDDEN = [
     GradedTest(
         "init_weights_kaiming_uniform_conv1d",
         "7.2",
-        4,
+        3,
         draw((20, 10, 3), "kaiming_uniform", 6),
         slips=scale_slips((20, 10, 3), "kaiming_uniform", 6),
         hint="a = g·√(3/fan_in) with g = √2 by default; fan_in = in·K for a Conv1d weight",
     ),
     GradedTest(
+        "init_weights_kaiming_normal_gain",
+        "7.2",
+        2,
+        draw((12, 6), "kaiming_normal", 12, 5 / 3),
+        slips=scale_slips((12, 6), "kaiming_normal", 12, 5 / 3),
+        hint="an explicit gain replaces the default √2: std = gain/√fan_in",
+    ),
+    GradedTest(
+        "init_weights_xavier_uniform_gain",
+        "7.2",
+        2,
+        draw((8, 10), "xavier_uniform", 13, np.sqrt(2.0)),
+        slips=scale_slips((8, 10), "xavier_uniform", 13, np.sqrt(2.0)),
+        hint="an explicit gain multiplies the bound: a = gain·√(6/(fan_in + fan_out))",
+    ),
+    GradedTest(
         "init_weights_orthogonal_tall_and_conv",
         "7.2",
-        4,
-        _orthogonal(ORTHO),
+        3,
+        orthogonal(ORTHO),
+        judge=orthogonal_judge(orthogonal_gains(ORTHO)),
+        hint="rows = shape[0], cols = ∏shape[1:]; a tall W has orthonormal columns times gain; reshape to shape",
+    ),
+    GradedTest(
+        "init_weights_orthogonal_torch_recipe",
+        "7.2",
+        2,
+        orthogonal(ORTHO_RECIPE),
         slips=(
             Slip(
                 NO_SIGN_FIX,
                 _constant_outputs(
                     {
                         f"W{i}": _orthogonal_without_sign_fix(shape, seed, 1.0 if g is None else g)
-                        for i, (shape, seed, g) in enumerate(ORTHO)
+                        for i, (shape, seed, g) in enumerate(ORTHO_RECIPE)
                     }
                 ),
             ),
         ),
-        hint="rows = shape[0], cols = ∏shape[1:]; no transpose when rows >= cols; sign fix; times gain; "
-        "reshape to shape",
+        hint=ORTHO_RECIPE_HINT,
     ),
     GradedTest(
         "init_weights_one_rng_call_each",
@@ -235,7 +290,7 @@ HIDDEN = [
     GradedTest(
         "layer_activations_relu_sigmoid_linear",
         "7.3",
-        5,
+        4,
         _all_activations,
         hint="relu max(z, 0); sigmoid 1/(1 + e^{−z}); linear z; W_l is (D_l, D_{l−1}): h_l = act(h_{l−1} W_lᵀ)",
     ),
@@ -247,7 +302,7 @@ HIDDEN = [
         grad_norms(WS_DEEP, X_DEEP, "sigmoid"),
         slips=grad_norm_slips(WS_DEEP, X_DEEP, "sigmoid"),
         atol=0.0,
-        hint="σ'(z) = σ(z)(1 − σ(z)) <= 1/4 at every layer: the early layers' norms are tiny but exact",
+        hint="20 sigmoid layers: the early layers' norms are tiny but must be exact (no absolute tolerance)",
     ),
     GradedTest(
         "layer_grad_norms_tanh_square",
@@ -255,7 +310,7 @@ HIDDEN = [
         2,
         grad_norms(WS_SQUARE, X_SQUARE, "tanh"),
         slips=grad_norm_slips(WS_SQUARE, X_SQUARE, "tanh"),
-        hint="tanh'(z) = 1 − tanh(z)²; ∂E/∂W_l = δ_lᵀ h_{l−1} with δ_l = ∂E/∂h_l ⊙ act'(z_l)",
+        hint="tanh layers: the derivative of tanh at z_l, then ∂E/∂W_l has W_l's shape (D_l, D_{l−1})",
     ),
     # 7.5
     GradedTest(
@@ -269,16 +324,26 @@ HIDDEN = [
     GradedTest(
         "clip_grad_norm_four_arrays",
         "7.5",
-        4,
+        3,
         clip(GRADS_MANY, 0.5),
+        rtol=1e-5,  # the textbooks' max_norm/total_norm, without PyTorch's 1e-6, passes too
         slips=(Slip(PER_TENSOR, clip(GRADS_MANY, 0.5, per_tensor=True)),),
         hint="one global norm over arrays of any shapes (a 0-d array too); one factor for all",
+    ),
+    GradedTest(
+        "clip_grad_norm_tiny_norms",
+        "7.5",
+        1,
+        clip(GRADS_TINY, 1e-7),
+        slips=(Slip(NO_EPS_IN_CLIP, _clip_without_eps(GRADS_TINY, 1e-7)),),
+        atol=0.0,
+        hint="total norm about 1e−6: here PyTorch's factor min(1, max_norm/(total_norm + 1e−6)) matters",
     ),
     # 7.6
     GradedTest(
         "batchnorm_forward_small_variance_eps",
         "7.6",
-        5,
+        4,
         batchnorm(BN_X, BN_GAMMA, BN_BETA, 0.1),
         slips=_bn_slips(BN_X, BN_GAMMA, BN_BETA, 0.1),
         hint=BN_HINT,
@@ -292,12 +357,31 @@ HIDDEN = [
         slips=(Slip(STATS_CONSTANT, _bn_stats_constant(BN_X2, BN_GAMMA2, BN_BETA2, BN_DOUT2, 0.01)),),
         hint=BN_BACKWARD_HINT,
     ),
+    # 7.8
     GradedTest(
-        "inputs_unchanged",
-        "7.7",
-        2,
-        _inputs_unchanged,
-        hint="return new arrays; never change x, gamma, beta, dout, X, Ws or grads in place",
+        "batchnorm_running_update_momentum",
+        "7.8",
+        3,
+        running(RUN_MEAN, RUN_VAR, RUN_X, 0.3),
+        slips=(
+            Slip(MOMENTUM_SWAPPED, running(RUN_MEAN, RUN_VAR, RUN_X, 0.3, swapped=True)),
+            Slip(RUNNING_BIASED, _running_biased(RUN_MEAN, RUN_VAR, RUN_X, 0.3)),
+        ),
+        hint="momentum = 0.3 weighs the batch statistic; running_var takes the unbiased batch variance",
+    ),
+    # 7.9
+    GradedTest(
+        "batchnorm_inference_eps",
+        "7.9",
+        1,
+        inference(INF_X, INF_GAMMA, INF_BETA, RUN_MEAN, RUN_VAR, 0.1),
+        slips=(
+            Slip(
+                BATCH_STATS_AT_INFERENCE,
+                inference(INF_X, INF_GAMMA, INF_BETA, RUN_MEAN, RUN_VAR, 0.1, batch_stats=True),
+            ),
+        ),
+        hint="ε = 0.1 inside the square root, with running_var",
     ),
 ]
 
