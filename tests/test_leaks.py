@@ -24,7 +24,7 @@ from tools.generate import ROOT
 
 def formulas(name):
     found = []
-    for module in (f"autograder.course.{name}.hidden", f"autograder.course.{name}.slips"):
+    for module in (f"autograder.course.{name}.grader.hidden", f"autograder.course.{name}.grader.slips"):
         if importlib.util.find_spec(module) is not None:
             found += getattr(importlib.import_module(module), "FORMULAS", [])
     return [re.compile(pattern, re.IGNORECASE) for pattern in found]
@@ -63,7 +63,9 @@ def grader_text(name):
     """The reference and the grader-only course files, where every asked formula is written out."""
     a = assignments.get(name)
     paths = [os.path.join(ROOT, "solution", a.filename)] + [
-        a.path(f) for f in ("hidden.py", "slips.py", "written.toml")
+        a.grader_path("hidden.py"),
+        a.grader_path("slips.py"),
+        a.authoring_path("written.toml"),
     ]
     return "\n".join(open(p, encoding="utf-8").read() for p in paths if os.path.exists(p))
 

@@ -33,3 +33,14 @@ def test_samples_build_and_meet_the_minimum(name):
     reformat of solution/ is enough) must fail here, in seconds, naming the sample."""
     made = samples.sources(name)
     assert len(made) - 2 >= samples.minimum(name), f"{name}: too few known-buggy samples"
+
+
+@pytest.mark.parametrize("name", list(assignments.ASSIGNMENTS))
+def test_notebook_helpers_ship_only_where_the_notebook_uses_them(name):
+    """autodiff asks for the centered difference that gradcheck.py holds: its zip must not carry it,
+    and every notebook that imports a helper must find it in its zip."""
+    files = dist.student_files(name)
+    notebook = files[f"{name}/{name}.ipynb"].decode()
+    for helper in dist.NOTEBOOK_HELPERS:
+        module = f"autograder.{helper.removesuffix('.py')}"
+        assert (f"{name}/autograder/{helper}" in files) == (module in notebook), (name, helper)

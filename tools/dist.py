@@ -41,6 +41,9 @@ EPOCH = (1980, 1, 1, 0, 0, 0)
 # The student zip's self-check needs the whole engine but the grader-only modules (Otter's glue
 # needs Otter; the TA report is for graders). A list kept by hand went stale as modules were added.
 GRADER_ONLY = {"otter.py", "ta_report.py"}
+# Notebook helpers ship only where the notebook uses them: autodiff asks students to write the centered
+# difference that gradcheck.py holds, and its notebook checks with the student's own numerical_gradient.
+NOTEBOOK_HELPERS = {"gradcheck.py"}
 FORBIDDEN_NAMES = re.compile(
     r"(__pycache__|\.pyc$|\.ipynb_checkpoints|\.OTTER_LOG|/(grader|authoring)/|/(hidden|slips|oracle)\.py$|"
     r"\.golden$|/samples\.(toml|py)$|/written\.toml$|\.npz$|\.npy$|(^|/)solution/)"
@@ -82,7 +85,10 @@ def student_files(name) -> dict[str, bytes]:
         for rel, data in generated.items()
         if rel.startswith(f"assignments/{name}/")
     }
-    files.update(read_tree([f"autograder/{f}" for f in engine_files() if f not in GRADER_ONLY], prefix=f"{name}/"))
+    notebook = generated[f"assignments/{name}/{name}.ipynb"].decode()
+    helpers = {f for f in NOTEBOOK_HELPERS if f"autograder.{f.removesuffix('.py')}" in notebook}
+    shipped = [f"autograder/{f}" for f in engine_files() if f not in GRADER_ONLY | (NOTEBOOK_HELPERS - helpers)]
+    files.update(read_tree(shipped, prefix=f"{name}/"))
     files.update(read_tree(course_files(name), prefix=f"{name}/"))
     files[f"{name}/autograder/course/{name}/public.expected"] = generated[f"autograder/course/{name}/public.expected"]
     files[f"{name}/README.md"] = _student_readme(name).encode()
