@@ -30,6 +30,8 @@ class Assignment:
     tasks: dict  # task id ("3.1") -> what the task asks for
     preload: tuple  # modules the sandbox worker imports once, before any submission
     requirements: tuple  # packages its Gradescope environment installs
+    # when Gradescope shows students the hidden tests' names, points and slips (never their inputs)
+    hidden_visibility: str = "after_published"
 
     @property
     def filename(self):
@@ -51,11 +53,25 @@ class Assignment:
         return importlib.import_module(f"solution.{self.name}")
 
 
+# Gradescope's visibility levels for a test result
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+
 def load(name) -> Assignment:
-    with open(os.path.join(COURSE_DIR, name, "assignment.toml"), "rb") as f:
+    path = os.path.join(COURSE_DIR, name, "assignment.toml")
+    with open(path, "rb") as f:
         data = tomllib.load(f)
+    visibility = data.get("hidden_visibility", "after_published")
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"{path}: hidden_visibility must be one of {', '.join(VISIBILITIES)}, got {visibility!r}")
     return Assignment(
-        name, data["number"], data["title"], dict(data["tasks"]), tuple(data["preload"]), tuple(data["requirements"])
+        name,
+        data["number"],
+        data["title"],
+        dict(data["tasks"]),
+        tuple(data["preload"]),
+        tuple(data["requirements"]),
+        visibility,
     )
 
 

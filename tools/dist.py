@@ -173,6 +173,7 @@ def autograder_zip_files(name, workdir) -> dict[str, bytes]:
     )
     with zipfile.ZipFile(generated) as zf:
         files = {n: zf.read(n) for n in zf.namelist() if not n.endswith("/")}
+    files["setup.sh"] = otter.setup_sh().encode()  # Otter's stock one adds a compiler and a browser
     files.update(read_tree([f"autograder/{f}" for f in engine_files()] + course_files(name, GRADER_COURSE_FILES)))
     files[f"solution/{a.filename}"] = Path(os.path.join(ROOT, "solution", a.filename)).read_bytes()
     files["solution/__init__.py"] = b""
