@@ -46,10 +46,10 @@ def check_arguments(name, path, task):
     valid = f"the tasks of {name} are {', '.join(tasks)}"
     if task is None and path is not None and not os.path.exists(path) and re.fullmatch(r"[\d.]+", path):
         path, task = None, path  # `check momentum 5.1`, or a mistyped task (`check backprop 10`)
-    if task is not None and task not in tasks:
-        raise SystemExit(f"check: {task!r} is not a task of {name}: {valid} (usage: check {name} [FILE] [TASK])")
     if path is not None and not os.path.exists(path) and TASK.fullmatch(path):
         raise SystemExit(f"check: give the file before the task: check {name} [FILE] [TASK] ({valid})")
+    if task is not None and task not in tasks:
+        raise SystemExit(f"check: {task!r} is not a task of {name}: {valid} (usage: check {name} [FILE] [TASK])")
     return path, task
 
 
