@@ -30,7 +30,11 @@ def main(argv=None):
     check.add_argument(
         "--show-inputs", action="store_true", help="print each public test's calls as runnable Python, full precision"
     )
+    export = verbs.add_parser("export", help="the written answers as one PDF (otter export; needs pandoc and xelatex)")
+    export.add_argument("notebook")
     args = parser.parse_args(argv)
+    if args.verb == "export":
+        return export_pdf(args.notebook)
     if args.verb == "check":
         from autograder.check import run_check
 
@@ -51,6 +55,33 @@ def check_arguments(name, path, task):
     if task is not None and task not in tasks:
         raise SystemExit(f"check: {task!r} is not a task of {name}: {valid} (usage: check {name} [FILE] [TASK])")
     return path, task
+
+
+def export_pdf(notebook):
+    """`otter export NOTEBOOK --filtering --pagebreaks`, after saying in one line what it needs
+    that is missing (Otter, pandoc, xelatex) instead of Otter's long traceback."""
+    import importlib.util
+    import shutil
+    import subprocess
+
+    tex = "apt install texlive-xetex texlive-fonts-recommended texlive-plain-generic, or MacTeX / MiKTeX"
+    needs = [
+        ("otter-grader", importlib.util.find_spec("otter") is not None, "python -m pip install otter-grader"),
+        ("pandoc", shutil.which("pandoc"), "apt install pandoc, brew install pandoc, or pandoc.org"),
+        ("xelatex", shutil.which("xelatex"), tex),
+    ]
+    if not os.path.isfile(notebook):
+        raise SystemExit(f"export: {notebook} not found")
+    missing = [f"{what} ({how})" for what, found, how in needs if not found]
+    if missing:
+        raise SystemExit(f"export: {notebook} needs {'; '.join(missing)}")
+    command = [sys.executable, "-m", "otter", "export", notebook, "--filtering", "--pagebreaks"]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        last = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
+        raise SystemExit(f"export: otter export failed: {last} (the whole story: {' '.join(command[2:])})")
+    print(f"export: wrote {os.path.splitext(notebook)[0]}.pdf")
+    return 0
 
 
 def _grade(args):
