@@ -402,3 +402,48 @@ def test_an_empty_submissions_folder_is_an_error(tmp_path):
     )
     assert done.returncode != 0
     assert "no submissions in" in done.stderr and "<id>.py" in done.stderr, done.stderr
+
+
+# ---------------------------------------------------------------- make grade's verdict on the samples
+
+
+def test_grading_the_samples_ends_with_a_verdict_and_its_exit_code(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", "dropout", "-o", str(tmp_path / "out"), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    buggy = samples.buggy("dropout")
+    verdict = f"dropout: OK: reference 100/100, blank 0/100, {len(buggy)}/{len(buggy)} buggy samples caught"
+    assert done.returncode == 0 and verdict in done.stderr, done.stderr
+    assert all(s.name in done.stderr for s in buggy)
+
+
+def test_a_failed_verdict_names_what_failed(tmp_path):
+    folder = samples.write("dropout", str(tmp_path / "samples"))
+    results = {r.student: r for r in _grade(folder, tmp_path / "out", "dropout")}
+    ok, lines = cli.samples_verdict("dropout", list(results.values()))
+    assert ok and lines[0].startswith("dropout: OK: ")
+    first = samples.buggy("dropout")[0].name
+    results["blank"], results[first] = results["reference"], results["blank"]  # a blank that scores, a bug not caught
+    skipped = results["reference"].tests[0]
+    results["reference"] = SubmissionResult(
+        "reference",
+        "dropout",
+        [
+            Result(skipped.name, skipped.task, 0.0, skipped.max_points, "skipped", "skipped: needs a CUDA GPU"),
+            *results["reference"].tests[1:],
+        ],
+    )
+    ok, lines = cli.samples_verdict("dropout", [replace_student(r, s) for s, r in results.items()])
+    text = "\n".join(lines)
+    assert not ok and "FAILED" in lines[0]
+    rest, gpu = 100 - skipped.max_points, skipped.max_points
+    assert f"reference {rest:g}/{rest:g} (GPU tests, {gpu:g} points, skipped" in text
+    assert "the blank skeleton scores 100/100, not 0" in text
+    assert f"buggy sample {first} loses points but its feedback does not say" in text
+
+
+def replace_student(result, student):
+    return SubmissionResult(student, result.assignment, result.tests, result.notes)
