@@ -40,6 +40,7 @@ def grade_for_otter(assignment_name, submission_path, student) -> dict:
             student, submission_path, assignment, tests, expected, box, assignment.reference()
         )
     return {
+        "hidden_visibility": assignment.hidden_visibility,  # when Gradescope shows students hidden tests
         "tests": [
             {
                 "name": t.name,
@@ -53,7 +54,6 @@ def grade_for_otter(assignment_name, submission_path, student) -> dict:
             for t in result.tests
         ],
         "notes": result.notes,
-        "hidden_visibility": assignment.hidden_visibility,
     }
 
 
@@ -232,7 +232,7 @@ class KitPlugin(AbstractOtterPlugin):
             return
         results._catastrophic_error = None
         results.__class__ = KitGradingResults  # the kit's results.json layout (to_gradescope_dict)
-        results.hidden_visibility = self.verdicts.get("hidden_visibility", KitGradingResults.hidden_visibility)
+        results.hidden_visibility = self.verdicts["hidden_visibility"]  # assignment.toml in the zip
         for entry in sorted(self.verdicts["tests"], key=lambda e: e["hidden"]):  # public tests first
             results.results[entry["name"]] = KitTestFile(entry)
         if self.verdicts["notes"]:
