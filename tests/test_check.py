@@ -96,3 +96,21 @@ def test_a_failing_check_says_how_to_get_the_exact_inputs(tmp_path):
     )
     code, out = _check("momentum", str(path), "5.1")
     assert code == 1 and "python -m autograder check momentum 5.1 --show-inputs" in out, out
+
+
+def test_export_says_in_one_line_what_is_missing(tmp_path):
+    """`python -m autograder export` on a machine without pandoc and xelatex: one line naming both
+    and how to get them, not Otter's traceback."""
+    notebook = os.path.join(ROOT, "assignments", "backprop", "backprop.ipynb")
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "export", notebook],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PATH": str(tmp_path)},  # nothing on PATH
+    )
+    assert done.returncode != 0 and done.stdout == ""
+    (line,) = done.stderr.strip().splitlines()
+    assert "needs pandoc (" in line and "xelatex (" in line and "Traceback" not in line, line
+    assert not list(tmp_path.iterdir())  # nothing written
