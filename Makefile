@@ -6,11 +6,26 @@ TORCH ?= torch==2.13.0
 PY := $(VENV)/bin/python
 ASSIGNMENT ?= all
 SUBMISSIONS ?=
-OUT ?= out
+OUT ?=
+# grade writes out/<assignment>/ (all: one folder per assignment under out/) unless OUT= is given
+GRADE_OUT = $(or $(OUT),$(if $(filter all,$(ASSIGNMENT)),out,out/$(ASSIGNMENT)))
 JOBS ?=
 PYTEST_ARGS ?=
 
-.PHONY: install test lint grade bench assignments dist goldens clean FORCE
+.PHONY: help install test lint grade notebook bench assignments dist goldens clean FORCE
+
+help:
+	@echo "make install     set up .venv (Python 3.11+, $(TORCH), JupyterLab, the test tools); then: source .venv/bin/activate"
+	@echo "make grade       grade the sample submissions of every assignment into out/<assignment>/, with a verdict each"
+	@echo "make grade ASSIGNMENT=cnn_layer SUBMISSIONS=dir/ [OUT=out/cnn_layer] [JOBS=4]   grade real submissions"
+	@echo "make notebook ASSIGNMENT=momentum   open an assignment's notebook in JupyterLab (assignments/<name>/)"
+	@echo "make test        the kit's own tests (what CI runs: .ci/run); PYTEST_ARGS=... passes options to pytest"
+	@echo "make lint        ruff check and ruff format --check"
+	@echo "make dist        student zips, Otter autograder zips, solutions.zip, MANIFEST.sha256 in dist/"
+	@echo "make assignments regenerate assignments/ and public.expected from solution/ and the course folders"
+	@echo "make bench       conv2d vs torch, grading throughput vs otter run, the GPU training stage"
+	@echo "make goldens     on a CUDA GPU: record PyTorch outputs of every graded test"
+	@echo "make clean       remove out/, dist/ and test caches"
 
 install: $(VENV)/.installed
 
@@ -38,7 +53,12 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 grade: install
-	$(PY) -m autograder grade $(ASSIGNMENT) $(SUBMISSIONS) -o $(OUT) $(if $(JOBS),-j $(JOBS))
+	$(PY) -m autograder grade $(ASSIGNMENT) $(SUBMISSIONS) -o $(GRADE_OUT) $(if $(JOBS),-j $(JOBS))
+
+notebook: install
+	@test "$(ASSIGNMENT)" != all || { echo "make notebook: name one, e.g. make notebook ASSIGNMENT=momentum" >&2; exit 2; }
+	@test -d assignments/$(ASSIGNMENT) || { echo "make notebook: no assignments/$(ASSIGNMENT)/" >&2; exit 2; }
+	cd assignments/$(ASSIGNMENT) && $(abspath $(VENV))/bin/jupyter lab $(ASSIGNMENT).ipynb
 
 bench: install
 	$(PY) -m bench
@@ -55,4 +75,4 @@ goldens: install
 FORCE:
 
 clean:
-	rm -rf $(OUT) dist .pytest_cache .hypothesis
+	rm -rf out $(OUT) dist .pytest_cache .hypothesis

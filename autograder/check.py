@@ -38,18 +38,44 @@ def check(name, task=None, path=None, *, stream=None):
     if not os.path.exists(path):
         print(f"check: {path} not found (run this next to your {assignment.filename}, or give its path)", file=stream)
         return None
-    tests = [t for t in assignment.tests(public_only=True) if task is None or t.task == str(task)]
+    tests = _public_tests(assignment, task, stream)
     if not tests:
-        print(f"check: {name} has no public test for task {task}", file=stream)
         return None
     expected = load_public_expected(name)
     with Sandbox(preload=assignment.preload) as sandbox:
         result = engine.grade_submission("you", path, assignment, tests, expected, sandbox)
-    _print(result, {t.name: t for t in tests}, stream)
+    _print(result, {t.name: t for t in tests}, stream, name)
     return result
 
 
-def _print(result, tests, stream):
+def _public_tests(assignment, task, stream):
+    if task is not None and str(task) not in assignment.tasks:
+        print(
+            f"check: {task!r} is not a task of {assignment.name}; its tasks: {', '.join(assignment.tasks)}", file=stream
+        )
+        return []
+    tests = [t for t in assignment.tests(public_only=True) if task is None or t.task == str(task)]
+    if not tests:
+        print(f"check: {assignment.name} has no public test for task {task}", file=stream)
+    return tests
+
+
+def print_inputs(name, task=None, *, stream=None):
+    """Each public test (of `task`) as a runnable Python script: its calls with their inputs at full
+    precision, run on the student's module from its folder, printing what the test judges."""
+    stream = stream or sys.stdout
+    assignment = assignments.get(name)
+    tests = _public_tests(assignment, task, stream)
+    for test in tests:
+        print(
+            f"# ---- public test {test.name} (task {test.task}); run it next to your {assignment.filename}", file=stream
+        )
+        print("\n".join(runnable_calls(test.script().to_message(), name)), file=stream)
+        print(file=stream)
+    return 0 if tests else 2
+
+
+def _print(result, tests, stream, name=None):
     for note in result.notes:
         if not note.startswith("isolation"):
             print(f"!! {visible(note)}", file=stream)
@@ -69,6 +95,11 @@ def _print(result, tests, stream):
             print("        the test ran (public inputs):", file=stream)
             for line in describe_calls(tests[t.name].script().to_message()):
                 print(f"          {line}", file=stream)
+            if name:
+                print(
+                    f"        exact inputs, as Python: python -m autograder check {name} {t.task} --show-inputs",
+                    file=stream,
+                )
         if t.stdout.strip():
             print("        your code printed:", file=stream)
             for line in visible(_clip(t.stdout)).splitlines():
@@ -82,8 +113,9 @@ def _clip(text, lines=20, chars=2000):
     return "\n".join(kept) + ("\n..." if len(text) > len("\n".join(kept)) + 1 else "")
 
 
-def describe_calls(message) -> list[str]:
-    """A recorded test as the Python a student would write: `x3 = conv2d_forward(x, w, b, ...)`."""
+def describe_calls(message, *, exact=False) -> list[str]:
+    """A recorded test as the Python a student would write: `x3 = conv2d_forward(x, w, b, ...)`.
+    Arrays are rounded and elided unless `exact` (then every value is written in full)."""
     names, lines = {}, []
 
     def arg(v):
@@ -100,7 +132,9 @@ def describe_calls(message) -> list[str]:
             if "$slice" in v:
                 return ":".join("" if p is None else str(p) for p in v["$slice"])
             if "$array" in v:
-                return _array_text(v["$array"])
+                return _exact_array(v["$array"]) if exact else _array_text(v["$array"])
+        if exact and isinstance(v, float) and not np.isfinite(v):
+            return f"float({str(v)!r})"
         return repr(v)
 
     for i, (kind, *parts) in enumerate(message["steps"]):
@@ -119,24 +153,51 @@ def describe_calls(message) -> list[str]:
             text = f"{arg(parts[0])}({', '.join(call_args)})"
         elif kind == "op":
             op, *operands = parts
-            symbols = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "pow": "**", "matmul": "@"}
             if op == "getitem":
                 text = f"{arg(operands[0])}[{arg(operands[1])}]"
             elif op == "neg":
                 text = f"-{arg(operands[0])}"
             else:
-                text = f"{arg(operands[0])} {symbols.get(op, op)} {arg(operands[1])}"
+                text = f"{arg(operands[0])} {_SYMBOLS.get(op, op)} {arg(operands[1])}"
         elif kind == "repeat":
             start, op, operand, times = parts
+            if exact:
+                lines += [
+                    f"x{i} = {arg(start)}",
+                    f"for _ in range({times}):",
+                    f"    x{i} = x{i} {_SYMBOLS.get(op, op)} {arg(operand)}",
+                ]
+                names[i] = f"x{i}"
+                continue
             text = f"{arg(start)}, then `x = x {op} {arg(operand)}` {times} times"
         elif kind == "probe":
-            text = f"(a grader helper: {parts[0]})"
+            args = ", ".join(["_module", *map(arg, parts[1])]) if exact else ""
+            text = f"probes.{parts[0]}({args})" if exact else f"(a grader helper: {parts[0]})"
         else:
             text = arg(parts[0])
         names[i] = f"x{i}"
         lines.append(f"x{i} = {text}")
+    if exact:
+        return lines + [f"print({name!r}, x{i})" for name, i in message["outputs"].items()]
     judged = ", ".join(f"{name} (x{i})" for name, i in message["outputs"].items())
     return lines + [f"judged: {judged}"]
+
+
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "pow": "**", "matmul": "@"}
+
+
+def runnable_calls(message, module) -> list[str]:
+    """describe_calls, exact, as a script: the imports it needs, then the calls."""
+    steps = message["steps"]
+    student = sorted({s[1] for s in steps if s[0] == "student"})
+    libs = sorted({s[1].split(".")[0] for s in steps if s[0] == "lib"} - {"numpy"})
+    header = ["import numpy", "from numpy import array, float16, float32, float64, int32, int64, bool_"]
+    header += [f"import {lib}" for lib in libs]
+    if any(s[0] == "probe" for s in steps):  # grader helpers (autograder/probes.py) bound to the module
+        header += ["from autograder import probes", f"import {module} as _module"]
+    if student:
+        header.append(f"from {module} import {', '.join(student)}")
+    return header + describe_calls(message, exact=True)
 
 
 def _array_text(a):
@@ -144,6 +205,15 @@ def _array_text(a):
     return f"array({' '.join(body.split())}, shape={a.shape}, dtype={a.dtype})"
 
 
-def run_check(name, path=None, task=None) -> int:
+def _exact_array(a):
+    """An array as Python that rebuilds it bit for bit (repr of a Python float round-trips)."""
+    values = a.astype(np.float64).tolist() if a.dtype.kind == "f" else a.tolist()
+    text = repr(values).replace("nan", "float('nan')").replace("inf", "float('inf')")
+    return f"array({text}, dtype={a.dtype.name if a.dtype.kind != 'b' else 'bool_'})"
+
+
+def run_check(name, path=None, task=None, *, show_inputs=False) -> int:
+    if show_inputs:
+        return print_inputs(name, task)
     result = check(name, task=task, path=path)
     return 0 if result is not None and all(t.status != "failed" for t in result.tests) else 1

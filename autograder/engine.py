@@ -12,7 +12,7 @@ from enum import StrEnum
 from autograder import compare, golden, probes, script, wire
 from autograder.policy import BUDGET_WALL_FACTOR, IMPORT_TIMEOUT_SECONDS
 from autograder.sandbox import RunResult, Sandbox, SandboxError
-from autograder.submissions import SubmissionError, read_submission
+from autograder.submissions import EmptySubmission, SubmissionError, read_nonempty
 
 
 class Status(StrEnum):
@@ -41,6 +41,7 @@ class SubmissionResult:
     assignment: str
     tests: list[TestResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    status: str = "graded"  # "unreadable" or "empty" when the entry could not be read as a submission
 
     @property
     def score(self):
@@ -256,8 +257,9 @@ def grade_submission(student, path, assignment, tests, expected, sandbox: Sandbo
         f"isolation not applied: {name}: {m.detail}" for name, m in sandbox.isolation.items() if not m.applied
     ]
     try:
-        source, filename = read_submission(path, assignment)
+        source, filename = read_nonempty(path, assignment)
     except SubmissionError as err:
+        result.status = "empty" if isinstance(err, EmptySubmission) else "unreadable"
         return _zero(result, tests, str(err))
     # Even compiling is left to the sandbox: a crafted file can exhaust the compiler.
     sandbox.load(source, filename, assignment.name)

@@ -24,7 +24,7 @@ from textwrap import indent
 import nbformat
 from otter.plugins import AbstractOtterPlugin
 from otter.run.run_autograder.utils import OtterRuntimeError
-from otter.test_files import TestCase, TestCaseResult, TestFile
+from otter.test_files import GradingResults, TestCase, TestCaseResult, TestFile
 
 
 def grade_for_otter(assignment_name, submission_path, student, refused="") -> dict:
@@ -45,6 +45,7 @@ def grade_for_otter(assignment_name, submission_path, student, refused="") -> di
                 student, submission_path, assignment, tests, expected, box, assignment.reference()
             )
     return {
+        "hidden_visibility": assignment.hidden_visibility,  # when Gradescope shows students hidden tests
         "tests": [
             {
                 "name": t.name,
@@ -128,7 +129,7 @@ def _graded_file(folder, assignment, otter_choice):
 class KitTestFile(TestFile):
     """One graded test's verdict from the engine, in the shape Otter reports to Gradescope."""
 
-    def __init__(self, entry, public_note=""):
+    def __init__(self, entry):
         case = TestCase(
             name=entry["name"],
             body="",
@@ -139,14 +140,11 @@ class KitTestFile(TestFile):
         )
         super().__init__(entry["name"], "", [case])
         self.test_case_results = [TestCaseResult(case, entry["message"], entry["passed"])]
-        self.public_note = public_note
+        self.task = entry.get("task", "")
 
     def summary(self, public_only=False):
-        """Never Otter's "All test cases passed!" for a test whose only case is hidden: the public
-        summary names no hidden test (the first one says how many there are), and each test's own
-        line says passed or FAILED."""
-        if public_only and not self.all_public:
-            return self.public_note
+        """Never Otter's "All test cases passed!": each test's line says passed or FAILED, with the
+        engine's message (which, for a hidden test, names what failed and the slip, never inputs)."""
         (result,) = self.test_case_results
         line = f"{self.name}: {'passed' if result.passed else 'FAILED'} ({self.score:g} / {self.possible:g})"
         if result.passed or not result.message:
@@ -163,6 +161,37 @@ class KitTestFile(TestFile):
 
     def run(self, global_environment):
         raise NotImplementedError("kit verdicts come from the sandboxed engine")
+
+
+class KitGradingResults(GradingResults):
+    """Otter's results with the kit's Gradescope layout: one entry per graded test, public tests
+    "visible" with their full feedback, hidden ones at the assignment's `hidden_visibility`
+    (assignment.toml), and no "Public Tests" summary (Otter pads it with a blank line per hidden test)."""
+
+    hidden_visibility = "after_published"
+
+    def to_gradescope_dict(self, ag_config):
+        if self._catastrophic_error:
+            return super().to_gradescope_dict(ag_config)
+        return gradescope_results(self.results.values(), self.hidden_visibility, self.output)
+
+
+def gradescope_results(test_files, hidden_visibility, output=None) -> dict:
+    tests = [
+        {
+            "name": tf.name,
+            "score": round(tf.score, 5),
+            "max_score": round(tf.possible, 5),
+            "status": "passed" if tf.passed_all else "failed",
+            "visibility": "visible" if tf.all_public else hidden_visibility,
+            "output": tf.summary(),
+        }
+        for tf in test_files
+    ]
+    result = {"tests": tests, "score": round(sum(t["score"] for t in tests), 5)}
+    if output:
+        result["output"] = output
+    return result
 
 
 class KitPlugin(AbstractOtterPlugin):
@@ -214,12 +243,10 @@ class KitPlugin(AbstractOtterPlugin):
             results._catastrophic_error = RuntimeError(self.error or "the kit's engine gave no verdicts")
             return
         results._catastrophic_error = None
-        entries = sorted(self.verdicts["tests"], key=lambda e: e["hidden"])  # public tests first
-        hidden = sum(e["hidden"] for e in entries)
-        note = f"...and {hidden} hidden test(s), graded too: their results are not shown here."
-        for i, entry in enumerate(entries):
-            first_hidden = entry["hidden"] and i == len(entries) - hidden
-            results.results[entry["name"]] = KitTestFile(entry, note if first_hidden else "")
+        results.__class__ = KitGradingResults  # the kit's results.json layout (to_gradescope_dict)
+        results.hidden_visibility = self.verdicts["hidden_visibility"]  # assignment.toml in the zip
+        for entry in sorted(self.verdicts["tests"], key=lambda e: e["hidden"]):  # public tests first
+            results.results[entry["name"]] = KitTestFile(entry)
         if self.verdicts["notes"]:
             results.set_output("\n".join(self.verdicts["notes"]))
 
@@ -249,3 +276,30 @@ def ok_test(test) -> str:
         "suites": [{"cases": [case], "scored": True, "setup": "", "teardown": "", "type": "doctest"}],
     }
     return "OK_FORMAT = True\n\ntest = " + pprint.pformat(body, sort_dicts=False) + "\n"
+
+
+def setup_sh(autograder_dir="/autograder") -> str:
+    """The zip's setup.sh: Python and the pinned packages of the zip's environment.yml, nothing else.
+    Otter's stock one also installs a compiler toolchain and C libraries (apt build-essential,
+    libcurl/libxml2/libssl/libgit2 headers), nb_conda_kernels and a Chromium browser for PDF
+    export: every package the kit's graders install is a binary wheel and no PDF is made here."""
+    from otter.generate import MINIFORGE_VERSION, OTTER_ENV_NAME
+
+    miniforge = f"https://github.com/conda-forge/miniforge/releases/download/{MINIFORGE_VERSION}"
+    return f"""#!/usr/bin/env bash
+# Made by the kit (autograder/otter.py setup_sh), not Otter's stock setup.sh: no compiler, no browser.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+if ! command -v wget >/dev/null; then
+    apt-get update
+    apt-get install -y --no-install-recommends wget ca-certificates
+fi
+wget -nv "{miniforge}/Miniforge3-Linux-$(uname -m).sh" -O /tmp/miniforge.sh
+bash /tmp/miniforge.sh -b -p /root/miniforge3
+rm /tmp/miniforge.sh
+echo "export PATH=/root/miniforge3/bin:\\$PATH" >> /root/.bashrc
+export PATH=/root/miniforge3/bin:$PATH
+mamba env create -f {autograder_dir}/source/environment.yml
+mamba clean -y --all
+/root/miniforge3/envs/{OTTER_ENV_NAME}/bin/pip cache purge || true
+"""

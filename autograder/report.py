@@ -33,15 +33,18 @@ def visible(text) -> str:
 
 
 def write_gradebook(results, out_dir, tests, files=None):
-    """grades.csv, tests.csv (each test's maximum), students.csv (id -> submitted entry) and
-    feedback/<id>.md/.json. Returns (grades.csv path, [problems]): a feedback file that cannot be
-    written is reported there and costs no one else's files."""
+    """grades.csv (its status column: graded, unreadable or empty), tests.csv (each test's maximum),
+    students.csv (id -> submitted entry) and feedback/<id>.md/.json. Returns (grades.csv path,
+    [problems]): a feedback file that cannot be written is reported there and costs no one else's files."""
     os.makedirs(os.path.join(out_dir, "feedback"), exist_ok=True)
     path = os.path.join(out_dir, "grades.csv")
     _write_csv(
         path,
-        ["student", "score", "max_score"] + [t.name for t in tests],
-        [[r.student, _num(r.score), _num(r.max_score)] + [_cell_points(r, t.name) for t in tests] for r in results],
+        ["student", "score", "max_score", "status"] + [t.name for t in tests],
+        [
+            [r.student, _num(r.score), _num(r.max_score), r.status] + [_cell_points(r, t.name) for t in tests]
+            for r in results
+        ],
     )
     _write_csv(
         os.path.join(out_dir, "tests.csv"),
@@ -111,6 +114,7 @@ def as_dict(r, *, for_ta=False):
         "assignment": r.assignment,
         "score": r.score,
         "max_score": r.max_score,
+        "status": r.status,
         "notes": r.notes,
         "tests": [
             {
@@ -210,7 +214,12 @@ def summary(results, tests, console):
     fails.add_column("test")
     fails.add_column("task")
     fails.add_column("failed", justify="right")
-    for t in tests:
+    for t in sorted(tests, key=lambda t: task_key(t.task)):  # public and hidden tests of a task together
         note = f" ({skipped[t.name]} skipped: needs a GPU)" if skipped[t.name] else ""
         fails.add_row(t.name, t.task, f"{failures[t.name]} / {len(results)}{note}")
     console.print(fails)
+
+
+def task_key(task):
+    """Task ids in numeric order: "1.2" before "1.10"."""
+    return tuple(int(p) if p.isdigit() else p for p in str(task).split("."))

@@ -238,6 +238,12 @@ def notebook_source(data: bytes, name, module) -> str:
     result = neutralize_in_child(cells, module)
     if "error" in result:
         raise SubmissionError(f"{name}: {result['error']}")
+    if result["imports_module"] and not set(result["defined"]) & graded_names(module):
+        # the teaching notebook as run: demo helpers of its own, the graded code in <module>.py
+        raise SubmissionError(
+            f"{name} defines none of the graded functions; it imports them from {module}.py, "
+            f"so your code is in that file: submit {module}.py"
+        )
     if not result["defined"]:
         where = (
             f"it imports them from {module}.py, so your code is in that file: submit {module}.py"
@@ -246,3 +252,34 @@ def notebook_source(data: bytes, name, module) -> str:
         )
         raise SubmissionError(f"{name} defines no function or class to grade: {where}")
     return result["source"]
+
+
+def graded_names(module) -> set[str]:
+    """The names of the student API the public tests call (s.student(...)) in `module`."""
+    from autograder import assignments
+
+    return {
+        step[1]
+        for test in assignments.get(module).tests(public_only=True)
+        for step in test.script().to_message()["steps"]
+        if step[0] == "student"
+    }
+
+
+class EmptySubmission(SubmissionError):
+    """The entry holds nothing to grade: an empty folder, or a file with no code in it."""
+
+
+def read_nonempty(path, assignment) -> tuple[str, str]:
+    """read_submission, with an empty folder or an empty (or blank) file told apart from code
+    that computes nothing: EmptySubmission, so the gradebook can say so."""
+    try:
+        empty_folder = not os.path.islink(path) and os.path.isdir(path) and not os.listdir(path)
+    except OSError:
+        empty_folder = False  # read_submission says why it cannot be read
+    if empty_folder:
+        raise EmptySubmission("the folder is empty")
+    source, filename = read_submission(path, assignment)
+    if not source.strip():
+        raise EmptySubmission(f"the submitted {filename} is empty")
+    return source, filename

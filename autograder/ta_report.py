@@ -1,14 +1,20 @@
 """The TA's picture of one graded set: report.html (one self-contained page, plain inline SVG, no
-scripts or links, opens offline) and report.md with the same numbers, beside grades.csv.
+scripts, no links but to the feedback files beside it, opens offline) and report.md with the same
+numbers, beside grades.csv.
 
-Three views: the score histogram, each test's failure rate (grouped by task, worst first), and
-how often each known slip was recognised in the feedback ("Likely slip: ..." lines).
+Four views: the score histogram, each test's failure rate (grouped by task, worst first), how
+often each known slip was recognised in the feedback ("Likely slip: ..." lines), and one row per
+student with a link to their feedback file.
 """
 
 import html
 import os
+import textwrap
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from urllib.parse import quote
+
+from autograder.report import inline
 
 BINS = 10  # score histogram: 0-10%, ..., 90-100% of each submission's maximum
 SLIP_PREFIX = "Likely slip: "
@@ -76,12 +82,13 @@ def slips_seen(results, tests) -> list[tuple[str, int, int]]:
     return sorted(((h, submissions[h], failures[h]) for h in known), key=lambda x: (-x[1], -x[2], known.index(x[0])))
 
 
-def write(results, tests, out_dir, assignment):
-    """Write report.html and report.md into out_dir; returns the two paths."""
+def write(results, tests, out_dir, assignment, files=None):
+    """Write report.html and report.md into out_dir; returns the two paths. `files`: id -> the
+    entry each submission came from."""
     hist, rates, slips = histogram(results), failure_rates(results, tests), slips_seen(results, tests)
     paths = os.path.join(out_dir, "report.html"), os.path.join(out_dir, "report.md")
     with open(paths[0], "w", encoding="utf-8") as f:
-        f.write(as_html(assignment, results, hist, rates, slips))
+        f.write(as_html(assignment, results, hist, rates, slips, files))
     with open(paths[1], "w", encoding="utf-8") as f:
         f.write(as_markdown(assignment, results, hist, rates, slips))
     return paths
@@ -123,6 +130,12 @@ def as_markdown(assignment, results, hist, rates, slips):
     lines += [f"| {hint.replace('|', chr(92) + '|')} | {subs} | {fails} |" for hint, subs, fails in slips]
     if not slips:
         lines.append("| (this assignment names no slips) | | |")
+    lines += ["", "## Students", "", "| student | score | status | feedback |", "| --- | ---: | --- | --- |"]
+    lines += [
+        f"| {inline(r.student)} | {r.score:g} / {r.max_score:g} | {r.status} | "
+        f"[feedback](feedback/{quote(r.student)}.md) |"
+        for r in sorted(results, key=lambda r: r.student)
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -159,50 +172,78 @@ def histogram_svg(hist, width=520, height=220):
     return "".join(parts)
 
 
-def rates_svg(rates, width=520, row=18):
-    rows = [x for _, group in rates for x in group]
-    height = row * len(rows) + 10
-    bar_max = width - 260
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="failure-rates" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="failure rate by test">'
-    ]
-    for i, x in enumerate(rows):
-        y = 5 + i * row
-        parts.append(f'<text x="0" y="{y + 12}" font-size="11">{_e(x.task)} {_e(x.name)}</text>')
+LABEL_CHARS = 80  # a bar's label wraps at this many characters; it is never cut
+LINE = 14  # px per label line (font-size 11)
+BAR = 12  # px bar height
+
+
+def _bars_svg(css, aria, rows, width=520):
+    """Horizontal bars, each under its full label (wrapped, never cut and never under a bar).
+    rows: [(label, fraction 0..1, value text, {data attributes}, tooltip)]."""
+    parts, y = [], 4
+    for label, fraction, value, data, tooltip in rows:
+        lines = textwrap.wrap(label, LABEL_CHARS, break_long_words=True, break_on_hyphens=False) or [""]
+        for line in lines:
+            y += LINE
+            parts.append(f'<text class="label" x="0" y="{y - 3}" font-size="11">{_e(line)}</text>')
+        bar = (width - 60) * fraction
+        attrs = "".join(f' data-{k}="{_e(v)}"' for k, v in data.items())
         parts.append(
-            f'<rect class="rate" x="210" y="{y + 2}" width="{bar_max * x.rate:.1f}" height="{row - 5}" '
-            f'data-test="{_e(x.name)}" data-task="{_e(x.task)}" data-failed="{x.failed}" '
-            f'data-graded="{x.graded}" fill="#e45756"><title>{_e(x.name)}: {x.failed} / {x.graded}'
-            f"</title></rect>"
+            f'<rect class="{css}" x="0" y="{y + 1}" width="{bar:.1f}" height="{BAR}"{attrs} fill="{_COLOURS[css]}">'
+            f"<title>{_e(tooltip)}</title></rect>"
         )
-        parts.append(f'<text x="{214 + bar_max * x.rate:.1f}" y="{y + 12}" font-size="11">{_pct(x.rate)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+        parts.append(f'<text class="value" x="{bar + 4:.1f}" y="{y + BAR - 1}" font-size="11">{_e(value)}</text>')
+        y += BAR + 8
+    head = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{aria[0]}" width="{width}" height="{y}" '
+        f'viewBox="0 0 {width} {y}" role="img" aria-label="{aria[1]}">'
+    )
+    return head + "".join(parts) + "</svg>"
 
 
-def slips_svg(slips, width=520, row=18):
+_COLOURS = {"rate": "#e45756", "slip": "#f58518"}
+
+
+def rates_svg(rates, width=520):
+    rows = [
+        (
+            f"{x.task} {x.name}",
+            x.rate,
+            _pct(x.rate),
+            {"test": x.name, "task": x.task, "failed": x.failed, "graded": x.graded},
+            f"{x.name}: {x.failed} / {x.graded}",
+        )
+        for _, group in rates
+        for x in group
+    ]
+    return _bars_svg("rate", ("failure-rates", "failure rate by test"), rows, width)
+
+
+def slips_svg(slips, width=520):
     top = max((subs for _, subs, _ in slips), default=0) or 1
-    height = row * len(slips) + 10
-    bar_max = width - 300
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="slips" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="known slips seen">'
+    rows = [
+        (hint, subs / top, str(subs), {"slip": hint, "submissions": subs, "tests": fails}, f"{hint}: {subs}")
+        for hint, subs, fails in slips
     ]
-    for i, (hint, subs, fails) in enumerate(slips):
-        y = 5 + i * row
-        parts.append(f'<text x="0" y="{y + 12}" font-size="11">{_e(hint[:42])}</text>')
-        parts.append(
-            f'<rect class="slip" x="260" y="{y + 2}" width="{bar_max * subs / top:.1f}" '
-            f'height="{row - 5}" data-slip="{_e(hint)}" data-submissions="{subs}" '
-            f'data-tests="{fails}" fill="#f58518"><title>{_e(hint)}: {subs}</title></rect>'
-        )
-        parts.append(f'<text x="{264 + bar_max * subs / top:.1f}" y="{y + 12}" font-size="11">{subs}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return _bars_svg("slip", ("slips", "known slips seen"), rows, width)
 
 
-def as_html(assignment, results, hist, rates, slips):
+def students_table(results, files=None) -> str:
+    """One row per submission: id, file, score, status, and a link to its feedback file."""
+    files = files or {}
+    rows = "".join(
+        f"<tr><td>{_e(r.student)}</td><td>{_e(files.get(r.student, ''))}</td>"
+        f'<td class="num">{r.score:g} / {r.max_score:g}</td><td>{_e(r.status)}</td>'
+        f'<td><a href="feedback/{quote(r.student)}.md">feedback</a></td></tr>'
+        for r in sorted(results, key=lambda r: r.student)
+    )
+    return (
+        '<table class="students"><tr><th>student</th><th>file</th><th>score</th><th>status</th>'
+        f"<th>feedback</th></tr>{rows}</table>"
+    )
+
+
+def as_html(assignment, results, hist, rates, slips, files=None):
     rows = "".join(
         f"<tr><td>{_e(x.task)}</td><td>{_e(x.name)}</td><td>{x.failed} / {x.graded}</td>"
         f"<td>{_pct(x.rate)}</td><td>{x.skipped or ''}</td></tr>"
@@ -213,7 +254,7 @@ def as_html(assignment, results, hist, rates, slips):
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{_e(assignment)}: grading report</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:2px 8px}}</style></head>
+td,th{{border:1px solid #ccc;padding:2px 8px}}td.num{{text-align:right}}svg{{display:block}}</style></head>
 <body><h1>{_e(assignment)}: {len(results)} submission(s)</h1>
 <h2>Scores (share of the maximum)</h2>
 {histogram_svg(hist)}
@@ -223,5 +264,8 @@ td,th{{border:1px solid #ccc;padding:2px 8px}}</style></head>
 <h2>Known slips seen</h2>
 {slips_svg(slips) if slips else "<p>This assignment names no slips.</p>"}
 <table><tr><th>slip</th><th>submissions</th><th>failed tests</th></tr>{slip_rows}</table>
+<h2>Students</h2>
+<p>Each feedback file is in <code>feedback/</code> beside this page.</p>
+{students_table(results, files)}
 </body></html>
 """

@@ -85,10 +85,11 @@ def test_gradebook_and_feedback_files(graded):
     with open(os.path.join(out, "grades.csv")) as f:
         rows = list(csv.reader(f))
     tests = [t.name for t in assignments.get(name).tests()]
-    assert rows[0] == ["student", "score", "max_score"] + tests
+    assert rows[0] == ["student", "score", "max_score", "status"] + tests
     assert [r[0] for r in rows[1:]] == sorted(results)
     for row in rows[1:]:
-        assert float(row[1]) == pytest.approx(sum(float(x) for x in row[3:] if x != "skipped"))
+        assert row[3] == "graded"
+        assert float(row[1]) == pytest.approx(sum(float(x) for x in row[4:] if x != "skipped"))
         data = json.loads(Path(out, "feedback", f"{row[0]}.json").read_text(encoding="utf-8"))
         assert data["score"] == float(row[1]) and len(data["tests"]) == len(tests)
         assert os.path.exists(os.path.join(out, "feedback", f"{row[0]}.md"))

@@ -126,3 +126,13 @@ def test_what_a_notebook_cell_keeps(cell, kept, left_out):
 def test_a_parser_bomb_is_refused_in_the_child_not_the_grader():
     result = neutralize_in_child(["x = " + "(" * 10_000 + ")" * 10_000, "1" + "+1" * 2_000_000], "momentum")
     assert "error" in result
+
+
+@pytest.mark.parametrize("name", list(assignments.ASSIGNMENTS))
+def test_every_shipped_notebook_as_run_is_told_to_submit_its_module(name):
+    """The teaching notebook imports <name>.py and may define demo helpers of its own: graded as a
+    submission it names the file to submit, never "defines no <function>"."""
+    with pytest.raises(
+        SubmissionError, match=rf"imports them from {name}\.py, so your code is in that file: submit {name}\.py"
+    ):
+        read_submission(os.path.join(ROOT, "assignments", name, f"{name}.ipynb"), assignments.get(name))

@@ -3,11 +3,17 @@ that untrusted text cannot restyle, the gradebook's companion files, and the TA 
 are checked against the gradebook and the feedback files themselves."""
 
 import csv
+import html as html_lib
 import io
 import json
 import os
+import shutil
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from markdown_it import MarkdownIt
@@ -257,3 +263,187 @@ def test_report_counts_each_known_slip(graded_momentum):
         assert int(bar["data-submissions"]) == sum(line in md for md in feedback), hint
         assert int(bar["data-tests"]) == sum(md.splitlines().count(line) for md in feedback), hint
     assert sum(int(b["data-submissions"]) for b in bars.values()) > 0  # the samples do show slips
+
+
+# ---------------------------------------------------------------- report.html in a real browser
+
+BROWSER = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+# Run inside the rendered page: every label's box against every bar and the figure's edge.
+_LAYOUT_PROBE = """<script>
+const problems = [], labels = [];
+for (const svg of document.querySelectorAll("svg.failure-rates, svg.slips")) {
+  const edge = svg.getBoundingClientRect();
+  const bars = [...svg.querySelectorAll("rect")].map(r => r.getBoundingClientRect()).filter(b => b.width > 0);
+  for (const text of svg.querySelectorAll("text.label")) {
+    const box = text.getBoundingClientRect();
+    labels.push(text.textContent);
+    if (box.right > edge.right + 0.5 || box.left < edge.left - 0.5) problems.push("cut: " + text.textContent);
+    for (const bar of bars)
+      if (box.left < bar.right && bar.left < box.right && box.top < bar.bottom && bar.top < box.bottom)
+        problems.push("under a bar: " + text.textContent);
+  }
+}
+const links = [...document.querySelectorAll("table.students a")].map(a => a.getAttribute("href"));
+document.body.setAttribute("data-probe", JSON.stringify({problems, labels, links}));
+</script></body>"""
+
+
+def _long_named_results():
+    """Two submissions of a made-up assignment whose test names and slip hints are long."""
+    long_hint = "p used as the KEEP probability: here p is the probability of DROPPING a unit, " * 2 + "end"
+    hints = [long_hint, long_hint.replace("end", "other end"), "short slip"]
+    tests = [
+        SimpleNamespace(name=f"a_test_with_a_rather_long_descriptive_name_number_{i}", task=f"1.{i % 3 + 1}", slips=[])
+        for i in range(5)
+    ]
+    tests[0].slips = [SimpleNamespace(hint=h) for h in hints]
+    message = "\n".join(["wrong"] + [f"Likely slip: {h}" for h in hints[:2]])
+    results = [
+        SubmissionResult(
+            student,
+            "made_up",
+            [
+                Result(t.name, t.task, 0.0 if failed else 1.0, 1.0, "failed" if failed else "passed", message)
+                for t in tests
+            ],
+        )
+        for student, failed in (("alice", True), ("bob_2", False))
+    ]
+    return results, tests, hints
+
+
+@pytest.mark.skipif(BROWSER is None, reason="no Chromium installed (apt-get install chromium)")
+def test_report_html_renders_in_a_browser_with_every_label_whole_and_a_link_per_student(tmp_path):
+    from autograder import ta_report
+
+    results, tests, hints = _long_named_results()
+    html_path, _ = ta_report.write(results, tests, str(tmp_path), "made_up", {"alice": "alice.py", "bob_2": "bob_2"})
+    (tmp_path / "feedback").mkdir()
+    for r in results:
+        (tmp_path / "feedback" / f"{r.student}.md").write_text("feedback")
+    page = Path(html_path).read_text()
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.replace("</body>", _LAYOUT_PROBE))
+    done = subprocess.run(
+        [
+            BROWSER,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--window-size=1280,2000",
+            "--dump-dom",
+            probe.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    dom = done.stdout
+    start = dom.index('data-probe="') + len('data-probe="')
+    found = json.loads(html_lib.unescape(dom[start : dom.index('"', start)]))
+    assert found["problems"] == []
+    text = " ".join(found["labels"])
+    for hint in hints:
+        assert hint in text  # the whole slip, wrapped over lines, never cut
+    for t in tests:
+        assert f"{t.task} {t.name}" in text
+    assert sorted(found["links"]) == ["feedback/alice.md", "feedback/bob_2.md"]
+    assert all((tmp_path / link).exists() for link in found["links"])
+
+
+# ---------------------------------------------------------------- unreadable and empty entries
+
+
+def test_unreadable_and_empty_entries_are_told_apart_from_blank_code(tmp_path):
+    subs = tmp_path / "subs"
+    (subs / "emptydir").mkdir(parents=True)
+    (subs / "notes").mkdir()
+    (subs / "notes" / "notes.md").write_text("my answers")
+    (subs / "erin.txt").write_text("def dropout_forward(): ...")
+    (subs / "blank.py").write_text("\n  \n")
+    (subs / "stub.py").write_text("x = 1\n")  # code that defines nothing: graded, 0
+    buffer = io.StringIO()
+    results = cli.grade_folder(
+        assignments.get("dropout"), str(subs), str(tmp_path / "out"), jobs=2, console=Console(file=buffer, width=200)
+    )
+    status = {r.student: r.status for r in results}
+    assert status == {
+        "blank": "empty",
+        "emptydir": "empty",
+        "erin": "unreadable",
+        "notes": "unreadable",
+        "stub": "graded",
+    }
+    rows = _rows(tmp_path / "out" / "grades.csv")
+    assert rows[0][:4] == ["student", "score", "max_score", "status"]
+    assert {r[0]: r[3] for r in rows[1:]} == status and all(r[1] == "0" for r in rows[1:])
+    console = buffer.getvalue()
+    assert "4 entries not graded" in console
+    for line in (
+        "erin (erin.txt): unreadable: erin.txt is not a .py file or a notebook",
+        "notes (notes): unreadable: folder holds neither dropout.py nor a notebook",
+        "emptydir (emptydir): empty: the folder is empty",
+        "blank (blank.py): empty: the submitted dropout.py is empty",
+    ):
+        assert line in console, console
+    assert "stub (" not in console
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "<td>erin</td><td>erin.txt</td>" in page and "<td>unreadable</td>" in page
+
+
+def test_an_empty_submissions_folder_is_an_error(tmp_path):
+    (tmp_path / "subs").mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", "dropout", str(tmp_path / "subs"), "-o", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode != 0
+    assert "no submissions in" in done.stderr and "<id>.py" in done.stderr, done.stderr
+
+
+# ---------------------------------------------------------------- make grade's verdict on the samples
+
+
+def test_grading_the_samples_ends_with_a_verdict_and_its_exit_code(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", "dropout", "-o", str(tmp_path / "out"), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    buggy = samples.buggy("dropout")
+    verdict = f"dropout: OK: reference 100/100, blank 0/100, {len(buggy)}/{len(buggy)} buggy samples caught"
+    assert done.returncode == 0 and verdict in done.stderr, done.stderr
+    assert all(s.name in done.stderr for s in buggy)
+
+
+def test_a_failed_verdict_names_what_failed(tmp_path):
+    folder = samples.write("dropout", str(tmp_path / "samples"))
+    results = {r.student: r for r in _grade(folder, tmp_path / "out", "dropout")}
+    ok, lines = cli.samples_verdict("dropout", list(results.values()))
+    assert ok and lines[0].startswith("dropout: OK: ")
+    first = samples.buggy("dropout")[0].name
+    results["blank"], results[first] = results["reference"], results["blank"]  # a blank that scores, a bug not caught
+    skipped = results["reference"].tests[0]
+    results["reference"] = SubmissionResult(
+        "reference",
+        "dropout",
+        [
+            Result(skipped.name, skipped.task, 0.0, skipped.max_points, "skipped", "skipped: needs a CUDA GPU"),
+            *results["reference"].tests[1:],
+        ],
+    )
+    ok, lines = cli.samples_verdict("dropout", [replace_student(r, s) for s, r in results.items()])
+    text = "\n".join(lines)
+    assert not ok and "FAILED" in lines[0]
+    rest, gpu = 100 - skipped.max_points, skipped.max_points
+    assert f"reference {rest:g}/{rest:g} (GPU tests, {gpu:g} points, skipped" in text
+    assert "the blank skeleton scores 100/100, not 0" in text
+    assert f"buggy sample {first} loses points but its feedback does not say" in text
+
+
+def replace_student(result, student):
+    return SubmissionResult(student, result.assignment, result.tests, result.notes)

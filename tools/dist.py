@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -92,10 +93,31 @@ def student_files(name) -> dict[str, bytes]:
     files.update(read_tree(course_files(name), prefix=f"{name}/"))
     files[f"{name}/autograder/course/{name}/public.expected"] = generated[f"autograder/course/{name}/public.expected"]
     files[f"{name}/README.md"] = _student_readme(name).encode()
+    files[f"{name}/requirements.txt"] = student_requirements(name).encode()
     questions = written.load(name)
     if questions is not None:
         files[f"{name}/{written_pdf_name(name)}"] = written.template_pdf(questions)
     return files
+
+
+def student_requirements(name) -> str:
+    """What a student's own venv needs to run the notebook, `check` and test_public.py (tested in
+    tests/test_student_env.py): the engine's numpy and nbformat, the assignment's own packages,
+    and the tools; lower bounds from pyproject.toml, as the kit is tested with."""
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
+        project = tomllib.load(f)["project"]
+    specs = {re.split(r"[<>=\[]", r)[0]: r for r in project["dependencies"] + project["optional-dependencies"]["dev"]}
+    wanted = dict.fromkeys(["numpy", "nbformat", *assignments.get(name).requirements])
+    if "torch" in wanted:  # on PyPI a plain torch pin resolves to the CUDA build (several GB)
+        wanted["torch"] = "CPU-only: first pip install torch --index-url https://download.pytorch.org/whl/cpu"
+    wanted |= {
+        "matplotlib": "the notebook's plots",
+        "jupyterlab": f"jupyter lab {name}.ipynb",
+        "pytest": "test_public.py",
+    }
+    return "# python -m pip install -r requirements.txt  (Python 3.11+, in a virtual environment)\n" + "".join(
+        f"{specs.get(p, p)}{f'  # {why}' if why else ''}\n" for p, why in wanted.items()
+    )
 
 
 def written_pdf_name(name):
@@ -129,18 +151,28 @@ def _student_readme(name):
         else (
             f"5. Answer the written questions at the end of `{name}.ipynb` ({questions.points:g} points, graded by\n"
             f"   hand) and upload them as one PDF to the Gradescope assignment for the written part:\n"
-            f"   `otter export {name}.ipynb --filtering --pagebreaks` (needs LaTeX), or print\n"
+            f"   `python -m autograder export {name}.ipynb` runs `otter export {name}.ipynb --filtering\n"
+            f"   --pagebreaks`, which needs `pip install otter-grader`, pandoc and xelatex (a TeX distribution:\n"
+            f"   `apt install pandoc texlive-xetex texlive-fonts-recommended texlive-plain-generic`, or\n"
+            f"   `brew install pandoc` and MacTeX); it says in one line which one is missing. Or print\n"
             f"   `{written_pdf_name(name)}`, write your answers in its boxes and scan it.\n"
         )
     )
     return (
-        f"# Assignment {a.number}: {name}\n\n"
-        f"1. Open `{name}.ipynb` and read it alongside `{name}.py`.\n"
+        f"# Assignment {a.number}: {name} ({a.title})\n\n"
+        f"Set up once, in this folder (Python 3.11+):\n\n"
+        f"    python3 -m venv .venv\n"
+        f"    source .venv/bin/activate          # Windows: .venv\\Scripts\\activate\n"
+        f"    python -m pip install -r requirements.txt\n\n"
+        f"Then, with the environment active (`source .venv/bin/activate` in each new terminal):\n\n"
+        f"1. `jupyter lab {name}.ipynb`: the notebook teaches the maths and imports your `{name}.py`.\n"
         f"2. Fill in every stub in `{name}.py` (each raises `NotImplementedError` naming its task).\n"
-        f"3. Check your work: `python -m autograder check {name}` (or the notebook's check cells,\n"
-        f"   or `pytest test_public.py`). Public checks are a subset of what is graded.\n"
-        f"4. Submit `{name}.py`.\n{hand_graded}\n"
-        f"Needs Python 3.11+ with {', '.join(a.requirements)} (and nbformat, rich).\n"
+        f"3. Check your work: `python -m autograder check {name}` (every public check; add a task id,\n"
+        f"   e.g. `check {name} {next(iter(a.tasks))}`, for one task), the notebook's check cells, or\n"
+        f"   `pytest test_public.py`. A failing check shows the calls it made; `python -m autograder check\n"
+        f"   {name} <task> --show-inputs` prints them as Python you can run, with the exact inputs.\n"
+        f"   Public checks are a subset of what is graded.\n"
+        f"4. Submit `{name}.py` (your code is in it; the notebook only imports it).\n{hand_graded}"
     )
 
 
@@ -182,6 +214,7 @@ def autograder_zip_files(name, workdir) -> dict[str, bytes]:
     )
     with zipfile.ZipFile(generated) as zf:
         files = {n: zf.read(n) for n in zf.namelist() if not n.endswith("/")}
+    files["setup.sh"] = otter.setup_sh().encode()  # Otter's stock one adds a compiler and a browser
     files.update(read_tree([f"autograder/{f}" for f in engine_files()] + course_files(name, grader=True)))
     files[f"solution/{a.filename}"] = Path(os.path.join(ROOT, "solution", a.filename)).read_bytes()
     files["solution/__init__.py"] = b""
