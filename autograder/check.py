@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from autograder import assignments, engine, wire
+from autograder import assignments, engine, script, wire
 from autograder.report import visible
 from autograder.sandbox import Sandbox
 
@@ -172,7 +172,8 @@ def describe_calls(message, *, exact=False) -> list[str]:
             text = f"{arg(start)}, then `x = x {op} {arg(operand)}` {times} times"
         elif kind == "probe":
             args = ", ".join(["_module", *map(arg, parts[1])]) if exact else ""
-            text = f"probes.{parts[0]}({args})" if exact else f"(a grader helper: {parts[0]})"
+            module, function = script.probe_parts(parts[0])
+            text = f"{_probe_alias(module)}.{function}({args})" if exact else f"(a grader helper: {function})"
         else:
             text = arg(parts[0])
         names[i] = f"x{i}"
@@ -193,11 +194,16 @@ def runnable_calls(message, module) -> list[str]:
     libs = sorted({s[1].split(".")[0] for s in steps if s[0] == "lib"} - {"numpy"})
     header = ["import numpy", "from numpy import array, float16, float32, float64, int32, int64, bool_"]
     header += [f"import {lib}" for lib in libs]
-    if any(s[0] == "probe" for s in steps):  # grader helpers (autograder/probes.py) bound to the module
-        header += ["from autograder import probes", f"import {module} as _module"]
+    probe_modules = sorted({script.probe_parts(s[1])[0] for s in steps if s[0] == "probe"})
+    if probe_modules:  # grader helpers (autograder/probes.py or the assignment's) bound to the module
+        header += [f"import {m} as {_probe_alias(m)}" for m in probe_modules] + [f"import {module} as _module"]
     if student:
         header.append(f"from {module} import {', '.join(student)}")
     return header + describe_calls(message, exact=True)
+
+
+def _probe_alias(module):
+    return module.rpartition(".")[0].rpartition(".")[2] + "_probes" if module.count(".") > 1 else "probes"
 
 
 def _array_text(a):
