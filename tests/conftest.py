@@ -59,14 +59,31 @@ def graded_samples(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def reference_training():
-    """What gpu_training's graded `train_reaches_97_percent` records for the reference (its train()
-    with the spec's defaults on the grader's split), run here without a sandbox, once per run."""
-    pytest.importorskip("torch")
+def reference_outcomes():
+    """`reference_outcomes(name)`: {test name: engine.run_reference(test.build, reference)} for
+    every graded test of one assignment, run once per test run; tests recorded by the same build
+    (gpu_training's two trainings) share one run."""
     from autograder import assignments, engine
 
-    gpu = assignments.get("gpu_training")
-    (test,) = [t for t in gpu.tests() if t.name == "train_reaches_97_percent"]
-    outcome = engine.run_reference(test.build, gpu.reference())
+    done, by_build = {}, {}
+
+    def outcomes(name) -> dict:
+        if name not in done:
+            assignment = assignments.get(name)
+            for test in assignment.tests():
+                if (name, test.build) not in by_build:
+                    by_build[name, test.build] = engine.run_reference(test.build, assignment.reference())
+            done[name] = {t.name: by_build[name, t.build] for t in assignment.tests()}
+        return done[name]
+
+    return outcomes
+
+
+@pytest.fixture(scope="session")
+def reference_training(reference_outcomes):
+    """What gpu_training's graded `train_reaches_97_percent` records for the reference (its train()
+    with the graded arguments on the grader's split), run here without a sandbox, once per run."""
+    pytest.importorskip("torch")
+    outcome = reference_outcomes("gpu_training")["train_reaches_97_percent"]
     assert outcome.outputs is not None, f"the reference's train() raised {outcome.raises}"
     return outcome.outputs
