@@ -26,8 +26,9 @@ NAMES = list(assignments.ASSIGNMENTS)
 # ---------------------------------------------------------------- student zip refusals
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def student():
+    """cnn_layer's student zip files (the tests pass edited copies, never change it)."""
     return dist.student_files("cnn_layer")
 
 
@@ -135,7 +136,12 @@ def test_student_zip_works_on_its_own(built, tmp_path):
     assert "not implemented yet" in proc.stdout and "0/3 public checks passed" in proc.stdout
 
 
-def test_refuses_when_a_buggy_sample_is_not_caught(built, tmp_path):
+def test_refuses_when_a_buggy_sample_is_not_caught(built, tmp_path, monkeypatch):
+    """The samples graded by the zip's engine; Otter's runs on the reference and the blank skeleton
+    stood in for by their right scores (real Otter runs: the test below, the Otter tests, make dist)."""
+    monkeypatch.setattr(
+        dist, "otter_run", lambda _, path, *args: (100.0 if path.endswith("reference.py") else 0.0, 100.0)
+    )
     made = samples.sources("cnn_layer")
     sources = {"reference": made["reference"], "blank": made["blank"], "looks_buggy": made["reference"]}
     work = tmp_path / "work"
