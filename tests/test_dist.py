@@ -26,8 +26,9 @@ NAMES = list(assignments.ASSIGNMENTS)
 # ---------------------------------------------------------------- student zip refusals
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def student():
+    """cnn_layer's student zip files (the tests pass edited copies, never change it)."""
     return dist.student_files("cnn_layer")
 
 
@@ -136,8 +137,13 @@ def test_student_zip_works_on_its_own(built, tmp_path):
 
 
 def test_refuses_when_a_buggy_sample_is_not_caught(built, tmp_path, monkeypatch):
-    sources = samples.sources("cnn_layer")
-    sources["looks_buggy"] = sources["reference"]
+    """The samples graded by the zip's engine; Otter's runs on the reference and the blank skeleton
+    stood in for by their right scores (real Otter runs: the test below, the Otter tests, make dist)."""
+    monkeypatch.setattr(
+        dist, "otter_run", lambda _, path, *args: (100.0 if path.endswith("reference.py") else 0.0, 100.0)
+    )
+    made = samples.sources("cnn_layer")
+    sources = {"reference": made["reference"], "blank": made["blank"], "looks_buggy": made["reference"]}
     work = tmp_path / "work"
     work.mkdir()
     with pytest.raises(dist.ReleaseError, match=r"the buggy sample looks_buggy\.py is not caught"):
@@ -154,46 +160,36 @@ def test_refuses_when_the_reference_in_the_zip_is_wrong(built, tmp_path):
     dist.write_zip(str(broken), files)
     work = tmp_path / "work"
     work.mkdir()
+    reference_and_blank = {k: v for k, v in samples.sources("cnn_layer").items() if k in ("reference", "blank")}
     with pytest.raises(dist.ReleaseError, match=r"the reference scores \d+(\.\d+)?/100(\.0)?, not full marks"):
-        dist.verify_autograder_zip(str(broken), "cnn_layer", str(work))
+        dist.verify_autograder_zip(str(broken), "cnn_layer", str(work), reference_and_blank)
 
 
 # ---------------------------------------------------------------- Otter and make grade agree
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_otter_run_gives_the_same_scores_as_make_grade(name, tmp_path):
-    from rich.console import Console
-
-    from autograder.cli import grade_folder
-
-    work = tmp_path / "work"
-    work.mkdir()
-    zip_path = str(tmp_path / f"{name}-autograder.zip")
-    dist.write_zip(
-        zip_path, dist.autograder_zip_files(name, str(work / "gen")), executable={"run_autograder", "setup.sh"}
-    )
-    source = str(work / "unzipped")
-    zipfile.ZipFile(zip_path).extractall(source)
-    folder = samples.write(name, str(tmp_path / "samples"))
-    results = grade_folder(
-        assignments.get(name), folder, str(tmp_path / "out"), jobs=2, console=Console(file=io.StringIO())
-    )
-    ours = {r.student: r.score for r in results}
-    # Otter on the reference, the blank skeleton and two buggy samples (an `otter run` costs seconds:
-    # all samples of all assignments would be most of `make test`); make grade grades them all.
+# `make dist` runs Otter on every assignment's zip (the reference and the blank skeleton) and grades
+# every sample with the zip's engine; here Otter's scores are compared with `make grade`'s on a
+# NumPy assignment and on the torch one (an `otter run` costs seconds: one per sample of every
+# assignment would be most of `make test`).
+@pytest.mark.parametrize("name", ["momentum", "gpu_training"])
+def test_otter_run_gives_the_same_scores_as_make_grade(name, autograder_zip, graded_samples, tmp_path):
+    zip_path, source = autograder_zip(name)
+    _, folder, _, results = graded_samples(name)
+    ours = {student: r.score for student, r in results.items()}
+    # Otter on the reference, the blank skeleton and two buggy samples; make grade graded them all.
     buggy = sorted(f for f in os.listdir(folder) if f not in ("reference.py", "blank.py"))
     files = ["reference.py", "blank.py"] + buggy[:2]
     with ThreadPoolExecutor(2) as pool:
         otter = dict(
             zip(
                 files,
-                pool.map(lambda f: dist.otter_run(zip_path, os.path.join(folder, f), source, str(work))[0], files),
+                pool.map(lambda f: dist.otter_run(zip_path, os.path.join(folder, f), source, str(tmp_path))[0], files),
                 strict=False,
             )
         )
     assert {f[:-3]: s for f, s in otter.items()} == {f[:-3]: ours[f[:-3]] for f in files}
-    full = {r.student: r.max_score for r in results}["reference"]
+    full = results["reference"].max_score
     assert ours["reference"] == full and ours["blank"] == 0 and all(ours[f[:-3]] < full for f in buggy)
 
 
@@ -221,13 +217,26 @@ def test_autograder_zip_carries_only_its_own_assignment(built):
 
 
 @pytest.fixture(scope="module")
-def momentum_zip(tmp_path_factory):
-    work = tmp_path_factory.mktemp("momentum_zip")
-    path = work / "momentum-autograder.zip"
-    dist.write_zip(
-        str(path), dist.autograder_zip_files("momentum", str(work / "gen")), executable={"run_autograder", "setup.sh"}
-    )
-    return path
+def autograder_zip(tmp_path_factory):
+    """`autograder_zip(name)`: (its Otter autograder zip, the zip unzipped), built once per module."""
+    made = {}
+
+    def build(name):
+        if name not in made:
+            work = tmp_path_factory.mktemp(f"{name}_zip")
+            path = str(work / f"{name}-autograder.zip")
+            files = dist.autograder_zip_files(name, str(work / "gen"))
+            dist.write_zip(path, files, executable={"run_autograder", "setup.sh"})
+            zipfile.ZipFile(path).extractall(work / "unzipped")
+            made[name] = path, str(work / "unzipped")
+        return made[name]
+
+    return build
+
+
+@pytest.fixture(scope="module")
+def momentum_zip(autograder_zip):
+    return autograder_zip("momentum")[0]
 
 
 def _otter_run(zip_path, submission, cwd):
@@ -321,27 +330,42 @@ def _requirement(line):
     return name.split("[")[0].lower(), version
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_zip_installs_the_tested_versions_and_torch_only_where_needed(name, tmp_path):
-    from importlib.metadata import requires, version
+def _check_pins(name, lines):
+    """Every package pinned to what the kit runs with; torch (the CPU build) and scikit-learn for
+    gpu_training only."""
+    from importlib.metadata import version
 
-    files = dist.autograder_zip_files(name, str(tmp_path))
-    env = yaml.safe_load(files["environment.yml"])
-    conda = [d for d in env["dependencies"] if isinstance(d, str)]
-    (pip,) = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
-    assert f"python={sys.version_info.major}.{sys.version_info.minor}" in conda
-    options = [line for line in pip if line.startswith("-")]
-    packages = dict(_requirement(line) for line in pip if not line.startswith("-"))
-    for package, pinned in packages.items():  # every package pinned to what the kit runs with
+    options = [line for line in lines if line.startswith("-")]
+    packages = dict(_requirement(line) for line in lines if not line.startswith("-"))
+    for package, pinned in packages.items():
         installed = version(package).split("+")[0]
         assert pinned in (installed, f"{installed}+cpu"), (package, pinned, installed)
-    assert {"otter-grader", "numpy", "nbformat"} <= set(packages)
-    otter_needs = " ".join(requires("otter-grader"))
-    assert "torch" not in otter_needs  # nor does Otter pull it in
     if name == "gpu_training":
         assert packages["torch"] == version("torch").split("+")[0] + "+cpu"
         assert options == [f"--extra-index-url {dist.TORCH_CPU_INDEX}"]
         assert "scikit-learn" in packages
     else:
-        assert not any("torch" in line for line in pip) and options == []
+        assert not any("torch" in line for line in lines) and options == []
         assert "scikit-learn" not in packages
+    return packages
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_requirements_pin_the_tested_versions_and_torch_only_where_needed(name):
+    """What autograder_zip_files gives `otter generate -r` for each assignment."""
+    _check_pins(name, dist.gradescope_requirements(name))
+
+
+@pytest.mark.parametrize("name", ["momentum", "gpu_training"])
+def test_zip_installs_the_tested_versions_and_torch_only_where_needed(name, autograder_zip):
+    """The environment.yml Otter made from those requirements, in a NumPy zip and the torch one."""
+    from importlib.metadata import requires
+
+    with zipfile.ZipFile(autograder_zip(name)[0]) as zf:
+        env = yaml.safe_load(zf.read("environment.yml"))
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    (pip,) = [d["pip"] for d in env["dependencies"] if isinstance(d, dict)]
+    assert f"python={sys.version_info.major}.{sys.version_info.minor}" in conda
+    packages = _check_pins(name, pip)
+    assert {"otter-grader", "numpy", "nbformat"} <= set(packages)
+    assert "torch" not in " ".join(requires("otter-grader"))  # nor does Otter pull it in

@@ -40,15 +40,9 @@ def recorded(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def reference_outputs():
-    """{assignment: {test name: run_reference's result on the NumPy reference}}."""
-    return {
-        name: {
-            t.name: engine.run_reference(t.build, assignments.get(name).reference())
-            for t in assignments.get(name).tests()
-        }
-        for name in NAMES
-    }
+def reference_outputs(reference_outcomes):
+    """{assignment: {test name: run_reference's result on the NumPy reference}} (conftest.py)."""
+    return {name: reference_outcomes(name) for name in NAMES}
 
 
 def _disagreements(name, data, reference):

@@ -57,6 +57,14 @@ def cpu_data():
 
 
 @pytest.fixture(scope="module")
+def small_data(cpu_data):
+    """The first 256 training examples (8 batches of 32) and the whole test split: enough for
+    what train() does with its arguments, in a fraction of a full epoch's time."""
+    X_train, y_train, X_test, y_test = cpu_data
+    return X_train[:256], y_train[:256], X_test, y_test
+
+
+@pytest.fixture(scope="module")
 def device_data():
     device = get_device()
     return device, load_digits_data(device)
@@ -260,42 +268,47 @@ def test_task6_3_evaluate_range_and_validation(cpu_data):
 
 
 @pytest.mark.task6_4
-def test_task6_4_train_reaches_98_percent(device_data):
-    device, data = device_data
-    torch.manual_seed(0)
-    model = DigitsCNN()
-    history = train(model, data, DEFAULT_EPOCHS, DEFAULT_BATCH_SIZE, DEFAULT_LR, momentum=DEFAULT_MOMENTUM, seed=0)
+def test_task6_4_train_reaches_98_percent(reference_training, cpu_data):
+    """The graded call (train(DigitsCNN(), data, 15, 64, 0.05, momentum=0.9, seed=0) after
+    torch.manual_seed(0) on get_device()), trained once per run and shared with the grader's
+    tests (conftest.py); the accuracy is measured here from the logits of the weights it left."""
+    history = reference_training["history"]
+    epochs = len(history["loss"])
     assert set(history) == {"loss", "test_acc", "seconds"}
-    assert all(len(v) == DEFAULT_EPOCHS for v in history.values())
+    assert epochs > 1 and all(len(v) == epochs for v in history.values())
     assert all(isinstance(v, float) for vs in history.values() for v in vs)
-    assert history["test_acc"][-1] >= 0.98, history["test_acc"]
+    y_test = cpu_data[3].numpy()
+    measured = float(np.mean(np.argmax(reference_training["test logits"], axis=1) == y_test))
+    assert measured >= 0.98 and history["test_acc"][-1] == pytest.approx(measured, abs=1e-6), history["test_acc"]
     assert history["loss"][-1] < 0.25 * history["loss"][0]
     assert all(b > a for a, b in zip(history["seconds"], history["seconds"][1:], strict=False))
-    assert all(p.device.type == device.type for p in model.parameters())
+    before, after = reference_training["parameters before"], reference_training["parameters after"]
+    assert list(after) == list(STATE_SHAPES) and all(not np.array_equal(before[k], after[k]) for k in after)
 
 
 @pytest.mark.task6_4
-def test_task6_4_train_shuffling_comes_from_seed(cpu_data):
+def test_task6_4_train_shuffling_comes_from_seed(small_data):
     # p_drop = 0: the global RNG plays no part, so the seed alone fixes the batches
     def run(seed, global_seed):
         torch.manual_seed(0)
         model = DigitsCNN(p_drop=0.0)
         torch.manual_seed(global_seed)
-        return train(model, cpu_data, 2, 64, 0.05, seed=seed)["loss"]
+        return train(model, small_data, 2, 64, 0.05, seed=seed)["loss"]
 
-    assert run(0, 1) == run(0, 2)
-    assert run(0, 1) != run(1, 1)
+    first = run(0, 1)
+    assert first == run(0, 2)
+    assert first != run(1, 1)
 
 
 @pytest.mark.task6_4
-def test_task6_4_train_does_not_seed_torch_globally(cpu_data):
+def test_task6_4_train_does_not_seed_torch_globally(small_data):
     torch.manual_seed(1234)
-    train(DigitsCNN(), cpu_data, 1, 256, 0.05, seed=7)
+    train(DigitsCNN(), small_data, 1, 64, 0.05, seed=7)
     assert torch.initial_seed() == 1234
 
 
 @pytest.mark.task6_4
-def test_task6_4_train_syncs_once_per_epoch(cpu_data, monkeypatch):
+def test_task6_4_train_syncs_once_per_epoch(small_data, monkeypatch):
     calls = []
     item = torch.Tensor.item
 
@@ -305,7 +318,7 @@ def test_task6_4_train_syncs_once_per_epoch(cpu_data, monkeypatch):
 
     monkeypatch.setattr(torch.Tensor, "item", counting_item)
     epochs = 2
-    train(DigitsCNN(), cpu_data, epochs, 32, 0.05)  # 43 batches per epoch
+    train(DigitsCNN(), small_data, epochs, 32, 0.05)  # 8 batches per epoch
     assert len(calls) <= 2 * epochs, f"{len(calls)} .item() calls for {epochs} epochs"
 
 
@@ -330,9 +343,10 @@ def test_task6_4_train_validation(cpu_data, kwargs, match):
 @pytest.mark.gpu
 @needs_cuda
 def test_task6_4_train_on_cuda_reaches_98_percent():
+    """The solution's defaults (a longer run than the graded one), on the GPU."""
     data = load_digits_data("cuda")
     torch.manual_seed(0)
     model = DigitsCNN()
-    history = train(model, data, DEFAULT_EPOCHS, DEFAULT_BATCH_SIZE, DEFAULT_LR, seed=0)
+    history = train(model, data, DEFAULT_EPOCHS, DEFAULT_BATCH_SIZE, DEFAULT_LR, momentum=DEFAULT_MOMENTUM, seed=0)
     assert history["test_acc"][-1] >= 0.98, history["test_acc"]
     assert all(p.is_cuda for p in model.parameters())

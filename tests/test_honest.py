@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from autograder import assignments, compare, engine, script
-from tools.generate import ROOT, outputs
+from tools.generate import ROOT
 
 NAMES = list(assignments.ASSIGNMENTS)
 
@@ -100,20 +100,11 @@ def _reference_source(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_blank_nan_and_zero_submissions_score_zero(name, tmp_path):
-    blank = outputs(name)[f"assignments/{name}/{name}.py"].decode()
-    results = _grade(
-        name,
-        {
-            "blank": blank,
-            "nan": garbled(name, float("nan")),
-            "zeros": garbled(name, 0.0),
-            "reference": _reference_source(name),
-        },
-        tmp_path,
-    )
-    ref = results["reference"]
-    assert ref.score == ref.max_score > 0, [(t.name, t.message) for t in ref.tests if t.status == "failed"]
+def test_blank_nan_and_zero_submissions_score_zero(name, graded_samples, tmp_path):
+    """NaN and zeros graded here; the blank skeleton and the reference (full marks) are the samples
+    `make grade` graded (conftest.py, tests/test_grading.py)."""
+    results = _grade(name, {"nan": garbled(name, float("nan")), "zeros": garbled(name, 0.0)}, tmp_path)
+    results["blank"] = graded_samples(name).results["blank"]
     for student in ("blank", "nan", "zeros"):
         paid = [(t.name, t.points) for t in results[student].tests if t.points]
         assert paid == [], f"{name}: the {student} submission earns points"
@@ -131,12 +122,12 @@ def _outputs_of_student_code(message, upto=None):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_every_graded_test_judges_a_result_of_student_code(name):
+def test_every_graded_test_judges_a_result_of_student_code(name, reference_outcomes):
     """A test that reads back only its inputs, or only expects an error, could pay a wrong answer."""
     assignment = assignments.get(name)
     for test in assignment.tests():
         message = test.script().to_message()
-        want = engine.run_reference(test.build, assignment.reference())
+        want = reference_outcomes(name)[test.name]
         if want.raises is not None:
             assert _outputs_of_student_code(message, want.step), f"{test.name}: no valid call is judged"
             assert want.valid, test.name
@@ -153,7 +144,7 @@ SLIPS = [
 
 
 @pytest.mark.parametrize("name,test_name,index", SLIPS)
-def test_every_slip_reproduces_a_different_answer(name, test_name, index):
+def test_every_slip_reproduces_a_different_answer(name, test_name, index, reference_outcomes):
     """A slip's values come from valid calls (the reference's input checks would otherwise turn
     it into an exception and the hint would never show) and differ from the right answer."""
     assignment = assignments.get(name)
@@ -161,7 +152,7 @@ def test_every_slip_reproduces_a_different_answer(name, test_name, index):
     slip = test.slips[index]
     alt = engine.run_reference(slip.build, assignment.reference())
     assert alt.outputs is not None, f"{slip.hint[:60]!r}: the reference raised {alt.raises}"
-    want = engine.run_reference(test.build, assignment.reference()).outputs
+    want = reference_outcomes(name)[test_name].outputs
     shared = [k for k in alt.outputs if k in want]
     assert shared, "the slip names none of the test's outputs"
     assert any(not compare.compare(want[k], alt.outputs[k], rtol=test.rtol, atol=test.atol).passed for k in shared), (
@@ -267,19 +258,17 @@ def gpu_graded(tmp_path_factory):
     submissions = {
         "made_up_history": _replace_body(reference, "train", _MADE_UP_TRAIN),
         "zero_model": _replace_body(reference, "DigitsCNN", _ZERO_MODEL),
-        "reference": reference,
     }
     names = {"digits_cnn_layers", "digits_cnn_without_dropout", "train_reaches_97_percent"}
     results = _grade("gpu_training", submissions, tmp_path_factory.mktemp("gpu"), names)
     return {s: {t.name: t for t in r.tests} for s, r in results.items()}
 
 
-def test_reference_trains_and_passes_the_measured_checks(gpu_graded):
-    assert {n: t.status for n, t in gpu_graded["reference"].items()} == {
-        "digits_cnn_layers": "passed",
-        "digits_cnn_without_dropout": "passed",
-        "train_reaches_97_percent": "passed",
-    }
+def test_reference_trains_and_passes_the_measured_checks(graded_samples):
+    """The reference sample as `make grade` graded it (conftest.py)."""
+    tests = {t.name: t.status for t in graded_samples("gpu_training").results["reference"].tests}
+    names = ("digits_cnn_layers", "digits_cnn_without_dropout", "train_reaches_97_percent")
+    assert {n: tests[n] for n in names} == dict.fromkeys(names, "passed")
 
 
 def test_a_made_up_history_earns_nothing(gpu_graded):
@@ -318,15 +307,6 @@ def test_accuracy_is_measured_from_the_returned_weights():
     assert not verdict.passed and "not those of DigitsCNN" in verdict.message
     verdict = judge({"test logits": forged}, dict(got, **{"test logits": honest_logits}))
     assert not verdict.passed and "did not lower the loss" in verdict.message
-
-
-@pytest.fixture(scope="module")
-def reference_training():
-    """What the sandbox sends back for the reference's train(), recorded here (no sandbox)."""
-    pytest.importorskip("torch")
-    from autograder.course.gpu_training.grader import hidden
-
-    return engine.run_reference(hidden._train, assignments.get("gpu_training").reference()).outputs
 
 
 def test_reported_numbers_are_only_compared_with_measured_ones(reference_training):

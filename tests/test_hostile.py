@@ -20,6 +20,7 @@ encodings, escapes, malformed notebooks: guarantee 8) are in tests/test_reading.
 
 import ctypes
 import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -45,11 +46,20 @@ TIMEOUT = 3.0  # per graded test, instead of the usual 10 s
 JOBS = 2
 FUNCTIONS = ("conv2d_forward", "conv2d_backward", "conv1d_forward")
 NAMESPACES = bool(sandbox.namespace_prefix())
-_probe, _ = cgroup.create(memory_bytes=1 << 30, tasks=64)
-CGROUPS = _probe is not None  # a cgroup per sandbox can be made here
-CGROUP_PARENTS = [os.path.dirname(d) for d in _probe.dirs] if CGROUPS else []
-if CGROUPS:
-    _probe.close()
+
+
+@functools.cache
+def _cgroups():
+    """(whether a cgroup per sandbox can be made here, the folders they are made in), probed once
+    when a test first asks (nothing is made at import)."""
+    probe, _ = cgroup.create(memory_bytes=1 << 30, tasks=64)
+    if probe is None:
+        return False, []
+    parents = [os.path.dirname(d) for d in probe.dirs]
+    probe.close()
+    return True, parents
+
+
 SHM_HOST = 0x5A100000 + os.getpid() % 0x10000 * 8  # a System V key the host holds during the runs
 SHM_OWN = SHM_HOST + 1  # six keys a submission publishes
 MQ_NAME = f"/published-{os.getpid()}"  # a POSIX message queue a submission leaves
@@ -102,7 +112,10 @@ def _analyse(test):
     return {"calls": set(calls.values()), "feeds": feeds, "passes": passes, "raises": raises}
 
 
-REACH = {t.name: _analyse(t) for t in TESTS}
+@functools.cache
+def _reach():
+    """{test name: _analyse(test)}, worked out when a test first asks (not at import)."""
+    return {t.name: _analyse(t) for t in TESTS}
 
 
 def ALL():
@@ -115,22 +128,22 @@ def NONE():
 
 def entry(*fns):
     """The hostile part runs when the function is called, before any work: every test calling it."""
-    return lambda: {n for n, r in REACH.items() if r["calls"] & set(fns)}
+    return lambda: {n for n, r in _reach().items() if r["calls"] & set(fns)}
 
 
 def result(*fns):
     """The function computes, validates, then returns a wrong or fake value: tests judging it."""
-    return lambda: {n for n, r in REACH.items() if r["feeds"] & set(fns) and not r["raises"]}
+    return lambda: {n for n, r in _reach().items() if r["feeds"] & set(fns) and not r["raises"]}
 
 
 def inputs_of(fn):
     """The function changes its arguments in place: tests that read the arguments back."""
-    return lambda: {n for n, r in REACH.items() if r["passes"].get(fn)}
+    return lambda: {n for n, r in _reach().items() if r["passes"].get(fn)}
 
 
 def test_catalog_reaches_every_function():
     """The analysis the expected scores rest on sees every graded function and test."""
-    assert {fn for r in REACH.values() for fn in r["calls"]} == set(FUNCTIONS)
+    assert {fn for r in _reach().values() for fn in r["calls"]} == set(FUNCTIONS)
     assert entry("conv1d_forward")() and entry("conv2d_backward")() and result("conv1d_forward")()
 
 
@@ -1461,7 +1474,7 @@ def _sandbox_processes():
 def _leftover_cgroups():
     """Sandbox cgroups this process made that are still there."""
     found = []
-    for parent in CGROUP_PARENTS:
+    for parent in _cgroups()[1]:
         found += [str(p) for p in Path(parent).glob(f"autograder-{os.getpid()}-*")]
     return found
 
@@ -1673,7 +1686,7 @@ def test_alone_baseline(alone):
     if NAMESPACES and os.geteuid() == 0:  # every isolation measure applied (a cgroup if one can be made)
         notes = alone.results["good"].notes
         assert notes == [] or (
-            len(notes) == 1 and notes[0].startswith("isolation not applied: cgroup") and not CGROUPS
+            len(notes) == 1 and notes[0].startswith("isolation not applied: cgroup") and not _cgroups()[0]
         ), notes
 
 

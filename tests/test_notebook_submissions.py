@@ -37,38 +37,55 @@ def _grade(name, notebooks, tmp_path):
     for student, nb in notebooks.items():
         nbformat.write(nb, str(folder / f"{student}.ipynb"))
     results = cli.grade_folder(
-        assignments.get(name), str(folder), str(tmp_path / "out"), jobs=1, console=Console(file=io.StringIO())
+        assignments.get(name), str(folder), str(tmp_path / "out"), jobs=2, console=Console(file=io.StringIO())
     )
     return {r.student: r for r in results}
 
 
+def _partly_done():
+    """The reference pasted in with minimize unfinished, and a demo cell calling minimize."""
+    nb = _with_code_pasted("momentum", ["trajectory = minimize(lambda t: 2 * t, np.ones(2), 0.1, 0.9, 5)"])
+    unfinished = r"\1    raise NotImplementedError('Task 5.3')\n"
+    for cell in nb.cells:
+        if "def minimize(" in cell.source:
+            cell.source = re.sub(r"(def minimize\(.*?\n)", unfinished, cell.source)
+    return nb
+
+
+def _pasted(name):
+    return _with_code_pasted(name, [f"%time _ = {name}  # a magic\n!ls\nplt.show()"])
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """One `make grade` run per assignment: momentum's notebooks pasted (with a demo cell), as run
+    (importing momentum.py) and partly done; cnn_layer's pasted."""
+    notebooks = {
+        "momentum": {
+            "pasted": _pasted("momentum"),
+            "as_run": _teaching_notebook("momentum"),
+            "partial": _partly_done(),
+        },
+        "cnn_layer": {"pasted": _pasted("cnn_layer")},
+    }
+    return {name: _grade(name, nbs, tmp_path_factory.mktemp(name)) for name, nbs in notebooks.items()}
+
+
 @pytest.mark.parametrize("name", ["momentum", "cnn_layer"])
-def test_notebook_with_code_pasted_and_check_cells_kept_scores_full(name, tmp_path):
-    demo = f"%time _ = {name}  # a magic\n!ls\nplt.show()"
-    results = _grade(name, {"pasted": _with_code_pasted(name, [demo])}, tmp_path)
-    pasted = results["pasted"]
+def test_notebook_with_code_pasted_and_check_cells_kept_scores_full(name, graded):
+    pasted = graded[name]["pasted"]
     assert [(t.name, t.message) for t in pasted.tests if t.status == "failed"] == []
     assert pasted.score == pasted.max_score == 100
 
 
-def test_notebook_that_imports_the_module_says_which_file_to_submit(tmp_path):
-    results = _grade("momentum", {"as_run": _teaching_notebook("momentum")}, tmp_path)
-    as_run = results["as_run"]
+def test_notebook_that_imports_the_module_says_which_file_to_submit(graded):
+    as_run = graded["momentum"]["as_run"]
     assert as_run.score == 0
     assert "submit momentum.py" in as_run.notes[-1], as_run.notes
 
 
-def test_a_demo_cell_calling_an_unfinished_function_costs_only_that_function(tmp_path):
-    nb = _with_code_pasted("momentum", ["trajectory = minimize(lambda t: 2 * t, np.ones(2), 0.1, 0.9, 5)"])
-    broken = re.sub(
-        r"(def minimize\(.*?\n)",
-        r"\1    raise NotImplementedError('Task 5.3')\n",
-        nb.cells[next(i for i, c in enumerate(nb.cells) if "def minimize(" in c.source)].source,
-    )
-    for cell in nb.cells:
-        if "def minimize(" in cell.source:
-            cell.source = broken
-    result = _grade("momentum", {"partial": nb}, tmp_path)["partial"]
+def test_a_demo_cell_calling_an_unfinished_function_costs_only_that_function(graded):
+    result = graded["momentum"]["partial"]
     failed = {t.name for t in result.tests if t.status == "failed"}
     assert failed and all(t.task == "5.3" for t in result.tests if t.name in failed)
     assert result.score > 0

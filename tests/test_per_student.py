@@ -29,7 +29,16 @@ def _source_with_answers_of(student):
     return source[:start] + _literal_answers(student) + source[end:]
 
 
-def _grade(folder, sources):
+ANY_IDS = ["s1234567", "Jane.Doe@uni.edu", "x"]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """alice and bob both submit alice's numbers; three more students submit the reference: one
+    grading run of the per-student test and a usual one."""
+    copied = _source_with_answers_of("alice")
+    sources = {"alice": copied, "bob": copied, **dict.fromkeys(ANY_IDS, samples.reference_source("backprop"))}
+    folder = tmp_path_factory.mktemp("per_student")
     entries = []
     for student, source in sources.items():
         path = folder / f"{student}.py"
@@ -41,10 +50,8 @@ def _grade(folder, sources):
     return {r.student: {t.name: t for t in r.tests} for r in results}
 
 
-def test_own_numbers_pass_and_numbers_passed_around_fail(tmp_path):
+def test_own_numbers_pass_and_numbers_passed_around_fail(graded):
     assert graph_inputs("alice") != graph_inputs("bob")
-    copied = _source_with_answers_of("alice")
-    graded = _grade(tmp_path, {"alice": copied, "bob": copied})
     assert graded["alice"][TEST].points == 6
     bob = graded["bob"][TEST]
     assert bob.points == 0
@@ -54,10 +61,8 @@ def test_own_numbers_pass_and_numbers_passed_around_fail(tmp_path):
     assert graded["bob"]["graph_example_lecture_point"].points == 3  # the rest is graded as usual
 
 
-def test_the_reference_passes_for_any_id(tmp_path):
-    ids = ["s1234567", "Jane.Doe@uni.edu", "x"]
-    graded = _grade(tmp_path, {i: samples.reference_source("backprop") for i in ids})
-    assert [graded[i][TEST].points for i in ids] == [6, 6, 6]
+def test_the_reference_passes_for_any_id(graded):
+    assert [graded[i][TEST].points for i in ANY_IDS] == [6, 6, 6]
 
 
 def test_a_per_student_test_is_hidden_and_listed_for_an_example_student():

@@ -5,6 +5,7 @@ keyring reaches a later test or submission, and grading still works, saying what
 the OS refuses namespaces, cgroups or a seccomp filter."""
 
 import ast
+import functools
 import os
 import platform
 import resource
@@ -23,10 +24,16 @@ from tests.keyrings import KEYRINGS
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="the sandbox needs Linux")
 
-_probe, _ = cgroup.create(memory_bytes=1 << 30, tasks=64)
-CGROUPS = _probe is not None
-if CGROUPS:
-    _probe.close()
+
+@functools.cache
+def _cgroups():
+    """Whether a cgroup per sandbox can be made here: probed once, when a test first asks."""
+    probe, _ = cgroup.create(memory_bytes=1 << 30, tasks=64)
+    if probe is not None:
+        probe.close()
+    return probe is not None
+
+
 MiB = 1 << 20
 HAS_KEYRINGS = isolation.kernel_has_keyrings()  # this process runs under no filter
 
@@ -175,7 +182,14 @@ def test_grader_and_worker_stay_bounded_when_a_test_forges_a_huge_frame():
 
 # ---------------------------------------------------------------- a cgroup per sandbox
 
-needs_cgroup = pytest.mark.skipif(not CGROUPS, reason="no cgroup can be made on this machine")
+
+@pytest.fixture
+def _cgroup_possible():
+    if not _cgroups():
+        pytest.skip("no cgroup can be made on this machine")
+
+
+needs_cgroup = pytest.mark.usefixtures("_cgroup_possible")
 
 
 def _setting(dirs, *names):
@@ -267,7 +281,7 @@ def test_grading_works_and_says_what_was_not_applied(refused, monkeypatch):
     if "AUTOGRADER_NO_CGROUP" in refused:
         assert isolation["cgroup"] == sandbox.Measure(False, isolation["cgroup"].detail)
         assert isolation["cgroup"].detail.startswith("AUTOGRADER_NO_CGROUP is set")
-    elif CGROUPS:
+    elif _cgroups():
         assert isolation["cgroup"].applied and isolation["cgroup"].detail.startswith("memory 3 GiB and 512 tasks")
     if "AUTOGRADER_NO_SECCOMP" in refused and HAS_KEYRINGS:
         assert not isolation["keyrings"].applied
@@ -356,8 +370,9 @@ def _int80_works():
 
 
 @needs_keyrings
-@pytest.mark.skipif(not _int80_works(), reason="no 32-bit system call ABI (int 0x80) on this machine")
 def test_keyring_calls_through_the_32_bit_abi_are_refused_too():
+    if not _int80_works():  # asked here, not at import: it starts a Python
+        pytest.skip("no 32-bit system call ABI (int 0x80) on this machine")
     with Sandbox(preload=("numpy",)) as box:
         out = _run_alone(box, INT80_KEYCTL, "int80")
     assert out.strip() == "getpid: False keyctl: -38", out  # every call of that ABI fails: ENOSYS
