@@ -237,6 +237,7 @@ def kit(tmp_path_factory):
     root = tmp_path_factory.mktemp("kit")
     for part in ("autograder", "solution", "tools"):
         shutil.copytree(os.path.join(ROOT, part), root / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(os.path.join(ROOT, "pyproject.toml"), root / "pyproject.toml")  # the zips' pinned requirements
     course = root / "autograder" / "course"
     for rel, text in TOY_FILES.items():
         (course / "toy" / rel).parent.mkdir(parents=True, exist_ok=True)
