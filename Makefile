@@ -10,7 +10,7 @@ OUT ?= out
 JOBS ?=
 PYTEST_ARGS ?=
 
-.PHONY: install test lint grade bench assignments dist goldens clean FORCE
+.PHONY: install test lint grade slurm bench assignments dist goldens clean FORCE
 
 install: $(VENV)/.installed
 
@@ -39,6 +39,12 @@ lint: install
 
 grade: install
 	$(PY) -m autograder grade $(ASSIGNMENT) $(SUBMISSIONS) -o $(OUT) $(if $(JOBS),-j $(JOBS))
+
+# On a Slurm cluster: one array task per shard, then a merge job (tools/slurm/submit.sh says more).
+SHARDS ?= 8
+slurm: install
+	@if [ "$(ASSIGNMENT)" = all ]; then echo "make slurm: name one assignment, e.g. make slurm ASSIGNMENT=cnn_layer SUBMISSIONS=dir/ OUT=out/cnn_layer SHARDS=8" >&2; exit 2; fi
+	bash tools/slurm/submit.sh $(ASSIGNMENT) "$(SUBMISSIONS)" $(if $(filter out,$(OUT)),out/$(ASSIGNMENT),$(OUT)) $(SHARDS)
 
 bench: install
 	$(PY) -m bench

@@ -27,7 +27,10 @@ def main(argv=None):
     check.add_argument("assignment")
     check.add_argument("path", nargs="?", help="your file or notebook (default: ./<assignment>.py)")
     check.add_argument("task", nargs="?", help="only this task's checks, e.g. 5.1")
+    _add_scale_verbs(verbs, grade)
     args = parser.parse_args(argv)
+    if args.verb in ("merge", "similar"):
+        return _scale_verb(args)
     if args.verb == "check":
         from autograder.check import run_check
 
@@ -47,25 +50,27 @@ def _grade(args):
         names = list(assignments.ASSIGNMENTS)
     else:
         names = [assignments.get(args.assignment).name]
+    grade_folder_ = _sharded(args) if args.shard else grade_folder
     for name in names:
         out = os.path.join(args.out, name) if args.assignment == "all" else args.out
         if args.submissions:
-            grade_folder(assignments.get(name), args.submissions, out, jobs=max(1, args.jobs), console=console)
+            grade_folder_(assignments.get(name), args.submissions, out, jobs=max(1, args.jobs), console=console)
             continue
         from autograder.course import samples  # generated from solution/ and samples.toml
 
         with tempfile.TemporaryDirectory(prefix=f"{name}-samples-") as folder:
-            grade_folder(
+            grade_folder_(
                 assignments.get(name), samples.write(name, folder), out, jobs=max(1, args.jobs), console=console
             )
     return 0
 
 
-def grade_folder(assignment, folder, out, *, jobs, console):
+def grade_folder(assignment, folder, out, *, jobs, console, only=None):
+    """Grade every entry of `folder` (or only the student ids in `only`, a shard's) into `out`."""
     started = time.monotonic()
     tests = assignment.tests()
     expected = engine.expected_values(tests, assignment.reference(), golden.load(assignment.name))
-    entries = submissions.discover(folder, assignment)
+    entries = [e for e in submissions.discover(folder, assignment) if only is None or e[0] in only]
     if sys.stderr.isatty() and not console.quiet:
         from rich.progress import Progress
 
@@ -89,3 +94,47 @@ def grade_folder(assignment, folder, out, *, jobs, console):
         f"(report: {os.path.join(out, 'report.html')})"
     )
     return results
+
+
+# ---------------------------------------------------------------- shards, merge, similarity
+
+
+def _add_scale_verbs(verbs, grade):
+    grade.add_argument(
+        "--shard", metavar="K/N", help="grade only shard K of N (a stable hash of each id) into OUT/shard-K-of-N/"
+    )
+    merge = verbs.add_parser("merge", help="join the shards under OUT into one gradebook and report")
+    merge.add_argument("out")
+    merge.add_argument("-q", "--quiet", action="store_true")
+    similar = verbs.add_parser("similar", help="code-similarity report of a folder of submissions")
+    similar.add_argument("assignment")
+    similar.add_argument("submissions")
+    similar.add_argument("-o", "--out", default="out")
+    similar.add_argument(
+        "-t", "--threshold", type=float, default=0.5, help="report pairs this similar or more (0-1, default 0.5)"
+    )
+
+
+def _sharded(args):
+    from autograder import shard
+
+    if args.assignment == "all":
+        raise SystemExit("grade --shard: name one assignment (not 'all')")
+    shard.parse(args.shard)
+    return lambda *a, **kw: shard.grade_shard(*a, spec=args.shard, **kw)
+
+
+def _scale_verb(args):
+    from rich.console import Console
+
+    if args.verb == "merge":
+        from autograder import shard
+
+        try:
+            shard.merge(args.out, Console(stderr=True, quiet=args.quiet))
+        except shard.ShardError as err:
+            raise SystemExit(f"merge: {err}") from None
+        return 0
+    from autograder import similar
+
+    return similar.main(assignments.get(args.assignment), args.submissions, args.out, args.threshold)
