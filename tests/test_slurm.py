@@ -5,11 +5,13 @@ a merge job after them, must give what a local run gives. Skipped, saying why, w
 installed (tools/slurm/install-local.sh installs it) or cannot start."""
 
 import os
+import pathlib
 import pwd
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
@@ -87,12 +89,13 @@ def _tail(path, n=20):
 
 
 @pytest.fixture(scope="module")
-def slurm(tmp_path_factory):
+def slurm():
     """Environment for sbatch/squeue talking to a one-node cluster started here."""
     why = _why_not()
     if why:
         pytest.skip(why)
-    d = tmp_path_factory.mktemp("slurm")
+    # not under pytest's tmp folder: that is private to root, and munged runs as 'munge'
+    d = pathlib.Path(tempfile.mkdtemp(prefix="kit-slurm-"))
     os.chmod(d, 0o755)
     for sub in ("munge", "state", "spool"):
         (d / sub).mkdir()
@@ -120,7 +123,8 @@ def slurm(tmp_path_factory):
             daemons.append(subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             time.sleep(1)
             if daemons[-1].poll() is not None:
-                pytest.skip(f"Slurm could not start here: {cmd[0] if cmd[0] != 'runuser' else 'munged'} exited")
+                name = cmd[0] if cmd[0] != "runuser" else "munge/munged"
+                pytest.skip(f"Slurm could not start here: {name} exited; its log:\n{_tail(d / f'{name}.log')}")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             state = subprocess.run(["sinfo", "-h", "-o", "%t"], env=env, capture_output=True, text=True).stdout
@@ -139,6 +143,7 @@ def slurm(tmp_path_factory):
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def _wait(env, jobs, d):
