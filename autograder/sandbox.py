@@ -137,6 +137,7 @@ class Sandbox:
         memory_bytes=SANDBOX_MEMORY_BYTES,
         tasks=SANDBOX_TASKS,
         budget_seconds=BUDGET_DEFAULT_SECONDS,
+        warm_imports=True,  # False only to measure what importing lazy modules once saves (bench/)
     ):
         prefix = list(namespace_prefix())
         # As root, each test's child drops to its own uid, namespaces or not (see worker.py).
@@ -152,6 +153,7 @@ class Sandbox:
             "repo": ROOT,
             "namespaces": bool(prefix),
             "refuse_keyrings": not os.environ.get("AUTOGRADER_NO_SECCOMP"),
+            "warm_imports": warm_imports,
         }
         command = prefix + [sys.executable, "-I", "-c", _BOOTSTRAP.format(root=ROOT), json.dumps(config)]
         if self.cgroup is not None:  # join the cgroup before anything of the sandbox runs

@@ -57,10 +57,17 @@ _IGNORED_SIGNALS = [
 ]
 
 
+# What a preloaded module imports lazily on first use, imported with it: torch's first nn/optim
+# call imports torch._dynamo (sympy and more, seconds), which every test's fresh child paid again.
+_IMPORTED_ON_FIRST_USE = {"torch": ("torch._dynamo",)}
+
+
 def main():
     config = json.loads(sys.argv[1])
     for name in config.get("preload", []):
         importlib.import_module(name)
+        for lazy in _IMPORTED_ON_FIRST_USE.get(name, ()) if config.get("warm_imports", True) else ():
+            importlib.import_module(lazy)
     isolation = _lock_down(config)
     _send({"ready": True, "isolation": isolation})
     source = None
