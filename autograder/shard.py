@@ -14,7 +14,7 @@ import os
 import re
 from importlib import metadata
 
-from autograder import report, submissions, ta_report
+from autograder import report, submissions
 from autograder.engine import Status, SubmissionResult, TestResult
 
 MANIFEST = "shard.json"
@@ -197,7 +197,7 @@ def _show(value):
 def merge(out, console):
     """Join the shards under `out` into out/grades.csv, students.csv, tests.csv, feedback/ and the
     report, as one run over all the submissions writes them. Returns the results."""
-    from autograder import assignments
+    from autograder import assignments, ta_report  # ta_report ships to graders only (tools/dist.py)
 
     shards = load_shards(out)
     assignment = assignments.get(shards[0]["assignment"])

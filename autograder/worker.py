@@ -62,12 +62,18 @@ _IGNORED_SIGNALS = [
 _IMPORTED_ON_FIRST_USE = {"torch": ("torch._dynamo",)}
 
 
-def main():
-    config = json.loads(sys.argv[1])
+def preload(config):
     for name in config.get("preload", []):
         importlib.import_module(name)
         for lazy in _IMPORTED_ON_FIRST_USE.get(name, ()) if config.get("warm_imports", True) else ():
             importlib.import_module(lazy)
+
+
+def main(config=None):
+    """The worker's loop; `config` is given when it was forked from a zygote (zygote.py), which
+    preloaded the modules already."""
+    config = config if config is not None else json.loads(sys.argv[1])
+    preload(config)
     isolation = _lock_down(config)
     _send({"ready": True, "isolation": isolation})
     source = None
