@@ -12,12 +12,13 @@ GRADE_OUT = $(or $(OUT),$(if $(filter all,$(ASSIGNMENT)),out,out/$(ASSIGNMENT)))
 JOBS ?=
 PYTEST_ARGS ?=
 
-.PHONY: help install test lint grade notebook bench assignments dist goldens clean FORCE
+.PHONY: help install test lint grade notebook slurm bench assignments dist goldens clean FORCE
 
 help:
 	@echo "make install     set up .venv (Python 3.11+, $(TORCH), JupyterLab, the test tools); then: source .venv/bin/activate"
 	@echo "make grade       grade the sample submissions of every assignment into out/<assignment>/, with a verdict each"
 	@echo "make grade ASSIGNMENT=cnn_layer SUBMISSIONS=dir/ [OUT=out/cnn_layer] [JOBS=4]   grade real submissions"
+	@echo "make slurm ASSIGNMENT=cnn_layer SUBMISSIONS=dir/ OUT=out/cnn_layer [SHARDS=8]   grade on a Slurm cluster"
 	@echo "make notebook ASSIGNMENT=momentum   open an assignment's notebook in JupyterLab (assignments/<name>/)"
 	@echo "make test        the kit's own tests (what CI runs: .ci/run); PYTEST_ARGS=... passes options to pytest"
 	@echo "make lint        ruff check and ruff format --check"
@@ -59,6 +60,12 @@ notebook: install
 	@test "$(ASSIGNMENT)" != all || { echo "make notebook: name one, e.g. make notebook ASSIGNMENT=momentum" >&2; exit 2; }
 	@test -d assignments/$(ASSIGNMENT) || { echo "make notebook: no assignments/$(ASSIGNMENT)/" >&2; exit 2; }
 	cd assignments/$(ASSIGNMENT) && $(abspath $(VENV))/bin/jupyter lab $(ASSIGNMENT).ipynb
+
+# On a Slurm cluster: one array task per shard, then a merge job (tools/slurm/submit.sh says more).
+SHARDS ?= 8
+slurm: install
+	@if [ "$(ASSIGNMENT)" = all ]; then echo "make slurm: name one assignment, e.g. make slurm ASSIGNMENT=cnn_layer SUBMISSIONS=dir/ OUT=out/cnn_layer SHARDS=8" >&2; exit 2; fi
+	bash tools/slurm/submit.sh $(ASSIGNMENT) "$(SUBMISSIONS)" $(if $(filter out,$(OUT)),out/$(ASSIGNMENT),$(OUT)) $(SHARDS)
 
 bench: install
 	$(PY) -m bench

@@ -32,9 +32,12 @@ def main(argv=None):
     )
     export = verbs.add_parser("export", help="the written answers as one PDF (otter export; needs pandoc and xelatex)")
     export.add_argument("notebook")
+    _add_scale_verbs(verbs, grade)
     args = parser.parse_args(argv)
     if args.verb == "export":
         return export_pdf(args.notebook)
+    if args.verb in ("merge", "similar"):
+        return _scale_verb(args)
     if args.verb == "check":
         from autograder.check import run_check
 
@@ -97,10 +100,11 @@ def _grade(args):
     else:
         names = [assignments.get(args.assignment).name]
     failed = []
+    grade_folder_ = _sharded(args) if args.shard else grade_folder
     for name in names:
         out = os.path.join(args.out, name) if args.assignment == "all" else args.out
         if args.submissions:
-            grade_folder(assignments.get(name), args.submissions, out, jobs=max(1, args.jobs), console=console)
+            grade_folder_(assignments.get(name), args.submissions, out, jobs=max(1, args.jobs), console=console)
             continue
         from autograder.course import samples  # generated from solution/ and samples.toml
 
@@ -110,8 +114,8 @@ def _grade(args):
             except samples.SampleError as err:  # the other assignments are still graded
                 ok, lines = False, [f"{name}: FAILED: the samples cannot be made: {err}"]
             else:
-                results = grade_folder(assignments.get(name), written, out, jobs=max(1, args.jobs), console=console)
-                ok, lines = samples_verdict(name, results)
+                results = grade_folder_(assignments.get(name), written, out, jobs=max(1, args.jobs), console=console)
+                ok, lines = (True, []) if args.shard else samples_verdict(name, results)  # a shard: a part
         failed += [] if ok else [name]
         for line in lines:  # what grading the samples proved: printed even with -q
             if args.quiet:
@@ -165,7 +169,8 @@ def _score(result):
     return "nothing (not graded)" if result is None else f"{result.score:g}/{result.max_score:g}"
 
 
-def grade_folder(assignment, folder, out, *, jobs, console):
+def grade_folder(assignment, folder, out, *, jobs, console, only=None):
+    """Grade every entry of `folder` (or only the student ids in `only`, a shard's) into `out`."""
     started = time.monotonic()
     tests = assignment.tests()
     expected = engine.expected_values(tests, assignment.reference(), golden.load(assignment.name))
@@ -179,6 +184,8 @@ def grade_folder(assignment, folder, out, *, jobs, console):
         console.print(f"{assignment.name}: {name!r} graded as {student}", markup=False, highlight=False)
     for name in entries.hidden:
         console.print(f"{assignment.name}: {name!r} not graded: hidden entry", markup=False, highlight=False)
+    if only is not None:
+        entries = [e for e in entries if e[0] in only]
     if sys.stderr.isatty() and not console.quiet:
         from rich.progress import Progress
 
@@ -225,3 +232,47 @@ def unread_submissions(name, results, files, console):
             highlight=False,
             style="yellow",
         )
+
+
+# ---------------------------------------------------------------- shards, merge, similarity
+
+
+def _add_scale_verbs(verbs, grade):
+    grade.add_argument(
+        "--shard", metavar="K/N", help="grade only shard K of N (a stable hash of each id) into OUT/shard-K-of-N/"
+    )
+    merge = verbs.add_parser("merge", help="join the shards under OUT into one gradebook and report")
+    merge.add_argument("out")
+    merge.add_argument("-q", "--quiet", action="store_true")
+    similar = verbs.add_parser("similar", help="code-similarity report of a folder of submissions")
+    similar.add_argument("assignment")
+    similar.add_argument("submissions")
+    similar.add_argument("-o", "--out", default="out")
+    similar.add_argument(
+        "-t", "--threshold", type=float, default=0.5, help="report pairs this similar or more (0-1, default 0.5)"
+    )
+
+
+def _sharded(args):
+    from autograder import shard
+
+    if args.assignment == "all":
+        raise SystemExit("grade --shard: name one assignment (not 'all')")
+    shard.parse(args.shard)
+    return lambda *a, **kw: shard.grade_shard(*a, spec=args.shard, **kw)
+
+
+def _scale_verb(args):
+    from rich.console import Console
+
+    if args.verb == "merge":
+        from autograder import shard
+
+        try:
+            shard.merge(args.out, Console(stderr=True, quiet=args.quiet))
+        except shard.ShardError as err:
+            raise SystemExit(f"merge: {err}") from None
+        return 0
+    from autograder import similar
+
+    return similar.main(assignments.get(args.assignment), args.submissions, args.out, args.threshold)

@@ -14,10 +14,12 @@ long for code that only waits. What
 could not be applied is reported with every result, never silently skipped.
 """
 
+import atexit
 import contextlib
 import functools
 import json
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -27,6 +29,7 @@ import time
 from dataclasses import dataclass, field
 
 from autograder import ROOT, cgroup, wire
+from autograder import zygote as zygote_module
 from autograder.policy import (
     BUDGET_DEFAULT_SECONDS,
     BUDGET_FLOOR_SECONDS,
@@ -110,6 +113,78 @@ class SandboxError(RuntimeError):
     """The worker itself failed (not the submission)."""
 
 
+# ---------------------------------------------------------------- workers forked from a zygote
+
+_ZYGOTES = {}
+_ZYGOTES_LOCK = threading.Lock()
+
+
+def _zygote(preload, warm_imports):
+    """The zygote for these preloads, started on first use and kept for this process's life; None
+    where workers are started directly (not root: namespaces then need a user namespace, which
+    the `unshare` command line sets up; or AUTOGRADER_NO_ZYGOTE is set)."""
+    if os.geteuid() != 0 or os.environ.get("AUTOGRADER_NO_ZYGOTE"):
+        return None
+    key = (preload, warm_imports)
+    with _ZYGOTES_LOCK:
+        zygote = _ZYGOTES.get(key)
+        if zygote is None or not zygote.alive():
+            zygote = zygote_module.Zygote(preload, warm_imports, _clean_env(), ROOT)
+            try:
+                zygote.wait_ready(WORKER_START_SECONDS)
+            except zygote_module.ZygoteError:
+                zygote.close()
+                raise
+            _ZYGOTES[key] = zygote
+        return zygote
+
+
+def zygote_pids() -> set:
+    """The zygotes this process keeps (they outlive sandboxes by design; their forks do not)."""
+    return {z.pid for z in _ZYGOTES.values() if z.alive()}
+
+
+@atexit.register
+def _close_zygotes():
+    for zygote in _ZYGOTES.values():
+        zygote.close()
+
+
+class _Forked:
+    """A worker forked by a zygote, with what the sandbox uses of a Popen: pid, the three pipes,
+    poll() and wait() (through a pidfd: the worker is the zygote's child, not ours)."""
+
+    def __init__(self, zygote, config, procs_files, namespaces):
+        ends = [os.pipe() for _ in range(3)]  # stdin, stdout, stderr
+        theirs = [ends[0][0], ends[1][1], ends[2][1]]
+        try:
+            self.pid = zygote.spawn(config, procs_files, namespaces, theirs, timeout=WORKER_START_SECONDS)
+            self._pidfd = os.pidfd_open(self.pid)
+        except BaseException:
+            for fd in (ends[0][1], ends[1][0], ends[2][0]):
+                os.close(fd)
+            raise
+        finally:
+            for fd in theirs:
+                os.close(fd)
+        self.stdin = os.fdopen(ends[0][1], "wb", buffering=0)
+        self.stdout = os.fdopen(ends[1][0], "rb", buffering=0)
+        self.stderr = os.fdopen(ends[2][0], "rb")
+        self.returncode = None
+
+    def poll(self):
+        if self.returncode is None and select.select([self._pidfd], [], [], 0)[0]:
+            self.returncode = -1  # ended (its exit status belongs to the zygote's side)
+            os.close(self._pidfd)
+        return self.returncode
+
+    def wait(self):
+        if self.returncode is None:
+            select.select([self._pidfd], [], [])
+            self.poll()
+        return self.returncode
+
+
 def _claim_uid(slot):
     """The first free sandbox uid from 61000 + slot on, held (by an abstract socket name, freed
     when this process ends) while the sandbox lives: two graders on one machine never share a uid,
@@ -141,6 +216,7 @@ class Sandbox:
         tasks=SANDBOX_TASKS,
         budget_seconds=BUDGET_DEFAULT_SECONDS,
         wall_seconds=None,
+        warm_imports=True,  # False only to measure what importing lazy modules once saves (bench/)
     ):
         prefix = list(namespace_prefix())
         # As root, each test's child drops to its own uid, namespaces or not (see worker.py).
@@ -158,6 +234,7 @@ class Sandbox:
             "repo": ROOT,
             "namespaces": bool(prefix),
             "refuse_keyrings": not os.environ.get("AUTOGRADER_NO_SECCOMP"),
+            "warm_imports": warm_imports,
         }
         command = prefix + [sys.executable, "-I", "-c", _BOOTSTRAP.format(root=ROOT), json.dumps(config)]
         if self.cgroup is not None:  # join the cgroup before anything of the sandbox runs
@@ -171,17 +248,24 @@ class Sandbox:
                 *command,
             ]
         try:
-            self._proc = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=_clean_env(),
-                start_new_session=True,
-            )
-        except OSError:
+            zygote = _zygote(tuple(preload), warm_imports)
+            if zygote is not None:  # the same worker, forked instead of started (zygote.py)
+                procs = self.cgroup.procs_files if self.cgroup is not None else ()
+                self._proc = _Forked(zygote, config, procs, bool(prefix))
+            else:
+                self._proc = subprocess.Popen(
+                    command,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    env=_clean_env(),
+                    start_new_session=True,
+                )
+        except (OSError, zygote_module.ZygoteError) as err:
             self._close_cgroup()
-            raise
+            if self._uid_claim is not None:
+                self._uid_claim.close()
+            raise SandboxError(f"the sandbox worker could not start: {err}") from None
         self._stderr = []
         threading.Thread(target=self._drain_stderr, daemon=True).start()
         ready = self._receive(timeout=WORKER_START_SECONDS)

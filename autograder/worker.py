@@ -57,10 +57,23 @@ _IGNORED_SIGNALS = [
 ]
 
 
-def main():
-    config = json.loads(sys.argv[1])
+# What a preloaded module imports lazily on first use, imported with it: torch's first nn/optim
+# call imports torch._dynamo (sympy and more, seconds), which every test's fresh child paid again.
+_IMPORTED_ON_FIRST_USE = {"torch": ("torch._dynamo",)}
+
+
+def preload(config):
     for name in config.get("preload", []):
         importlib.import_module(name)
+        for lazy in _IMPORTED_ON_FIRST_USE.get(name, ()) if config.get("warm_imports", True) else ():
+            importlib.import_module(lazy)
+
+
+def main(config=None):
+    """The worker's loop; `config` is given when it was forked from a zygote (zygote.py), which
+    preloaded the modules already."""
+    config = config if config is not None else json.loads(sys.argv[1])
+    preload(config)
     isolation = _lock_down(config)
     _send({"ready": True, "isolation": isolation})
     source = None
