@@ -14,7 +14,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.course.attention import hidden as graded
+from autograder.course.attention.grader import hidden as graded
 from autograder.course.attention import public
 from solution.attention import (
     attention_backward,
