@@ -118,10 +118,9 @@ def dropout_forward(x, p, train=True, rng=None, mask=None):
 def dropout_backward(dout, cache):
     """Inverted dropout, backward pass.
 
-    The forward map is linear in x with a fixed mask, out_i = x_i keep_i / (1 − p), so
-        ∂L/∂x_i = ∂L/∂out_i · keep_i / (1 − p)      (training)
-        ∂L/∂x_i = ∂L/∂out_i                         (test time: out = x)
-    Dropped units get no gradient: they were not part of the thinned network.
+    The forward map is linear in x with a fixed mask, out_i = x_i keep_i / (1 − p)
+    (training) and out = x (test time): derive ∂L/∂x from it, in both modes, with the
+    mask saved in the cache.
 
     Args:
         dout: upstream gradient ∂L/∂out, x's shape.

@@ -162,14 +162,11 @@ def _col2im(dcols, x_pad_shape, KH, KW, stride, H_out, W_out):
 def conv2d_backward(dout, cache):
     """Backward pass of ``conv2d_forward``.
 
-    With dout[n, o, i, j] = dL/dout[n, o, i, j]:
-
-        db[o]          = sum_{n, i, j} dout[n, o, i, j]
-        dw[o, c, p, q] = sum_{n, i, j} dout[n, o, i, j] * x~[n, c, i*s + p, j*s + q]
-        dx~[n, c, i*s + p, j*s + q] += sum_o w[o, c, p, q] * dout[n, o, i, j]
-
-    and dx is dx~ with the padding cropped off. In im2col form: dw = dout_mat @ cols^T,
-    dcols = w_mat^T @ dout_mat, dx~ = col2im(dcols).
+    With dout[n, o, i, j] = dL/dout[n, o, i, j], derive db, dw and the gradient dx~ of
+    the padded input x~ by the chain rule: every output is linear in b, w and x~, so each
+    gradient sums over every output that used the quantity, and overlapping windows add
+    up in dx~ (``_col2im`` folds columns back onto the image). dx is dx~ with the padding
+    cropped off.
 
     Args:
         dout: (N, C_out, H_out, W_out) upstream gradient, the shape of the forward output.

@@ -64,7 +64,7 @@ def db_first_sample(x, w, b, dout, stride=1, padding=0):
     return build
 
 
-DB_NOT_SUMMED = "db is not summed over the batch: db[o] = Σ_n Σ_i Σ_j dout[n, o, i, j]"
+DB_NOT_SUMMED = "db is not summed over the batch: every example's outputs used b, so each one contributes to db"
 
 
 def conv1d(x, w, b, stride=1, padding=0):
@@ -91,8 +91,8 @@ TESTS = [
         backward(X, W, B, DOUT),
         hidden=False,
         slips=(Slip(FLIPPED, flipped_backward(X, W, B, DOUT)), Slip(DB_NOT_SUMMED, db_first_sample(X, W, B, DOUT))),
-        hint="db sums dout over N, H_out and W_out; dw correlates x with dout; "
-        "dx scatters dout·w back onto every input position it came from",
+        hint="each of db, dw and dx sums, by the chain rule, over every output that used b, w or that "
+        "input position; check them against finite differences, as the notebook does",
     ),
     GradedTest(
         "conv1d_forward_basic",

@@ -34,7 +34,10 @@ WRONG_SCALING = (
     "kept units multiplied by (1 − p) instead of divided: inverted dropout uses out = x·keep/(1 − p); "
     "the (1 − p) factor belongs to the classic scheme's test-time weights"
 )
-MASK_FORGOTTEN = "the mask is missing in the backward pass: dropped units get no gradient, dx = dout·keep/(1 − p)"
+MASK_FORGOTTEN = (
+    "the mask is missing in the backward pass: dropped units get no gradient; use the keep-mask the "
+    "forward pass saved in the cache"
+)
 TEST_TIME_DROPOUT = (
     "dropout applied at test time: with train=False the layer is the identity, out = x (no mask, no randomness)"
 )
@@ -170,7 +173,7 @@ TESTS = [
         backward(X, P, DOUT, MASK),
         hidden=False,
         slips=backward_slips(X, P, DOUT, MASK),
-        hint="dx = dout·keep/(1 − p): the same mask and scale as the forward pass",
+        hint="differentiate the forward pass with its mask held fixed (the one saved in the cache)",
     ),
     GradedTest(
         "dropout_forward_seeded",

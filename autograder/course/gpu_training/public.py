@@ -102,7 +102,7 @@ TESTS = [
         rtol=FLOAT32_RTOL,
         atol=FLOAT32_ATOL,
         timeout=60,
-        hint="model.train(); optimizer.zero_grad(); loss = cross_entropy(model(xb), yb); "
-        "loss.backward(); optimizer.step(); return loss.item()",
+        hint="one SGD step in training mode: clear the old gradients, compute the batch's mean "
+        "cross-entropy, backpropagate, update the weights; return the loss",
     ),
 ]

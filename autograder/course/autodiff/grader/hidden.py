@@ -37,6 +37,25 @@ from autograder.course.autodiff.public import (
 )
 from autograder.testcase import GradedTest, Slip
 
+# tests/test_leaks.py fails when one of these (regular expressions, case-insensitive) appears in a
+# file of the student zip; each must match the reference or the grader-only files. The docstrings
+# state each op's local derivative in maths; the asked part is writing it as code.
+FORMULAS = [
+    r"/\s*\(\s*2(\.0)?\s*\*\s*eps\s*\)",  # the centered difference's denominator
+    r"\.deriv\s*\*\s*\w+\.value\s*\+\s*\w+\.value\s*\*\s*\w+\.deriv",  # the product rule on .deriv
+    r"\.deriv\s*\*\s*\w+\.value\s*-\s*\w+\.value\s*\*\s*\w+\.deriv",  # the quotient rule's numerator
+    r"\.deriv\s*/\s*\w+\.value\b",  # log: x'/x
+    r"-\s*math\.sin\(\s*\w+\.value\s*\)\s*\*",  # cos' = -sin
+    r"-\s*out\.grad\s*\*\s*\w+\.data\s*/\s*\w+\.data\s*\*\*\s*2",  # d(a/b)/db = -a/b**2
+    r"-\s*a\s*/\s*b\s*\*\*\s*2",
+    r"out\.grad\s*/\s*self\.data",  # log: dL/da = dL/dout / a
+    r"\b(\w+(\.data)?)\s*\*\s*\(\s*1(\.0)?\s*-\s*\1\s*\)",  # the sigmoid's s * (1 - s)
+    r"1(\.0)?\s*-\s*(\w+(\.data)?)\s*(\*\*\s*2|\*\s*\2\b)",  # tanh's 1 - t**2, 1 - t * t
+    r"out\.grad\s*@\s*\w+\.data\.T",  # dL/dA = dL/dout @ B.T
+    r"\w+\.data\.T\s*@\s*out\.grad",  # dL/dB = A.T @ dL/dout
+    r"out\.grad\s*\*\s*\(\s*self\.data\s*>\s*0",  # relu's mask
+]
+
 _rng = np.random.default_rng(10)
 
 

@@ -158,20 +158,12 @@ check("cnn_layer", "3.1")
 # %% [markdown]
 # ## Task 3.2: conv2d_backward
 #
-# Each output is linear in $w$, $b$ and $\tilde x$, so the chain rule with
-# $\text{dout} = \partial L/\partial\,\text{out}$ gives, summing over every output that
-# used the quantity:
-#
-# $$db[o] = \sum_{n,i,j}\text{dout}[n,o,i,j], \qquad
-#   dw[o,c,p,q] = \sum_{n,i,j}\text{dout}[n,o,i,j]\;\tilde x[n,c,\,is+p,\,js+q],$$
-#
-# $$d\tilde x[n,c,\,is+p,\,js+q] \mathrel{+}= \sum_o w[o,c,p,q]\;\text{dout}[n,o,i,j],$$
-#
-# and $dx$ is $d\tilde x$ with the padding cropped off. Overlapping windows **add** into
-# $d\tilde x$ (an input pixel is used by several outputs, like $b$ in $e = (a+b)(b+1)$).
-# In im2col form: $dw = \text{dout}_\text{mat}\,\text{cols}^\top$,
-# $d\text{cols} = w_\text{mat}^\top\,\text{dout}_\text{mat}$, then fold $d\text{cols}$
-# back onto the image ("col2im").
+# Each output is linear in $w$, $b$ and $\tilde x$ (the padded input). With
+# $\text{dout} = \partial L/\partial\,\text{out}$, derive $db$, $dw$ and $d\tilde x$ by the
+# chain rule, summing over every output that used the quantity; $dx$ is $d\tilde x$ with
+# the padding cropped off. Overlapping windows **add** into $d\tilde x$ (an input pixel is
+# used by several outputs, like $b$ in $e = (a+b)(b+1)$). In im2col form, find the
+# gradient of the columns, $d\text{cols}$, then fold it back onto the image ("col2im").
 #
 # The cell below checks all three against centered finite differences of
 # $L = \sum \text{out}\odot\text{dout}$ (whose gradient with respect to out is dout),

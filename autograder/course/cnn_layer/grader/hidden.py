@@ -19,6 +19,33 @@ from autograder.course.cnn_layer.public import (
 )
 from autograder.testcase import GradedTest, Slip
 
+# The derivation this assignment asks for, written out for TAs (grader-only, as is this file).
+ANSWERS = """
+conv2d_backward, with dout[n, o, i, j] = dL/dout[n, o, i, j] and x~ the padded input:
+    db[o]          = sum_{n, i, j} dout[n, o, i, j]            (dout summed over N, H_out, W_out)
+    dw[o, c, p, q] = sum_{n, i, j} dout[n, o, i, j] * x~[n, c, i*s + p, j*s + q]   (x~ correlated with dout)
+    dx~[n, c, i*s + p, j*s + q] += sum_o w[o, c, p, q] * dout[n, o, i, j]
+dx is dx~ with the padding cropped off (for stride 1: dout, padded, convolved with the flipped w).
+In words: db sums dout over N, H_out and W_out; dw correlates x with dout; dx scatters dout·w back
+onto every input position it came from.
+In im2col form: dw = dout_mat @ cols^T, dcols = w_mat^T @ dout_mat, dx~ = col2im(dcols).
+"""
+
+# tests/test_leaks.py fails when one of these (regular expressions, case-insensitive) appears in a
+# file of the student zip; each must match ANSWERS, the reference or the other grader-only files.
+FORMULAS = [
+    r"dout\.sum\(\s*axis\s*=\s*\(\s*0\s*,\s*2\s*,\s*3\s*\)",  # db in code
+    r"db\[o\]\s*=\s*(\\?sum|Σ)",  # db written out
+    r"dw\[o,\s*c,\s*p,\s*q\]\s*=\s*\\?sum",  # dw written out
+    r"(\+=|\\mathrel\{\+\}=)\s*\\?sum_\{?o\}?\s*w\[o,\s*c,\s*p,\s*q\]",  # dx~ written out
+    r"dout_mat\s*@\s*cols\.T",  # dw in im2col form
+    r"\.T\s*@\s*dout_mat",  # dcols in im2col form
+    r"dw\s*=\s*\\?(text\{)?dout_?",  # dw = dout_mat cols^T
+    r"sums?\s+dout\s+over|dout\s+summed\s+over",  # db in words
+    r"correlates?\s+x~?\s+with\s+dout|x~?\s+correlated\s+with\s+dout",  # dw in words
+    r"scatters\s+dout\s*[·*]\s*w|convolved\s+with\s+the\s+flipped\s+w",  # dx in words
+]
+
 _rng = np.random.default_rng(30)
 
 

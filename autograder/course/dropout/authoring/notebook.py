@@ -104,11 +104,8 @@ check("dropout", "4.1")
 # ## Task 4.2: dropout_backward
 #
 # With the mask fixed, the forward map is linear in $x$:
-# $\text{out}_i = x_i\,\text{keep}_i/(1 - p)$. So
-#
-# $$\frac{\partial L}{\partial x_i} = \frac{\partial L}{\partial\,\text{out}_i}\cdot\frac{\text{keep}_i}{1 - p}
-#   \quad\text{(training)}, \qquad
-#   \frac{\partial L}{\partial x_i} = \frac{\partial L}{\partial\,\text{out}_i}\quad\text{(test time)}.$$
+# $\text{out}_i = x_i\,\text{keep}_i/(1 - p)$ in training, $\text{out} = x$ at test time.
+# Derive $\partial L/\partial x_i$ from $\partial L/\partial\,\text{out}_i$ for both modes.
 #
 # A dropped unit was not part of the thinned network and gets no gradient. Use the mask
 # saved in the cache: drawing a new one would differentiate a different network.

@@ -25,6 +25,24 @@ from autograder.course.dropout.public import (
 )
 from autograder.testcase import GradedTest, Slip, valid_then
 
+# The derivation this assignment asks for, written out for TAs (grader-only, as is this file).
+ANSWERS = r"""
+dropout_backward: out_i = x_i keep_i / (1 − p) is linear in x for a fixed mask, so
+    ∂L/∂x_i = ∂L/∂out_i · keep_i / (1 − p)      (training; dropped units get no gradient)
+    ∂L/∂x_i = ∂L/∂out_i                         (test time: out = x)
+In LaTeX: \frac{\partial L}{\partial x_i} = \frac{\partial L}{\partial\,\text{out}_i}\cdot\frac{\text{keep}_i}{1 - p}
+In code: dx = dout * mask / (1 - p)
+"""
+
+# tests/test_leaks.py fails when one of these (regular expressions, case-insensitive) appears in a
+# file of the student zip; each must match ANSWERS, the reference or the other grader-only files.
+FORMULAS = [
+    r"dout\s*[*·]\s*\w*\[?[\"']?(mask|keep)[\"']?\]?\s*/\s*\(\s*1(\.0)?\s*[−-]",  # dout * mask / (1 - p)
+    r"∂L/∂x_i\s*=\s*∂L/∂out_i\s*·\s*keep_i",
+    r"\\frac\{\\partial L\}\{\\partial x_i\}\s*=",
+    r"dx\s*=\s*dout\s*\*\s*(cache\[[\"'])?(mask|keep)",
+]
+
 _rng = np.random.default_rng(40)
 X3 = _rng.standard_normal((2, 3, 4))
 MASK3 = _rng.uniform(size=(2, 3, 4)) < 0.5

@@ -18,6 +18,16 @@ from autograder.course.momentum.public import (
 )
 from autograder.testcase import GradedTest, valid_then
 
+# tests/test_leaks.py fails when one of these (regular expressions, case-insensitive) appears in a
+# file of the student zip; each must match the reference or the grader-only files. The docstring
+# states torch.optim.SGD's algorithm (the spec fixes it); the asked part is the code.
+FORMULAS = [
+    r"grad\s*\+\s*weight_decay\s*\*\s*theta",  # weight decay folded into the gradient
+    r"momentum\s*\*\s*buf\s*\+\s*\(\s*1(\.0)?\s*-\s*dampening\s*\)",  # the dampened buffer
+    r"\bg\s*\+\s*momentum\s*\*\s*buf\b",  # Nesterov's look-ahead
+    r"beta\s*\*\s*velocity\s*\+\s*\(\s*1(\.0)?\s*-\s*beta\s*\)\s*\*\s*grad",  # the EMA in code
+]
+
 _rng = np.random.default_rng(50)
 THETA_2D = _rng.standard_normal((2, 3))
 GRADS_2D = [_rng.standard_normal((2, 3)) for _ in range(5)]
