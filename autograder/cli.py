@@ -259,7 +259,7 @@ def _sharded(args):
     if args.assignment == "all":
         raise SystemExit("grade --shard: name one assignment (not 'all')")
     shard.parse(args.shard)
-    return lambda *a, **kw: shard.grade_shard(*a, spec=args.shard, **kw)
+    return lambda *a, **kw: shard.grade_shard(*a, spec=args.shard, grade_folder=grade_folder, **kw)
 
 
 def _scale_verb(args):

@@ -127,6 +127,7 @@ def as_dict(r, *, for_ta=False):
                 "message": shown(t, for_ta)[0],
                 "output": shown(t, for_ta)[1],
                 "seconds": t.seconds,
+                **({"brief": t.brief} if for_ta else {}),  # what the student sees of a hidden failure
             }
             for t in r.tests
         ],

@@ -65,10 +65,9 @@ def kit_version() -> dict:
     return {"version": version, "code": digest.hexdigest()[:16]}
 
 
-def grade_shard(assignment, folder, out, *, spec, jobs, console):
-    """Grade shard K/N of `folder` into out/shard-K-of-N/ (grade_folder's files plus shard.json)."""
-    from autograder.cli import grade_folder
-
+def grade_shard(assignment, folder, out, *, spec, jobs, console, grade_folder):
+    """Grade shard K/N of `folder` into out/shard-K-of-N/ (grade_folder's files plus shard.json);
+    `grade_folder` is the CLI's, which writes a single run's files."""
     k, n = parse(spec)
     entries = submissions.discover(folder, assignment)
     mine = {student for student, _ in entries if shard_of(student, n) == k}
@@ -80,7 +79,7 @@ def grade_shard(assignment, folder, out, *, spec, jobs, console):
         "shard": k,
         "of": n,
         "entries": [[student, os.path.basename(path)] for student, path in entries],
-        "results": [report.as_dict(r) for r in results],
+        "results": [report.as_dict(r, for_ta=True) for r in results],  # merge renders both views
     }
     tmp = os.path.join(target, MANIFEST + ".tmp")
     with open(tmp, "w", encoding="utf-8") as f:
@@ -101,6 +100,7 @@ def _result(data) -> SubmissionResult:
             hidden=t["hidden"],
             stdout=t["output"],
             seconds=t["seconds"],
+            brief=t.get("brief", ""),
         )
         for t in data["tests"]
     ]
@@ -210,7 +210,7 @@ def merge(out, console):
     path, problems = report.write_gradebook(results, out, tests, dict(entries))
     for problem in problems:
         console.print(f"{assignment.name}: {problem}", style="red", markup=False, highlight=False)
-    ta_report.write(results, tests, out, assignment.name)
+    ta_report.write(results, tests, out, assignment.name, dict(entries))
     report.summary(results, tests, console)
     console.print(
         f"{assignment.name}: merged {len(shards)} shards, {len(results)} submissions -> {path} "

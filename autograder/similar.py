@@ -8,8 +8,8 @@ than `common` submissions (the one obvious way to write a line). Out come OUT/si
 pairs at or above the threshold, most similar first, with the matching regions marked) and
 OUT/similarity.csv.
 
-For backprop, each graph_by_hand is also read (as tokens, never run) for answers worked at another
-student's numbers, or another student's id written into the code; such a submission is flagged.
+Where the reference has per-student answers, each graph_by_hand is also read (as tokens, never
+run) for answers worked at another student's numbers, or another student's id written into the code; such a submission is flagged.
 
 Submissions are untrusted: nothing here runs them (a notebook's code is extracted by submissions.py
 in a child process), and their text reaches the report only HTML-escaped.
@@ -92,12 +92,14 @@ def _regions(slices, source):
     return [(int(s), min(int(e), len(source))) for s, e in zip(slices[0], slices[1], strict=True)]
 
 
-# ---------------------------------------------------------------- backprop: whose numbers?
+# ---------------------------------------------------------------- per-student answers: whose numbers?
+# An assignment whose reference has per-student answers (graph_inputs(id), graph_by_hand(id) -> {GRAPH_KEYS}).
 
 
-def graph_literals(source) -> dict:
-    """{key: number} for each `"key": <number>` in the source (tokens only, nothing is run)."""
-    keys = set(_graph_keys())
+def graph_literals(source, keys) -> dict:
+    """{key: number} for each `"key": <number>` in the source with a key in `keys` (tokens only,
+    nothing is run)."""
+    keys = set(keys)
     found, window = {}, []
     try:
         for tok in tokenize.generate_tokens(io.StringIO(source).readline):
@@ -128,26 +130,22 @@ def string_literals(source) -> set:
     return out
 
 
-def _graph_keys():
-    from solution import backprop
-
-    return backprop.GRAPH_KEYS
+def has_per_student_answers(reference) -> bool:
+    return all(hasattr(reference, n) for n in ("graph_inputs", "graph_by_hand", "GRAPH_KEYS"))
 
 
-def per_student_flags(sources: dict) -> dict:
-    """{student: reason} for backprop submissions whose graph_by_hand holds another student's
-    numbers (and not their own) or that name another student's id."""
-    from solution import backprop
-
-    numbers = {s: backprop.graph_by_hand(s) for s in sources}
+def per_student_flags(reference, sources: dict) -> dict:
+    """{student: reason} for submissions whose graph_by_hand holds another student's numbers (and
+    not their own) or that name another student's id."""
+    numbers = {s: reference.graph_by_hand(s) for s in sources}
     flags = {}
     for student, source in sources.items():
-        literals = graph_literals(source)
+        literals = graph_literals(source, reference.GRAPH_KEYS)
         reasons = []
-        if len(literals) >= len(backprop.GRAPH_KEYS) - 2 and not _matches(literals, numbers[student]):
+        if len(literals) >= len(reference.GRAPH_KEYS) - 2 and not _matches(literals, numbers[student]):
             owners = [o for o in sorted(sources) if o != student and _matches(literals, numbers[o])]
             if owners:
-                a, b = backprop.graph_inputs(student)
+                a, b = reference.graph_inputs(student)
                 reasons.append(
                     f"graph_by_hand holds the numbers of {', '.join(owners[:5])}"
                     f"{' and others' if len(owners) > 5 else ''}, not its own (a={a:g}, b={b:g})"
@@ -249,7 +247,8 @@ def main(assignment, folder, out, threshold=0.5):
     sources, unread = read_sources(assignment, folder)
     limit = common_limit(len(sources))
     pairs = compare_all(sources, skeleton_source(assignment), common=limit)
-    flags = per_student_flags(sources) if assignment.name == "backprop" else {}
+    reference = assignment.reference()
+    flags = per_student_flags(reference, sources) if has_per_student_answers(reference) else {}
     path = write_report(assignment.name, pairs, flags, sources, out, threshold, limit)
     for student, why in sorted(unread.items()):
         print(f"{student}: not compared: {why}")

@@ -14,8 +14,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from autograder.course.attention.grader import hidden as graded
 from autograder.course.attention import public
+from autograder.course.attention.grader import hidden as graded
 from solution.attention import (
     attention_backward,
     layer_norm,

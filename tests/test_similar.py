@@ -108,7 +108,7 @@ def test_the_report_marks_the_matching_regions_and_escapes_submissions(report):
 
 def test_answers_worked_at_another_students_numbers_are_flagged(backprop_report):
     made, page, (giver, taker, own, namer) = backprop_report
-    flags = similar.per_student_flags(made)
+    flags = similar.per_student_flags(assignments.get("backprop").reference(), made)
     assert giver in flags[taker] and "not its own" in flags[taker]
     assert giver in flags[namer] and "another student's id" in flags[namer]
     assert own not in flags and giver not in flags and "reference" not in flags
@@ -117,8 +117,8 @@ def test_answers_worked_at_another_students_numbers_are_flagged(backprop_report)
 
 def test_graph_literals_reads_tokens_without_running_anything():
     source = 'def graph_by_hand(i):\n    import os; os.system("x")\n    return {"a": -3.0, "b": 2, "e": 1e1}\n'
-    assert similar.graph_literals(source) == {"a": -3.0, "b": 2.0, "e": 10.0}
-    assert similar.graph_literals("def f(:\n  'unterminated") == {}
+    assert similar.graph_literals(source, ["a", "b", "e"]) == {"a": -3.0, "b": 2.0, "e": 10.0}
+    assert similar.graph_literals("def f(:\n  'unterminated", ["a"]) == {}
 
 
 def test_the_skeleton_alone_is_similar_to_nothing(tmp_path):

@@ -20,7 +20,7 @@ from tests.test_shard import assert_same_gradebook
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SUBMIT = os.path.join(ROOT, "tools", "slurm", "submit.sh")
-ASSIGNMENT = "dropout"
+ASSIGNMENT = "momentum"
 SHARDS = 3
 JOB_TIMEOUT = 600  # seconds for the whole array and the merge, on a busy 2-core machine
 

@@ -80,7 +80,7 @@ FORMULAS = [
     r"diag\(a\)\s*−\s*a\s*aᵀ",
     r"D\s*·?\s*dx̂\s*−",
     r"D\s*\*\s*dx_hat",
-    r"dA\s*\*\s*A",
+    r"\bdA\s*\*\s*A\b",
 ]
 MASK_ZERO = (
     "the causal mask filled with 0: a score of 0 still gets weight e⁰ after the softmax; fill the "
