@@ -9,7 +9,8 @@ pairs at or above the threshold, most similar first, with the matching regions m
 OUT/similarity.csv.
 
 Where the reference has per-student answers, each graph_by_hand is also read (as tokens, never
-run) for answers worked at another student's numbers, or another student's id written into the code; such a submission is flagged.
+run) for answers worked at another student's numbers, or another student's id written into the
+code; such a submission is flagged.
 
 Submissions are untrusted: nothing here runs them (a notebook's code is extracted by submissions.py
 in a child process), and their text reaches the report only HTML-escaped.
