@@ -291,15 +291,7 @@ def _live_cpu():
     what they reaped), from /proc: with namespaces only the sandbox's own processes are there."""
     me = os.getpid()
     parents, used = {}, {}
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        pid = int(name)
+    for pid, fields in _proc_stats():
         parents[pid] = int(fields[1])
         used[pid] = sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
     total = 0
@@ -581,20 +573,21 @@ def _kill_leftovers():
                 os.waitpid(pid, 0)
 
 
-def _children():
-    me = os.getpid()
-    found = []
+def _proc_stats():
+    """(pid, the fields of /proc/<pid>/stat after the command name) of every visible process."""
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             with open(f"/proc/{name}/stat", "rb") as f:
-                fields = f.read().rsplit(b")", 1)[1].split()
+                yield int(name), f.read().rsplit(b")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        if int(fields[1]) == me:
-            found.append(int(name))
-    return found
+
+
+def _children():
+    me = os.getpid()
+    return [pid for pid, fields in _proc_stats() if int(fields[1]) == me]
 
 
 def _read_head(fd):
