@@ -17,6 +17,7 @@ answers use a Markdown subset that Jupyter and the PDF typesetter both understan
 
 import contextlib
 import io
+import logging
 import os
 import re
 import tomllib
@@ -248,10 +249,17 @@ def _typesetting():
     import matplotlib
     import matplotlib.style
 
-    with matplotlib.style.context("default"), warnings.catch_warnings():
-        matplotlib.rcParams.update({"pdf.fonttype": 42, "mathtext.fontset": "dejavusans"})
-        warnings.filterwarnings("error", message=r"(?s).*missing from (current )?font")
-        yield
+    # fontTools logs that the fonts' fixed 'created' date (set for byte-reproducible PDFs) "seems very low"
+    font_log = logging.getLogger("fontTools")
+    level = font_log.level
+    font_log.setLevel(logging.ERROR)
+    try:
+        with matplotlib.style.context("default"), warnings.catch_warnings():
+            matplotlib.rcParams.update({"pdf.fonttype": 42, "mathtext.fontset": "dejavusans"})
+            warnings.filterwarnings("error", message=r"(?s).*missing from (current )?font")
+            yield
+    finally:
+        font_log.setLevel(level)
 
 
 def template_pdf(written) -> bytes:
