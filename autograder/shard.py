@@ -16,6 +16,7 @@ from importlib import metadata
 
 from autograder import report, submissions
 from autograder.engine import Status, SubmissionResult, TestResult
+from autograder.errors import KitError
 
 MANIFEST = "shard.json"
 _SPEC = re.compile(r"(\d+)/(\d+)")
@@ -32,7 +33,7 @@ def parse(spec: str) -> tuple[int, int]:
     """'K/N' -> (K, N) with 1 <= K <= N."""
     match = _SPEC.fullmatch(spec.strip())
     if not match or not 1 <= int(match[1]) <= int(match[2]):
-        raise SystemExit(f"--shard: expected K/N with 1 <= K <= N (e.g. 2/8), got {spec!r}")
+        raise KitError(f"--shard: expected K/N with 1 <= K <= N (e.g. 2/8), got {spec!r}")
     return int(match[1]), int(match[2])
 
 

@@ -15,6 +15,7 @@ import re
 import stat
 import tokenize
 
+from autograder.errors import KitError
 from autograder.policy import STUDENT_ID_MAX, SUBMISSION_MAX_BYTES
 
 
@@ -78,9 +79,9 @@ def discover(folder, assignment) -> Entries:
     try:
         st = os.lstat(folder)
     except OSError:
-        raise SystemExit(f"submissions folder not found: {folder}") from None
+        raise KitError(f"submissions folder not found: {folder}") from None
     if not stat.S_ISDIR(st.st_mode):
-        raise SystemExit(f"submissions folder is {kind_of(st.st_mode)}, not a folder: {folder}")
+        raise KitError(f"submissions folder is {kind_of(st.st_mode)}, not a folder: {folder}")
     names, hidden = [], []
     for name in sorted(os.listdir(folder)):
         if name == "__pycache__":

@@ -11,6 +11,7 @@ import pytest
 
 from autograder import assignments, cli, shard
 from autograder.course import samples
+from autograder.errors import KitError
 
 ASSIGNMENT = "momentum"  # quick to grade, and its samples draw no unseeded random numbers
 SHARDS = 3
@@ -190,6 +191,6 @@ def test_merge_refuses_shards_of_other_submissions(graded, tmp_path, capsys):
 
 def test_bad_shard_specs_are_refused():
     for spec in ("0/3", "4/3", "3", "a/b", "1/0"):
-        with pytest.raises(SystemExit) as err:
+        with pytest.raises(KitError) as err:
             cli.main(["grade", ASSIGNMENT, "-q", "--shard", spec])
-        assert "--shard" in str(err.value.code)
+        assert "--shard" in str(err.value)
