@@ -13,12 +13,12 @@ memory and CPU cap (`neutralize_in_child`); the grader itself never parses submi
 
 import ast
 import json
-import os
 import re
 import resource
 import subprocess
 import sys
 
+from autograder import ROOT
 from autograder.policy import NOTEBOOK_PARSE_MEMORY_BYTES, NOTEBOOK_PARSE_SECONDS
 
 # Imported only to draw or to check; a graded module needs none of them.
@@ -129,8 +129,7 @@ def neutralize_in_child(cells: list[str], module: str) -> dict:
         resource.setrlimit(resource.RLIMIT_AS, (NOTEBOOK_PARSE_MEMORY_BYTES, NOTEBOOK_PARSE_MEMORY_BYTES))
         resource.setrlimit(resource.RLIMIT_CPU, (NOTEBOOK_PARSE_SECONDS, NOTEBOOK_PARSE_SECONDS))
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    code = f"import sys; sys.path.insert(0, {root!r}); from autograder.notebook import _main; _main()"
+    code = f"import sys; sys.path.insert(0, {ROOT!r}); from autograder.notebook import _main; _main()"
     try:
         done = subprocess.run(
             [sys.executable, "-I", "-S", "-c", code],

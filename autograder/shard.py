@@ -14,7 +14,7 @@ import os
 import re
 from importlib import metadata
 
-from autograder import report, submissions
+from autograder import ROOT, report, submissions
 from autograder.engine import Status, SubmissionResult, TestResult
 from autograder.errors import KitError
 
@@ -22,7 +22,6 @@ MANIFEST = "shard.json"
 _SPEC = re.compile(r"(\d+)/(\d+)")
 _FOLDER = re.compile(r"shard-(\d+)-of-(\d+)")
 _KIT_FILES = (".py", ".toml", ".expected", ".golden")
-_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class ShardError(Exception):
@@ -52,15 +51,15 @@ def kit_version() -> dict:
     try:
         version = metadata.version("dl-assignment-kit")
     except metadata.PackageNotFoundError:
-        with open(os.path.join(_ROOT, "pyproject.toml"), encoding="utf-8") as f:
+        with open(os.path.join(ROOT, "pyproject.toml"), encoding="utf-8") as f:
             version = re.search(r'^version\s*=\s*"([^"]+)"', f.read(), re.M)[1]
     digest = hashlib.sha256()
     for top in ("autograder", "solution"):
-        for dirpath, dirnames, filenames in os.walk(os.path.join(_ROOT, top)):
+        for dirpath, dirnames, filenames in os.walk(os.path.join(ROOT, top)):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
             for name in sorted(f for f in filenames if f.endswith(_KIT_FILES)):
                 path = os.path.join(dirpath, name)
-                digest.update(os.path.relpath(path, _ROOT).encode() + b"\0")
+                digest.update(os.path.relpath(path, ROOT).encode() + b"\0")
                 with open(path, "rb") as f:
                     digest.update(f.read() + b"\0")
     return {"version": version, "code": digest.hexdigest()[:16]}

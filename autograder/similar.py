@@ -24,7 +24,7 @@ import os
 import tokenize
 from dataclasses import dataclass
 
-from autograder import submissions
+from autograder import ROOT, submissions
 
 NOISE = 25  # copydetect's defaults: k-grams of 25 tokens, winnowing guarantees matches of 30
 GUARANTEE = 30
@@ -239,8 +239,7 @@ def read_sources(assignment, folder) -> tuple[dict, dict]:
 
 def skeleton_source(assignment) -> str:
     """The student skeleton (generated from solution/ and committed): the given code."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    with open(os.path.join(root, "assignments", assignment.name, assignment.filename), encoding="utf-8") as f:
+    with open(os.path.join(ROOT, "assignments", assignment.name, assignment.filename), encoding="utf-8") as f:
         return f.read()
 
 

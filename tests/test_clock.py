@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+import autograder
 from autograder import assignments, cli, engine, otter, sandbox
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(autograder.ROOT)
 REFERENCE = (ROOT / "solution" / "cnn_layer.py").read_text()
 ASSIGNMENT = assignments.get("cnn_layer")
 BUDGET = 5.0  # CPU seconds for the whole submission, instead of the usual 30

@@ -35,11 +35,12 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+import autograder
 from autograder import assignments, cgroup, cli, engine, policy, sandbox, script
 from autograder.assignments import Assignment
 from tests.keyrings import KEYRINGS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(autograder.ROOT)
 REFERENCE = (ROOT / "solution" / "cnn_layer.py").read_text()
 HIDDEN_SOURCE = (ROOT / "autograder" / "course" / "cnn_layer" / "grader" / "hidden.py").read_text()
 TIMEOUT = 3.0  # per graded test, instead of the usual 10 s

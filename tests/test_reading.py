@@ -22,10 +22,11 @@ from pathlib import Path
 
 import pytest
 
+import autograder
 from autograder import assignments, engine, report, submissions
 from autograder.sandbox import RunResult
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(autograder.ROOT)
 REFERENCE = (ROOT / "solution" / "cnn_layer.py").read_text()
 ASSIGNMENT = assignments.get("cnn_layer")
 ROOT_USER = os.geteuid() == 0

@@ -16,9 +16,10 @@ import time
 
 import pytest
 
+import autograder
 from tests.test_shard import assert_same_gradebook
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = autograder.ROOT
 SUBMIT = os.path.join(ROOT, "tools", "slurm", "submit.sh")
 ASSIGNMENT = "momentum"
 SHARDS = 3
