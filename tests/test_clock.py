@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 
 import autograder
-from autograder import assignments, cli, engine, otter, sandbox
+from autograder import assignments, cli, engine, otter_verdicts, sandbox
 
 ROOT = Path(autograder.ROOT)
 REFERENCE = (ROOT / "solution" / "cnn_layer.py").read_text()
@@ -60,7 +60,7 @@ def _scores(folder, out):
     by_otter = {
         student: {
             t["name"]: t["points"]
-            for t in otter.grade_for_otter("cnn_layer", str(folder / f"{student}.py"), student)["tests"]
+            for t in otter_verdicts.grade_for_otter("cnn_layer", str(folder / f"{student}.py"), student)["tests"]
         }
         for student in SUBMISSIONS
     }
@@ -121,6 +121,6 @@ def test_the_otter_path_applies_the_same_budget(tmp_path, monkeypatch):
     monkeypatch.setattr(sandbox, "BUDGET_SHARE", 0.0)
     path = tmp_path / "spinner.py"
     path.write_text(_spinning(1.0))
-    verdicts = otter.grade_for_otter("cnn_layer", str(path), "spinner")["tests"]
+    verdicts = otter_verdicts.grade_for_otter("cnn_layer", str(path), "spinner")["tests"]
     over = [t for t in verdicts if "grading time budget" in t["message"]]
     assert over and all(t["points"] == 0 for t in over) and any(t["points"] > 0 for t in verdicts)

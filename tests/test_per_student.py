@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from autograder import assignments, engine, otter
+from autograder import assignments, engine, otter, otter_verdicts
 from autograder.course import samples
 from autograder.testcase import GradedTest, per_student
 from solution.backprop import GRAPH_KEYS, graph_inputs
@@ -104,7 +104,7 @@ def test_gradescope_student_id_from_submission_metadata(tmp_path, metadata, expe
 def test_otter_grading_uses_the_gradescope_id(tmp_path):
     path = tmp_path / "backprop.py"
     path.write_text(_source_with_answers_of("s7654321"))
-    verdicts = {t["name"]: t for t in otter.grade_for_otter("backprop", str(path), "s7654321")["tests"]}
+    verdicts = {t["name"]: t for t in otter_verdicts.grade_for_otter("backprop", str(path), "s7654321")["tests"]}
     assert verdicts[TEST]["passed"]
-    verdicts = {t["name"]: t for t in otter.grade_for_otter("backprop", str(path), "s0000001")["tests"]}
+    verdicts = {t["name"]: t for t in otter_verdicts.grade_for_otter("backprop", str(path), "s0000001")["tests"]}
     assert not verdicts[TEST]["passed"] and "graded with your id 's0000001'" in verdicts[TEST]["message"]

@@ -353,7 +353,7 @@ def _unblock_after(fifo, seconds):
 def test_the_otter_plugin_reads_the_upload_as_make_grade_does(tmp_path, monkeypatch, make, reason):
     """An upload named <assignment>.py that is a FIFO or a link: a 0 with the same reason as
     `make grade` gives, never a hang, an 'Autograder Failed' or a copy of what the link points to."""
-    from autograder import otter
+    from autograder import otter, otter_verdicts
 
     (tmp_path / "source" / "tests").mkdir(parents=True)
     folder = tmp_path / "submission"
@@ -365,7 +365,7 @@ def test_the_otter_plugin_reads_the_upload_as_make_grade_does(tmp_path, monkeypa
 
     def engine_call(source, assignment, path, student, refused=""):
         calls.append(refused)
-        return otter.grade_for_otter(assignment, path, student, refused)
+        return otter_verdicts.grade_for_otter(assignment, path, student, refused)
 
     monkeypatch.setattr(otter, "grade_with_zip_engine", engine_call)
     plugin = otter.KitPlugin(str(folder / "cnn_layer.ipynb"), {}, {"assignment": "cnn_layer"})

@@ -31,7 +31,7 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from autograder import ROOT, assignments, otter
+from autograder import ROOT, assignments, otter, otter_verdicts
 from autograder.course import samples
 from autograder.errors import KitError
 from autograder.skeleton import solution_lines
@@ -41,7 +41,7 @@ from tools.generate import outputs
 EPOCH = (1980, 1, 1, 0, 0, 0)
 # The student zip's self-check needs the whole engine but the grader-only modules (Otter's glue
 # needs Otter; the TA report is for graders). A list kept by hand went stale as modules were added.
-GRADER_ONLY = {"otter.py", "ta_report.py"}
+GRADER_ONLY = {"otter.py", "otter_verdicts.py", "ta_report.py"}
 # Notebook helpers ship only where the notebook uses them: autodiff asks students to write the centered
 # difference that gradcheck.py holds, and its notebook checks with the student's own numerical_gradient.
 NOTEBOOK_HELPERS = {"gradcheck.py"}
@@ -181,7 +181,7 @@ def autograder_zip_files(name, workdir) -> dict[str, bytes]:
     a = assignments.get(name)
     tests_dir = os.path.join(workdir, "tests")
     os.makedirs(tests_dir)
-    for test in otter.gradescope_tests(a.tests()):
+    for test in otter_verdicts.gradescope_tests(a.tests()):
         with open(os.path.join(tests_dir, f"{test.name}.py"), "w") as f:
             f.write(otter.ok_test(test))
     config = {"lang": "python", "plugins": [{"autograder.otter.KitPlugin": {"assignment": name}}]}
