@@ -177,10 +177,11 @@ def test_otter_run_gives_the_same_scores_as_make_grade(name, autograder_zip, gra
     zip_path, source = autograder_zip(name)
     _, folder, _, results = graded_samples(name)
     ours = {student: r.score for student, r in results.items()}
-    # Otter on the reference, the blank skeleton and two buggy samples; make grade graded them all.
+    # Otter on the reference, the blank skeleton and a buggy sample (test_otter_run_without_pythonpath...
+    # has another); make grade graded them all.
     buggy = sorted(f for f in os.listdir(folder) if f not in ("reference.py", "blank.py"))
-    files = ["reference.py", "blank.py"] + buggy[:2]
-    with ThreadPoolExecutor(2) as pool:
+    files = ["reference.py", "blank.py"] + buggy[:1]
+    with ThreadPoolExecutor(len(files)) as pool:
         otter = dict(
             zip(
                 files,
@@ -256,47 +257,6 @@ def _blank(name="momentum"):
     return outputs(name)[f"assignments/{name}/{name}.py"].decode()
 
 
-def test_otter_run_without_pythonpath_reports_hidden_failures_as_failed(momentum_zip, tmp_path):
-    """A buggy sample whose failures are all hidden: the visible summary never says they passed."""
-    from rich.console import Console
-
-    from autograder.cli import grade_folder
-
-    folder = tmp_path / "one"
-    folder.mkdir()
-    (folder / "momentum.py").write_text(samples.sources("momentum")["nesterov_ignored"])
-    (ours,) = grade_folder(
-        assignments.get("momentum"), str(folder), str(tmp_path / "out"), jobs=1, console=Console(file=io.StringIO())
-    )
-    failed_hidden = [t.name for t in ours.tests if t.status == "failed" and t.hidden]
-    assert failed_hidden and not [t for t in ours.tests if t.status == "failed" and not t.hidden]
-    results, score = _otter_run(momentum_zip, "momentum.py", folder)
-    assert score == ours.score
-    assert "All test cases passed" not in json.dumps(results)
-    assert not any(t["name"] == "Public Tests" for t in results["tests"])  # tests/test_otter_feedback.py
-    for name in failed_hidden:
-        (entry,) = [t for t in results["tests"] if t["name"] == name]
-        assert entry["score"] == 0 and "FAILED" in entry["output"] and entry["visibility"] == "after_published"
-
-
-def test_otter_run_never_runs_an_uploaded_module(momentum_zip, tmp_path):
-    """A notebook uploaded with nbformat.py beside it: Otter's kernel would import that module."""
-    marker = tmp_path / "module_ran"
-    evil = (
-        f"open({str(marker)!r}, 'w').write('ran')\n"
-        "import sys\ndel sys.modules[__name__]\nsys.path = [p for p in sys.path if p not in ('', '.')]\n"
-        "from nbformat import *\n"
-    )
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_blank())])
-    with zipfile.ZipFile(tmp_path / "upload.zip", "w") as zf:
-        zf.writestr("momentum.ipynb", nbformat.writes(notebook))
-        zf.writestr("nbformat.py", evil)
-        zf.writestr("sitecustomize.py", evil)
-    results, score = _otter_run(momentum_zip, "upload.zip", tmp_path)
-    assert not marker.exists()
-    assert score == 0 and "not implemented yet" in json.dumps(results)
-
-
 class _ForgedLog:
     """Unpickling this runs code: it would set a full score for whatever Otter reports."""
 
@@ -312,14 +272,64 @@ class _ForgedLog:
         return exec, (code,)
 
 
-def test_otter_run_never_unpickles_an_uploaded_otter_log(momentum_zip, tmp_path):
-    marker = tmp_path / "log_unpickled"
-    with zipfile.ZipFile(tmp_path / "upload.zip", "w") as zf:
-        zf.writestr("momentum.py", _blank())
-        zf.writestr(".OTTER_LOG", pickle.dumps(_ForgedLog(str(marker))))
-    results, score = _otter_run(momentum_zip, "upload.zip", tmp_path)
-    assert not marker.exists()
-    assert score == 0 and "forged" not in json.dumps(results)
+@pytest.fixture(scope="module")
+def hostile_upload(momentum_zip, tmp_path_factory):
+    """One upload holding every trick of an `otter run` upload, graded once by `otter run` (each costs
+    seconds): a buggy momentum.py whose failures are all hidden; nbformat.py and sitecustomize.py,
+    which Otter's kernel would import from the submission folder; a forged .OTTER_LOG, which Otter
+    would unpickle; and a notebook, which Otter would pick. Also the same momentum.py by `make grade`."""
+    from rich.console import Console
+
+    from autograder.cli import grade_folder
+
+    work = tmp_path_factory.mktemp("hostile_upload")
+    source = samples.sources("momentum")["nesterov_ignored"]
+    (work / "alone").mkdir()
+    (work / "alone" / "momentum.py").write_text(source)
+    (ours,) = grade_folder(
+        assignments.get("momentum"), str(work / "alone"), str(work / "out"), jobs=1, console=Console(file=io.StringIO())
+    )
+    markers = {"module": work / "module_ran", "log": work / "log_unpickled"}
+    evil = (
+        f"open({str(markers['module'])!r}, 'w').write('ran')\n"
+        "import sys\ndel sys.modules[__name__]\nsys.path = [p for p in sys.path if p not in ('', '.')]\n"
+        "from nbformat import *\n"
+    )
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_blank())])
+    with zipfile.ZipFile(work / "upload.zip", "w") as zf:
+        zf.writestr("momentum.py", source)
+        zf.writestr("momentum.ipynb", nbformat.writes(notebook))
+        zf.writestr("nbformat.py", evil)
+        zf.writestr("sitecustomize.py", evil)
+        zf.writestr(".OTTER_LOG", pickle.dumps(_ForgedLog(str(markers["log"]))))
+    results, score = _otter_run(momentum_zip, "upload.zip", work)
+    return results, score, ours, markers
+
+
+def test_otter_run_without_pythonpath_reports_hidden_failures_as_failed(hostile_upload):
+    """A buggy sample whose failures are all hidden: the visible summary never says they passed."""
+    results, score, ours, _ = hostile_upload
+    failed_hidden = [t.name for t in ours.tests if t.status == "failed" and t.hidden]
+    assert failed_hidden and not [t for t in ours.tests if t.status == "failed" and not t.hidden]
+    assert score == ours.score
+    assert "All test cases passed" not in json.dumps(results)
+    assert not any(t["name"] == "Public Tests" for t in results["tests"])  # tests/test_otter_feedback.py
+    for name in failed_hidden:
+        (entry,) = [t for t in results["tests"] if t["name"] == name]
+        assert entry["score"] == 0 and "FAILED" in entry["output"] and entry["visibility"] == "after_published"
+
+
+def test_otter_run_never_runs_an_uploaded_module(hostile_upload):
+    """nbformat.py and sitecustomize.py uploaded beside the graded file: Otter's kernel would import them."""
+    results, score, ours, markers = hostile_upload
+    assert not markers["module"].exists()
+    assert score == ours.score < 100
+
+
+def test_otter_run_never_unpickles_an_uploaded_otter_log(hostile_upload):
+    results, score, ours, markers = hostile_upload
+    assert not markers["log"].exists()
+    assert score == ours.score and "forged" not in json.dumps(results)
 
 
 # ---------------------------------------------------------------- what each zip installs

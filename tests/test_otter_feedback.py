@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -20,13 +21,11 @@ from tools import dist
 NAME = "dropout"  # a small NumPy assignment: one `otter run` takes seconds
 
 
-def _zip(tmp_path, visibility=None):
-    files = dist.autograder_zip_files(NAME, str(tmp_path / "gen"))
+def _zip(files, path, visibility=None):
     if visibility:
         toml = f"autograder/course/{NAME}/assignment.toml"
-        files[toml] = f'hidden_visibility = "{visibility}"\n'.encode() + files[toml]  # before [tasks]
+        files = {**files, toml: f'hidden_visibility = "{visibility}"\n'.encode() + files[toml]}  # before [tasks]
         assert tomllib.loads(files[toml].decode())["hidden_visibility"] == visibility
-    path = tmp_path / f"{NAME}-autograder.zip"
     dist.write_zip(str(path), files, executable={"run_autograder", "setup.sh"})
     return path
 
@@ -44,9 +43,32 @@ def _otter_run(zip_path, source, cwd):
     return json.loads((cwd / "results.json").read_text())
 
 
-def test_public_tests_visible_hidden_tests_at_the_assignment_setting_without_inputs(tmp_path):
-    sample = next(s for s in samples.buggy(NAME) if s.name == "keep_p_as_drop_p")
-    results = _otter_run(_zip(tmp_path, "after_due_date"), samples.sources(NAME)[sample.name], tmp_path / "run")
+SLIP = "keep_p_as_drop_p"
+
+
+@pytest.fixture(scope="module")
+def zip_files(tmp_path_factory):
+    """The autograder zip's files ({path: bytes}), from one `otter generate`."""
+    return dist.autograder_zip_files(NAME, str(tmp_path_factory.mktemp("gen")))
+
+
+@pytest.fixture(scope="module")
+def otter_results(zip_files, tmp_path_factory):
+    """results.json of two `otter run`s, side by side: the buggy sample SLIP with hidden tests set
+    to after_due_date, and the reference with the default visibility."""
+    work, files = tmp_path_factory.mktemp("otter_feedback"), zip_files
+    runs = {
+        "slip": (_zip(files, work / "after_due_date.zip", "after_due_date"), samples.sources(NAME)[SLIP]),
+        "reference": (_zip(files, work / "default.zip"), samples.reference_source(NAME)),
+    }
+    with ThreadPoolExecutor(len(runs)) as pool:
+        done = {key: pool.submit(_otter_run, path, source, work / key) for key, (path, source) in runs.items()}
+        return {key: future.result() for key, future in done.items()}
+
+
+def test_public_tests_visible_hidden_tests_at_the_assignment_setting_without_inputs(otter_results):
+    sample = next(s for s in samples.buggy(NAME) if s.name == SLIP)
+    results = otter_results["slip"]
     tests = {t.name: t for t in assignments.get(NAME).tests()}
     entries = {e["name"]: e for e in results["tests"]}
     assert set(entries) == set(tests)  # one entry per graded test: no "Public Tests" summary
@@ -67,8 +89,8 @@ def test_public_tests_visible_hidden_tests_at_the_assignment_setting_without_inp
     assert results["score"] == sum(e["score"] for e in entries.values()) < 100
 
 
-def test_the_reference_scores_full_marks_with_the_default_visibility(tmp_path):
-    results = _otter_run(_zip(tmp_path), samples.reference_source(NAME), tmp_path / "run")
+def test_the_reference_scores_full_marks_with_the_default_visibility(otter_results):
+    results = otter_results["reference"]
     assert results["score"] == 100
     hidden = {t.name for t in assignments.get(NAME).tests() if t.hidden}
     for entry in results["tests"]:
@@ -89,8 +111,8 @@ def test_an_unknown_visibility_names_the_file_and_the_key(tmp_path, monkeypatch)
         assignments.load(NAME, *folder_arg)
 
 
-def test_setup_sh_installs_no_compiler_and_no_browser(tmp_path):
-    files = dist.autograder_zip_files(NAME, str(tmp_path / "gen"))
+def test_setup_sh_installs_no_compiler_and_no_browser(zip_files):
+    files = zip_files
     setup = files["setup.sh"].decode()
     for stock in ("build-essential", "libgit2", "libssl", "playwright", "chromium", "texlive", "nb_conda_kernels"):
         assert stock not in setup, stock
