@@ -2,14 +2,18 @@
 
 200 cnn_layer submissions (the generated samples, blank skeleton included, each copied with a
 distinct comment so no two files are equal) are graded by the engine with -j <cores>; then
-`otter run` grades 10 of them, one after another, with the Otter autograder zip that `make dist`
-builds (its tests are the same graded tests). Both rows come from this one run.
+`otter run` grades 6 of them, one after another, with the Otter autograder zip that `make dist`
+builds (its tests are the same graded tests), and 6 more with a stock Otter zip of one trivial test
+(`otter generate` on a single OK-format test, no plugin): the least a stock `otter run` costs on
+this machine, whatever its tests. Every row comes from this one run.
 
 Run:  python -c "from bench.grading import main; main()"
 """
 
 import io
 import os
+import subprocess
+import sys
 import tempfile
 import time
 import zipfile
@@ -21,7 +25,7 @@ from autograder.course import samples
 from tools import dist
 
 N_SUBMISSIONS = 200
-N_OTTER = 10
+N_OTTER = 6
 
 
 def _make_submissions(folder):
@@ -33,6 +37,32 @@ def _make_submissions(folder):
             f.write(sources[i % len(sources)] + f"\n# submission {i}\n".encode())
         paths.append(path)
     return paths
+
+
+STOCK_TEST = """OK_FORMAT = True
+
+test = {"name": "q1", "points": 1, "suites": [{"cases": [{"code": ">>> callable(conv2d_forward)\\nTrue",
+    "hidden": False, "locked": False}], "scored": True, "setup": "", "teardown": "", "type": "doctest"}]}
+"""
+
+
+def _stock_zip(folder):
+    """A stock Otter autograder zip with one trivial test, from `otter generate`."""
+    os.makedirs(os.path.join(folder, "tests"))
+    with open(os.path.join(folder, "tests", "q1.py"), "w") as f:
+        f.write(STOCK_TEST)
+    otter = os.path.join(os.path.dirname(sys.executable), "otter")
+    subprocess.run([otter, "generate"], cwd=folder, check=True, capture_output=True)
+    return os.path.join(folder, "autograder.zip")
+
+
+def _otter_seconds(zip_path, paths, source, tmp):
+    """Mean seconds of one sequential `otter run` over `paths`."""
+    started = time.perf_counter()
+    for path in paths:
+        score, possible = dist.otter_run(zip_path, path, source, tmp)
+        assert possible > 0, "otter run reported no test"
+    return (time.perf_counter() - started) / len(paths)
 
 
 def main():
@@ -54,10 +84,8 @@ def main():
         )
         source = os.path.join(tmp, "unzipped")
         zipfile.ZipFile(zip_path).extractall(source)
-        started = time.perf_counter()
-        for path in paths[:N_OTTER]:
-            dist.otter_run(zip_path, path, source, tmp)
-        otter = (time.perf_counter() - started) / N_OTTER
+        otter = _otter_seconds(zip_path, paths[:N_OTTER], source, tmp)
+        stock = _otter_seconds(_stock_zip(os.path.join(tmp, "stock")), paths[:N_OTTER], source, tmp)
     ours_rate, otter_rate = N_SUBMISSIONS / ours, 1 / otter
     print(f"grading cnn_layer ({jobs} cores)")
     print(
@@ -65,4 +93,6 @@ def main():
         f"({ours / N_SUBMISSIONS * 1000:.0f} ms each)"
     )
     print(f"  otter run, sequential: {otter:.2f} s per submission (mean of {N_OTTER}) = {otter_rate:.2f} submissions/s")
+    print(f"  stock otter run, one trivial test: {stock:.2f} s per submission (mean of {N_OTTER})")
     print(f"  throughput ratio kit / otter: {ours_rate / otter_rate:.1f}x  (target >= 50x)")
+    print(f"  throughput ratio kit / stock otter's floor: {ours_rate * stock:.1f}x")
