@@ -52,7 +52,7 @@ QUICK_CLOCK = {
     (sandbox, "BUDGET_WALL_FACTOR"): 2.0,
     (engine, "BUDGET_WALL_FACTOR"): 2.0,
 }
-JOBS = 2  # sandboxes at a time; the slow group grades all its files at once (its limits count CPU time)
+JOBS = 2  # sandboxes at a time; the slow and fallback groups grade all their files at once (limits count CPU time)
 FUNCTIONS = ("conv2d_forward", "conv2d_backward", "conv1d_forward")
 NAMESPACES = bool(sandbox.namespace_prefix())
 
@@ -1570,7 +1570,7 @@ class Run:
                     ASSIGNMENT,
                     str(self.subs),
                     str(self.out),
-                    jobs=len(sources) if label == "slow" else JOBS,
+                    jobs=len(sources) if label in ("slow", "fallback") else JOBS,
                     console=Console(quiet=True),
                 )
             finally:
@@ -1808,8 +1808,8 @@ def test_time_budget_stops_a_submission_sleeping_under_every_timeout(tmp_path):
     """Each test sleeps just under its timeout, then answers correctly: sleeping costs no CPU
     time, but once the budget's wall-clock backstop is spent, the test running is stopped and the
     rest are not run, each saying why (tests/test_clock.py has the CPU side)."""
-    nap = 0.8 * TIMEOUT
-    budget = 2.5 * TIMEOUT  # room for at most 3 naps
+    nap = 0.8  # under every test's timeout (TIMEOUT)
+    budget = 2.5  # seconds on the clock: room for at most 3 naps
     path = tmp_path / "sleepy.py"
     path.write_text(SLEEPY.replace("@NAP@", repr(nap)))
     expected = engine.expected_values(TESTS, ASSIGNMENT.reference())
