@@ -11,6 +11,8 @@ OUT ?=
 GRADE_OUT = $(or $(OUT),$(if $(filter all,$(ASSIGNMENT)),out,out/$(ASSIGNMENT)))
 JOBS ?=
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test` (one per core; 0: everything in one process)
+TEST_WORKERS ?= auto
 
 .PHONY: help install test lint grade notebook slurm bench assignments dist goldens clean FORCE
 
@@ -20,7 +22,7 @@ help:
 	@echo "make grade ASSIGNMENT=cnn_layer SUBMISSIONS=dir/ [OUT=out/cnn_layer] [JOBS=4]   grade real submissions"
 	@echo "make slurm ASSIGNMENT=cnn_layer SUBMISSIONS=dir/ OUT=out/cnn_layer [SHARDS=8]   grade on a Slurm cluster"
 	@echo "make notebook ASSIGNMENT=momentum   open an assignment's notebook in JupyterLab (assignments/<name>/)"
-	@echo "make test        the kit's own tests (what CI runs: .ci/run); PYTEST_ARGS=... passes options to pytest"
+	@echo "make test        the kit's own tests (what CI runs: .ci/run); PYTEST_ARGS=... passes options to pytest, TEST_WORKERS=0 runs it in one process"
 	@echo "make lint        ruff check and ruff format --check"
 	@echo "make dist        student zips, Otter autograder zips, solutions.zip, MANIFEST.sha256 in dist/"
 	@echo "make assignments regenerate assignments/ and public.expected from solution/ and the course folders"
@@ -46,7 +48,7 @@ $(VENV)/.installed: pyproject.toml
 
 # pytest exits 5 when it collects no tests: that is a failure of the kit, said plainly.
 test: install
-	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	@$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 lint: install

@@ -1,11 +1,15 @@
-"""Shared pytest set-up: a deterministic hypothesis profile for CI, and the expensive results that
-several test modules judge (the graded samples, the reference's training), made once per run."""
+"""Shared pytest set-up: a deterministic hypothesis profile for CI, the expensive results that
+several test modules judge (the graded samples, the reference's training), made once per run
+however many pytest-xdist workers there are, and which tests must share a worker."""
 
 import io
 import os
+import pickle
+import zipfile
 from typing import NamedTuple
 
 import pytest
+from filelock import FileLock
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -17,6 +21,60 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=200)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# Test files that look at state of the whole machine (keyrings in /proc/keys, System V IPC keys,
+# sandbox cgroups, files a hostile submission tries to leave) run in one worker, one after another.
+SAME_WORKER = {"tests/test_sandbox_isolation.py": "tests/test_hostile.py"}
+
+
+# The slowest files (make test prints --durations), run first: none is left alone at the end.
+SLOW_FIRST = [
+    "test_otter_run",
+    "test_hostile",
+    "test_dist",
+    "test_notebooks",
+    "test_honest",
+    "test_student_env",
+    "test_otter_feedback",
+    "test_slurm",
+    "test_clock",
+]
+
+
+def pytest_collection_modifyitems(items):
+    """Files of SLOW_FIRST first, in its order; the rest as collected."""
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.stem, len(rank)))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`make test` runs pytest-xdist with --dist loadfile: each test file whole in one worker (its
+    module fixtures made once), and the files of SAME_WORKER in the same one."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            path = super()._split_scope(nodeid)
+            return SAME_WORKER.get(path, path)
+
+    return Scheduling(config, log)
+
+
+def _once_per_run(tmp_path_factory, key, make):
+    """make(), computed once per test run: with pytest-xdist the first worker to ask computes it
+    and the others wait for it and load its pickle."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return make()
+    path = tmp_path_factory.getbasetemp().parent / f"{key}.pickle"
+    with FileLock(f"{path}.lock"):
+        if path.is_file():
+            return pickle.loads(path.read_bytes())
+        value = make()
+        path.write_bytes(pickle.dumps(value))
+        return value
 
 
 def pytest_configure(config):
@@ -46,20 +104,46 @@ def graded_samples(tmp_path_factory):
 
     done = {}
 
+    def make(name) -> GradedSamples:
+        folder = str(samples.write(name, tmp_path_factory.mktemp(f"{name}_samples")))
+        out = str(tmp_path_factory.mktemp(f"{name}_graded"))
+        quiet = Console(file=io.StringIO())
+        results = cli.grade_folder(assignments.get(name), folder, out, jobs=2, console=quiet)
+        return GradedSamples(name, folder, out, {r.student: r for r in results})
+
     def grade(name) -> GradedSamples:
         if name not in done:
-            folder = str(samples.write(name, tmp_path_factory.mktemp(f"{name}_samples")))
-            out = str(tmp_path_factory.mktemp(f"{name}_graded"))
-            quiet = Console(file=io.StringIO())
-            results = cli.grade_folder(assignments.get(name), folder, out, jobs=2, console=quiet)
-            done[name] = GradedSamples(name, folder, out, {r.student: r for r in results})
+            done[name] = _once_per_run(tmp_path_factory, f"graded_samples_{name}", lambda: make(name))
         return done[name]
 
     return grade
 
 
 @pytest.fixture(scope="session")
-def reference_outcomes():
+def autograder_zip(tmp_path_factory):
+    """`autograder_zip(name)`: (its Otter autograder zip, the zip unzipped), built once per run."""
+    from tools import dist
+
+    made = {}
+
+    def make(name):
+        work = tmp_path_factory.mktemp(f"{name}_zip")
+        path = str(work / f"{name}-autograder.zip")
+        files = dist.autograder_zip_files(name, str(work / "gen"))
+        dist.write_zip(path, files, executable={"run_autograder", "setup.sh"})
+        zipfile.ZipFile(path).extractall(work / "unzipped")
+        return path, str(work / "unzipped")
+
+    def build(name):
+        if name not in made:
+            made[name] = _once_per_run(tmp_path_factory, f"autograder_zip_{name}", lambda: make(name))
+        return made[name]
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def reference_outcomes(tmp_path_factory):
     """`reference_outcomes(name)`: {test name: engine.run_reference(test.build, reference)} for
     every graded test of one assignment, run once per test run; tests recorded by the same build
     (gpu_training's two trainings) share one run."""
@@ -67,13 +151,16 @@ def reference_outcomes():
 
     done, by_build = {}, {}
 
+    def make(name) -> dict:
+        assignment = assignments.get(name)
+        for test in assignment.tests():
+            if (name, test.build) not in by_build:
+                by_build[name, test.build] = engine.run_reference(test.build, assignment.reference())
+        return {t.name: by_build[name, t.build] for t in assignment.tests()}
+
     def outcomes(name) -> dict:
         if name not in done:
-            assignment = assignments.get(name)
-            for test in assignment.tests():
-                if (name, test.build) not in by_build:
-                    by_build[name, test.build] = engine.run_reference(test.build, assignment.reference())
-            done[name] = {t.name: by_build[name, t.build] for t in assignment.tests()}
+            done[name] = _once_per_run(tmp_path_factory, f"reference_outcomes_{name}", lambda: make(name))
         return done[name]
 
     return outcomes

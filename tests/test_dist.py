@@ -1,15 +1,11 @@
-"""`make dist`: reproducible zips, refusals that name the file and the reason, and Otter
-(`otter run` on the built autograder zip) giving exactly the scores of `make grade`."""
+"""`make dist`: reproducible zips, and refusals that name the file and the reason (`otter run` on
+the built zip, giving the scores of `make grade`, is tests/test_otter_run.py)."""
 
 import hashlib
-import io
-import json
 import os
-import pickle
 import subprocess
 import sys
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 
 import nbformat
 import pytest
@@ -18,7 +14,7 @@ import yaml
 from autograder import assignments
 from autograder.course import samples
 from tools import dist
-from tools.generate import ROOT, outputs
+from tools.generate import ROOT
 
 NAMES = list(assignments.ASSIGNMENTS)
 
@@ -167,35 +163,6 @@ def test_refuses_when_the_reference_in_the_zip_is_wrong(built, tmp_path):
         dist.verify_autograder_zip(str(broken), "cnn_layer", str(work), reference_and_blank)
 
 
-# ---------------------------------------------------------------- Otter and make grade agree
-
-
-# `make dist` runs Otter on every assignment's zip (the reference and the blank skeleton) and grades
-# every sample with the zip's engine; here Otter's scores are compared with `make grade`'s on a
-# NumPy assignment and on the torch one (an `otter run` costs seconds: one per sample of every
-# assignment would be most of `make test`).
-@pytest.mark.parametrize("name", ["momentum", "gpu_training"])
-def test_otter_run_gives_the_same_scores_as_make_grade(name, autograder_zip, graded_samples, tmp_path):
-    zip_path, source = autograder_zip(name)
-    _, folder, _, results = graded_samples(name)
-    ours = {student: r.score for student, r in results.items()}
-    # Otter on the reference, the blank skeleton and a buggy sample (test_otter_run_without_pythonpath...
-    # has another); make grade graded them all.
-    buggy = sorted(f for f in os.listdir(folder) if f not in ("reference.py", "blank.py"))
-    files = ["reference.py", "blank.py"] + buggy[:1]
-    with ThreadPoolExecutor(len(files)) as pool:
-        otter = dict(
-            zip(
-                files,
-                pool.map(lambda f: dist.otter_run(zip_path, os.path.join(folder, f), source, str(tmp_path))[0], files),
-                strict=False,
-            )
-        )
-    assert {f[:-3]: s for f, s in otter.items()} == {f[:-3]: ours[f[:-3]] for f in files}
-    full = results["reference"].max_score
-    assert ours["reference"] == full and ours["blank"] == 0 and all(ours[f[:-3]] < full for f in buggy)
-
-
 def test_autograder_zip_carries_only_its_own_assignment(built):
     with zipfile.ZipFile(built[0] / "cnn_layer-autograder.zip") as zf:
         names = zf.namelist()
@@ -214,124 +181,6 @@ def test_autograder_zip_carries_only_its_own_assignment(built):
     assert not any(
         n.startswith("autograder/course/") and n.endswith(("samples.toml", "samples.py", "notebook.py")) for n in names
     )
-
-
-# ---------------------------------------------------------------- Otter's own command: nothing uploaded runs
-
-
-@pytest.fixture(scope="module")
-def autograder_zip(tmp_path_factory):
-    """`autograder_zip(name)`: (its Otter autograder zip, the zip unzipped), built once per module."""
-    made = {}
-
-    def build(name):
-        if name not in made:
-            work = tmp_path_factory.mktemp(f"{name}_zip")
-            path = str(work / f"{name}-autograder.zip")
-            files = dist.autograder_zip_files(name, str(work / "gen"))
-            dist.write_zip(path, files, executable={"run_autograder", "setup.sh"})
-            zipfile.ZipFile(path).extractall(work / "unzipped")
-            made[name] = path, str(work / "unzipped")
-        return made[name]
-
-    return build
-
-
-@pytest.fixture(scope="module")
-def momentum_zip(autograder_zip):
-    return autograder_zip("momentum")[0]
-
-
-def _otter_run(zip_path, submission, cwd):
-    """`otter run -a <zip> <submission>` as an instructor types it: Otter's command, no PYTHONPATH."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(JUPYTER_RUNTIME_DIR=str(cwd / ".jupyter-runtime"), IPYTHONDIR=str(cwd / ".ipython"))
-    otter = os.path.join(os.path.dirname(sys.executable), "otter")
-    proc = subprocess.run(
-        [otter, "run", "-a", str(zip_path), "--no-logo", submission], cwd=cwd, capture_output=True, text=True, env=env
-    )
-    assert (cwd / "results.json").exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
-    results = json.loads((cwd / "results.json").read_text())
-    return results, sum(t.get("score", 0) for t in results["tests"])
-
-
-def _blank(name="momentum"):
-    return outputs(name)[f"assignments/{name}/{name}.py"].decode()
-
-
-class _ForgedLog:
-    """Unpickling this runs code: it would set a full score for whatever Otter reports."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        code = (
-            f"open({self.marker!r}, 'w').write('ran'); import otter.test_files as t; "
-            "t.GradingResults.to_gradescope_dict = lambda self, c: "
-            "{'tests': [{'name': 'forged', 'score': 100, 'max_score': 100}]}"
-        )
-        return exec, (code,)
-
-
-@pytest.fixture(scope="module")
-def hostile_upload(momentum_zip, tmp_path_factory):
-    """One upload holding every trick of an `otter run` upload, graded once by `otter run` (each costs
-    seconds): a buggy momentum.py whose failures are all hidden; nbformat.py and sitecustomize.py,
-    which Otter's kernel would import from the submission folder; a forged .OTTER_LOG, which Otter
-    would unpickle; and a notebook, which Otter would pick. Also the same momentum.py by `make grade`."""
-    from rich.console import Console
-
-    from autograder.cli import grade_folder
-
-    work = tmp_path_factory.mktemp("hostile_upload")
-    source = samples.sources("momentum")["nesterov_ignored"]
-    (work / "alone").mkdir()
-    (work / "alone" / "momentum.py").write_text(source)
-    (ours,) = grade_folder(
-        assignments.get("momentum"), str(work / "alone"), str(work / "out"), jobs=1, console=Console(file=io.StringIO())
-    )
-    markers = {"module": work / "module_ran", "log": work / "log_unpickled"}
-    evil = (
-        f"open({str(markers['module'])!r}, 'w').write('ran')\n"
-        "import sys\ndel sys.modules[__name__]\nsys.path = [p for p in sys.path if p not in ('', '.')]\n"
-        "from nbformat import *\n"
-    )
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(_blank())])
-    with zipfile.ZipFile(work / "upload.zip", "w") as zf:
-        zf.writestr("momentum.py", source)
-        zf.writestr("momentum.ipynb", nbformat.writes(notebook))
-        zf.writestr("nbformat.py", evil)
-        zf.writestr("sitecustomize.py", evil)
-        zf.writestr(".OTTER_LOG", pickle.dumps(_ForgedLog(str(markers["log"]))))
-    results, score = _otter_run(momentum_zip, "upload.zip", work)
-    return results, score, ours, markers
-
-
-def test_otter_run_without_pythonpath_reports_hidden_failures_as_failed(hostile_upload):
-    """A buggy sample whose failures are all hidden: the visible summary never says they passed."""
-    results, score, ours, _ = hostile_upload
-    failed_hidden = [t.name for t in ours.tests if t.status == "failed" and t.hidden]
-    assert failed_hidden and not [t for t in ours.tests if t.status == "failed" and not t.hidden]
-    assert score == ours.score
-    assert "All test cases passed" not in json.dumps(results)
-    assert not any(t["name"] == "Public Tests" for t in results["tests"])  # tests/test_otter_feedback.py
-    for name in failed_hidden:
-        (entry,) = [t for t in results["tests"] if t["name"] == name]
-        assert entry["score"] == 0 and "FAILED" in entry["output"] and entry["visibility"] == "after_published"
-
-
-def test_otter_run_never_runs_an_uploaded_module(hostile_upload):
-    """nbformat.py and sitecustomize.py uploaded beside the graded file: Otter's kernel would import them."""
-    results, score, ours, markers = hostile_upload
-    assert not markers["module"].exists()
-    assert score == ours.score < 100
-
-
-def test_otter_run_never_unpickles_an_uploaded_otter_log(hostile_upload):
-    results, score, ours, markers = hostile_upload
-    assert not markers["log"].exists()
-    assert score == ours.score and "forged" not in json.dumps(results)
 
 
 # ---------------------------------------------------------------- what each zip installs
