@@ -140,7 +140,9 @@ def _run_message(message, reference):
 
 def expected_values(tests, reference, goldens=None) -> dict[str, Expected]:
     """{test name: Expected}, the GPU outputs taken from `goldens` where still fresh (golden.py).
-    A per-student test's entry is its example student's; grade_submission computes each student's."""
+    A per-student test's entry is its example student's; grade_submission computes each student's.
+    Tests skipped on this grader (a GPU test without CUDA) have none: their reference never runs."""
+    tests = [t for t in tests if not _skipped_here(t)]
     recorded = golden.fresh_entries(goldens, tests)
     source = golden.describe(goldens["provenance"]) if goldens else ""
     return {
@@ -274,13 +276,13 @@ def grade_submission(student, path, assignment, tests, expected, sandbox: Sandbo
         }.get(probe.status, lambda: f"import failed: {_error_text(probe.error)}")()
         return _zero(result, tests, reason, stdout=probe.stdout)
     for test in tests:
-        result.tests.append(_grade_test(*_for_student(test, expected[test.name], student, reference), sandbox))
+        result.tests.append(_grade_test(*_for_student(test, expected.get(test.name), student, reference), sandbox))
     return result
 
 
 def _grade_test(test, expected, sandbox):
     base = dict(name=test.name, task=test.task, max_points=test.points, hidden=test.hidden)
-    if test.needs_gpu and not _cuda_available():
+    if _skipped_here(test):
         return TestResult(
             **base, points=0.0, status=Status.SKIPPED, message="skipped: needs a CUDA GPU and this grader has none"
         )
@@ -404,6 +406,11 @@ def _zero(result, tests, reason, stdout=""):
 def refused(student, assignment, tests, reason) -> SubmissionResult:
     """0 on every test for a submission that could not be read, with the reason."""
     return _zero(SubmissionResult(student, assignment.name), tests, reason)
+
+
+def _skipped_here(test):
+    """A GPU test on a grader without CUDA: graded as skipped."""
+    return test.needs_gpu and not _cuda_available()
 
 
 def _cuda_available():
