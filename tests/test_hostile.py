@@ -101,11 +101,8 @@ def _analyse(test):
     recording = test.script()
     steps = recording.steps
     student = {i: step[1] for i, step in enumerate(steps) if step[0] == "student"}
-    calls = {
-        i: student[step[1]["$ref"]]
-        for i, step in enumerate(steps)
-        if step[0] == "call" and isinstance(step[1], dict) and step[1].get("$ref") in student
-    }
+    callees = {i: list(script.refs(step[1])) for i, step in enumerate(steps) if step[0] == "call"}
+    calls = {i: student[c[0]] for i, c in callees.items() if len(c) == 1 and c[0] in student}
     deps = []
     for i, step in enumerate(steps):
         deps.append({i}.union(*(deps[j] for j in script.refs(step[1:]))))
