@@ -63,18 +63,24 @@ def pytest_xdist_make_scheduler(config, log):
     return Scheduling(config, log)
 
 
-def _once_per_run(tmp_path_factory, key, make):
-    """make(), computed once per test run: with pytest-xdist the first worker to ask computes it
-    and the others wait for it and load its pickle."""
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return make()
-    path = tmp_path_factory.getbasetemp().parent / f"{key}.pickle"
-    with FileLock(f"{path}.lock"):
-        if path.is_file():
-            return pickle.loads(path.read_bytes())
-        value = make()
-        path.write_bytes(pickle.dumps(value))
-        return value
+def _per_run(tmp_path_factory, kind, make):
+    """A function name -> make(name), each computed once per test run: with pytest-xdist the first
+    worker to ask computes it and the others wait for it and load its pickle."""
+    done = {}
+
+    def get(name):
+        if name not in done:
+            if not os.environ.get("PYTEST_XDIST_WORKER"):
+                done[name] = make(name)
+            else:
+                path = tmp_path_factory.getbasetemp().parent / f"{kind}_{name}.pickle"
+                with FileLock(f"{path}.lock"):
+                    if not path.is_file():
+                        path.write_bytes(pickle.dumps(make(name)))
+                    done[name] = pickle.loads(path.read_bytes())
+        return done[name]
+
+    return get
 
 
 def pytest_configure(config):
@@ -102,8 +108,6 @@ def graded_samples(tmp_path_factory):
     from autograder import assignments, cli
     from autograder.course import samples
 
-    done = {}
-
     def make(name) -> GradedSamples:
         folder = str(samples.write(name, tmp_path_factory.mktemp(f"{name}_samples")))
         out = str(tmp_path_factory.mktemp(f"{name}_graded"))
@@ -111,20 +115,13 @@ def graded_samples(tmp_path_factory):
         results = cli.grade_folder(assignments.get(name), folder, out, jobs=2, console=quiet)
         return GradedSamples(name, folder, out, {r.student: r for r in results})
 
-    def grade(name) -> GradedSamples:
-        if name not in done:
-            done[name] = _once_per_run(tmp_path_factory, f"graded_samples_{name}", lambda: make(name))
-        return done[name]
-
-    return grade
+    return _per_run(tmp_path_factory, "graded_samples", make)
 
 
 @pytest.fixture(scope="session")
 def autograder_zip(tmp_path_factory):
     """`autograder_zip(name)`: (its Otter autograder zip, the zip unzipped), built once per run."""
     from tools import dist
-
-    made = {}
 
     def make(name):
         work = tmp_path_factory.mktemp(f"{name}_zip")
@@ -134,12 +131,7 @@ def autograder_zip(tmp_path_factory):
         zipfile.ZipFile(path).extractall(work / "unzipped")
         return path, str(work / "unzipped")
 
-    def build(name):
-        if name not in made:
-            made[name] = _once_per_run(tmp_path_factory, f"autograder_zip_{name}", lambda: make(name))
-        return made[name]
-
-    return build
+    return _per_run(tmp_path_factory, "autograder_zip", make)
 
 
 @pytest.fixture(scope="session")
@@ -149,21 +141,14 @@ def reference_outcomes(tmp_path_factory):
     (gpu_training's two trainings) share one run."""
     from autograder import assignments, engine
 
-    done, by_build = {}, {}
-
     def make(name) -> dict:
-        assignment = assignments.get(name)
+        assignment, by_build = assignments.get(name), {}
         for test in assignment.tests():
-            if (name, test.build) not in by_build:
-                by_build[name, test.build] = engine.run_reference(test.build, assignment.reference())
-        return {t.name: by_build[name, t.build] for t in assignment.tests()}
+            if test.build not in by_build:
+                by_build[test.build] = engine.run_reference(test.build, assignment.reference())
+        return {t.name: by_build[t.build] for t in assignment.tests()}
 
-    def outcomes(name) -> dict:
-        if name not in done:
-            done[name] = _once_per_run(tmp_path_factory, f"reference_outcomes_{name}", lambda: make(name))
-        return done[name]
-
-    return outcomes
+    return _per_run(tmp_path_factory, "reference_outcomes", make)
 
 
 @pytest.fixture(scope="session")
