@@ -60,7 +60,7 @@ def _otter_seconds(zip_path, paths, source, tmp):
     """Mean seconds of one sequential `otter run` over `paths`."""
     started = time.perf_counter()
     for path in paths:
-        score, possible = dist.otter_run(zip_path, path, source, tmp)
+        _, possible = dist.otter_run(zip_path, path, source, tmp)
         assert possible > 0, "otter run reported no test"
     return (time.perf_counter() - started) / len(paths)
 

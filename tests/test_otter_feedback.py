@@ -4,10 +4,6 @@ points and named slip at the visibility the assignment sets (assignment.toml hid
 never their inputs; there is no summary padded with blank lines."""
 
 import inspect
-import json
-import os
-import subprocess
-import sys
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,6 +12,7 @@ import pytest
 
 from autograder import assignments
 from autograder.course import samples
+from tests import otter_command
 from tools import dist
 
 NAME = "dropout"  # a small NumPy assignment: one `otter run` takes seconds
@@ -33,14 +30,7 @@ def _zip(files, path, visibility=None):
 def _otter_run(zip_path, source, cwd):
     cwd.mkdir()
     (cwd / f"{NAME}.py").write_text(source)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(JUPYTER_RUNTIME_DIR=str(cwd / ".jupyter-runtime"), IPYTHONDIR=str(cwd / ".ipython"))
-    otter = os.path.join(os.path.dirname(sys.executable), "otter")
-    proc = subprocess.run(
-        [otter, "run", "-a", str(zip_path), "--no-logo", f"{NAME}.py"], cwd=cwd, capture_output=True, text=True, env=env
-    )
-    assert (cwd / "results.json").exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
-    return json.loads((cwd / "results.json").read_text())
+    return otter_command.otter_run(zip_path, f"{NAME}.py", cwd)
 
 
 SLIP = "keep_p_as_drop_p"
@@ -56,10 +46,10 @@ def zip_files(tmp_path_factory):
 def otter_results(zip_files, tmp_path_factory):
     """results.json of two `otter run`s, side by side: the buggy sample SLIP with hidden tests set
     to after_due_date, and the reference with the default visibility."""
-    work, files = tmp_path_factory.mktemp("otter_feedback"), zip_files
+    work = tmp_path_factory.mktemp("otter_feedback")
     runs = {
-        "slip": (_zip(files, work / "after_due_date.zip", "after_due_date"), samples.sources(NAME)[SLIP]),
-        "reference": (_zip(files, work / "default.zip"), samples.reference_source(NAME)),
+        "slip": (_zip(zip_files, work / "after_due_date.zip", "after_due_date"), samples.sources(NAME)[SLIP]),
+        "reference": (_zip(zip_files, work / "default.zip"), samples.reference_source(NAME)),
     }
     with ThreadPoolExecutor(len(runs)) as pool:
         done = {key: pool.submit(_otter_run, path, source, work / key) for key, (path, source) in runs.items()}
@@ -112,10 +102,9 @@ def test_an_unknown_visibility_names_the_file_and_the_key(tmp_path, monkeypatch)
 
 
 def test_setup_sh_installs_no_compiler_and_no_browser(zip_files):
-    files = zip_files
-    setup = files["setup.sh"].decode()
+    setup = zip_files["setup.sh"].decode()
     for stock in ("build-essential", "libgit2", "libssl", "playwright", "chromium", "texlive", "nb_conda_kernels"):
         assert stock not in setup, stock
     assert "environment.yml" in setup and "set -euo pipefail" in setup
-    environment = files["environment.yml"].decode()
+    environment = zip_files["environment.yml"].decode()
     assert "python=3.11" in environment and "numpy==" in environment

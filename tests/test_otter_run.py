@@ -5,8 +5,6 @@ import io
 import json
 import os
 import pickle
-import subprocess
-import sys
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 
@@ -15,6 +13,7 @@ import pytest
 
 from autograder import assignments
 from autograder.course import samples
+from tests import otter_command
 from tools import dist
 from tools.generate import outputs
 
@@ -55,15 +54,8 @@ def momentum_zip(autograder_zip):
 
 
 def _otter_run(zip_path, submission, cwd):
-    """`otter run -a <zip> <submission>` as an instructor types it: Otter's command, no PYTHONPATH."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(JUPYTER_RUNTIME_DIR=str(cwd / ".jupyter-runtime"), IPYTHONDIR=str(cwd / ".ipython"))
-    otter = os.path.join(os.path.dirname(sys.executable), "otter")
-    proc = subprocess.run(
-        [otter, "run", "-a", str(zip_path), "--no-logo", submission], cwd=cwd, capture_output=True, text=True, env=env
-    )
-    assert (cwd / "results.json").exists(), proc.stdout[-2000:] + proc.stderr[-2000:]
-    results = json.loads((cwd / "results.json").read_text())
+    """(results.json, the total score) of `otter run` on `submission`."""
+    results = otter_command.otter_run(zip_path, submission, cwd)
     return results, sum(t.get("score", 0) for t in results["tests"])
 
 
